@@ -1,0 +1,125 @@
+/**
+ * The libc binding: the project's one symbol table and the one `Deno.dlopen` call.
+ *
+ * Nothing outside `ffi/` imports this file; the rest of the code uses the typed wrappers in
+ * `ffi/socket.ts`.
+ *
+ * @module
+ */
+
+/**
+ * Where libc lives on the distributions Spip is deployed to. `--allow-ffi` must name the exact
+ * path that is opened, so the `deno.json` tasks list these same paths.
+ */
+export const LIBC_PATHS: readonly string[] = [
+  "/lib/x86_64-linux-gnu/libc.so.6",
+  "/lib/aarch64-linux-gnu/libc.so.6",
+  "/lib64/libc.so.6",
+];
+
+/** Every libc function Spip calls, with its C prototype beside each parameter. */
+export const LIBC_SYMBOLS = {
+  /** `int getsockopt(int sockfd, int level, int optname, void *optval, socklen_t *optlen);` */
+  getsockopt: {
+    parameters: [
+      "i32", // int sockfd
+      "i32", // int level
+      "i32", // int optname
+      "buffer", // void *optval
+      "buffer", // socklen_t *optlen
+    ],
+    result: "i32",
+  },
+  /** `int setsockopt(int sockfd, int level, int optname, const void *optval, socklen_t optlen);` */
+  setsockopt: {
+    parameters: [
+      "i32", // int sockfd
+      "i32", // int level
+      "i32", // int optname
+      "buffer", // const void *optval
+      "u32", // socklen_t optlen
+    ],
+    result: "i32",
+  },
+  /** `int getpeername(int sockfd, struct sockaddr *addr, socklen_t *addrlen);` */
+  getpeername: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // struct sockaddr *addr
+      "buffer", // socklen_t *addrlen
+    ],
+    result: "i32",
+  },
+  /** `int getsockname(int sockfd, struct sockaddr *addr, socklen_t *addrlen);` */
+  getsockname: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // struct sockaddr *addr
+      "buffer", // socklen_t *addrlen
+    ],
+    result: "i32",
+  },
+  /** `int listen(int sockfd, int backlog);` */
+  listen: {
+    parameters: [
+      "i32", // int sockfd
+      "i32", // int backlog
+    ],
+    result: "i32",
+  },
+  /** `ssize_t recv(int sockfd, void *buf, size_t len, int flags);` */
+  recv: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // void *buf
+      "usize", // size_t len
+      "i32", // int flags
+    ],
+    result: "isize",
+  },
+  /** `int *__errno_location(void);` */
+  __errno_location: {
+    parameters: [],
+    result: "pointer",
+  },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The opened libc, typed by {@linkcode LIBC_SYMBOLS}. */
+export type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
+
+let opened: Libc | undefined;
+let errnoView: Deno.UnsafePointerView | undefined;
+
+/**
+ * Opens libc on first use and returns its symbols.
+ *
+ * @returns The bound functions.
+ * @throws {Error} "Cannot open libc: ..." when none of {@linkcode LIBC_PATHS} opens.
+ */
+export function libc(): Libc {
+  if (opened !== undefined) return opened;
+  const failures: string[] = [];
+  for (const path of LIBC_PATHS) {
+    try {
+      const lib = Deno.dlopen(path, LIBC_SYMBOLS);
+      opened = lib.symbols;
+      const where = lib.symbols.__errno_location();
+      if (where === null) throw new Error("__errno_location returned NULL");
+      errnoView = new Deno.UnsafePointerView(where);
+      return opened;
+    } catch (error) {
+      failures.push(`${path}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  throw new Error(`Cannot open libc: ${failures.join("; ")}`);
+}
+
+/**
+ * Reads the calling thread's `errno`. Call it right after the failed libc call.
+ *
+ * @returns The current errno value.
+ */
+export function lastErrno(): number {
+  if (errnoView === undefined) libc();
+  return (errnoView as Deno.UnsafePointerView).getInt32();
+}

@@ -1,0 +1,156 @@
+/**
+ * Typed socket calls on raw file descriptors: the original destination of a redirected
+ * connection, peer and local names, the listen backlog, and a non-blocking receive.
+ *
+ * Each function reuses module-level scratch buffers, so none allocates on the hot path. They are
+ * safe because JavaScript runs them to completion one at a time.
+ *
+ * @module
+ */
+import { lastErrno, libc } from "./libc.ts";
+import { Errno, ErrnoError } from "./errno_error.ts";
+import { decodeSockaddr, SOCKADDR_MAX, type SocketAddress } from "./sockaddr.ts";
+
+const SOL_SOCKET = 1;
+const SO_ACCEPTCONN = 30;
+const SOL_IP = 0;
+const SOL_IPV6 = 41;
+/** `SO_ORIGINAL_DST` (linux/netfilter_ipv4.h) and `IP6T_SO_ORIGINAL_DST`: both 80. */
+const SO_ORIGINAL_DST = 80;
+const MSG_DONTWAIT = 0x40;
+
+const addressBytes = new Uint8Array(SOCKADDR_MAX);
+const addressLength = new Uint32Array(1);
+const intValue = new Int32Array(1);
+const intLength = new Uint32Array(1);
+
+function readName(call: "getpeername" | "getsockname", fd: number): SocketAddress | null {
+  addressLength[0] = SOCKADDR_MAX;
+  addressBytes.fill(0);
+  if (libc()[call](fd, addressBytes, addressLength) !== 0) return null;
+  return decodeSockaddr(addressBytes);
+}
+
+/**
+ * The address of the peer connected to a socket (`getpeername`).
+ *
+ * @param fd The socket's file descriptor.
+ * @returns The peer's address, or `null` when the fd is not a connected IP socket (for example
+ * after the peer reset it).
+ */
+export function peerAddress(fd: number): SocketAddress | null {
+  return readName("getpeername", fd);
+}
+
+/**
+ * The local address a socket is bound to (`getsockname`).
+ *
+ * @param fd The socket's file descriptor.
+ * @returns The local address, or `null` when the fd is not an IP socket.
+ */
+export function localAddress(fd: number): SocketAddress | null {
+  return readName("getsockname", fd);
+}
+
+/**
+ * The destination a client dialled before netfilter REDIRECTed it (`SO_ORIGINAL_DST`, or
+ * `IP6T_SO_ORIGINAL_DST` for IPv6).
+ *
+ * On a dual-stack socket an IPv4 client appears as `::ffff:a.b.c.d`, yet its NAT entry is an
+ * IPv4 one: pass `ipv6 = false` for it.
+ *
+ * @param fd The accepted connection's file descriptor.
+ * @param ipv6 Whether the client itself spoke IPv6 (not IPv4-mapped).
+ * @returns The original destination, or `null` when the connection has no NAT entry, that is it
+ * was not redirected and its local address is its destination.
+ * @throws {ErrnoError} When the call fails for another reason.
+ */
+export function originalDestination(fd: number, ipv6: boolean): SocketAddress | null {
+  addressLength[0] = SOCKADDR_MAX;
+  addressBytes.fill(0);
+  const level = ipv6 ? SOL_IPV6 : SOL_IP;
+  if (libc().getsockopt(fd, level, SO_ORIGINAL_DST, addressBytes, addressLength) !== 0) {
+    const errno = lastErrno();
+    if (errno === Errno.ENOENT) return null;
+    throw new ErrnoError("getsockopt(SO_ORIGINAL_DST)", errno);
+  }
+  return decodeSockaddr(addressBytes);
+}
+
+/**
+ * Whether an fd is a listening socket (`SO_ACCEPTCONN`).
+ *
+ * @param fd The file descriptor.
+ * @returns True for a socket in the listening state.
+ */
+export function isListening(fd: number): boolean {
+  intValue[0] = 0;
+  intLength[0] = 4;
+  return libc().getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, intValue, intLength) === 0 &&
+    intValue[0] === 1;
+}
+
+/**
+ * Sets a listening socket's accept backlog by calling `listen` again, which Linux allows.
+ *
+ * @param fd The listening socket's file descriptor.
+ * @param backlog The new backlog; the kernel caps it at `net.core.somaxconn`.
+ * @throws {ErrnoError} When `listen` fails.
+ */
+export function setListenBacklog(fd: number, backlog: number): void {
+  if (libc().listen(fd, backlog) !== 0) throw new ErrnoError("listen", lastErrno());
+}
+
+/**
+ * Sets an integer socket option.
+ *
+ * @param fd The socket's file descriptor.
+ * @param level The protocol level, such as `SOL_IP`.
+ * @param name The option, such as `IP_TRANSPARENT`.
+ * @param value The value.
+ * @param what The option's name, for the error message.
+ * @throws {ErrnoError} When `setsockopt` fails.
+ */
+export function setIntOption(
+  fd: number,
+  level: number,
+  name: number,
+  value: number,
+  what: string,
+): void {
+  intValue[0] = value;
+  if (libc().setsockopt(fd, level, name, intValue, 4) !== 0) {
+    throw new ErrnoError(`setsockopt(${what})`, lastErrno());
+  }
+}
+
+/**
+ * Finds the fd of this process's listening TCP socket on a port. It scans `/proc/self/fd`, so
+ * call it once at start-up, never per connection.
+ *
+ * @param port The port the listener is bound to.
+ * @returns The fd, or -1 when none is found.
+ */
+export function findListenerFd(port: number): number {
+  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+    const fd = Number(entry.name);
+    if (!Number.isInteger(fd)) continue;
+    const local = localAddress(fd);
+    if (local?.port === port && isListening(fd)) return fd;
+  }
+  return -1;
+}
+
+/**
+ * Receives whatever is already queued on a socket, without waiting (`recv` with MSG_DONTWAIT).
+ *
+ * @param fd The socket's file descriptor.
+ * @param into Where the bytes go; at most `into.length` are read.
+ * @returns The count of bytes read (> 0), 0 at end of stream, or a negated errno (-EAGAIN when
+ * nothing is queued, -ECONNRESET after a reset).
+ */
+export function receiveQueued(fd: number, into: Uint8Array): number {
+  if (into.length === 0) return -Errno.EAGAIN;
+  const n = Number(libc().recv(fd, into, BigInt(into.length), MSG_DONTWAIT));
+  return n >= 0 ? n : -lastErrno();
+}
