@@ -58,7 +58,7 @@ export function parseCommand(args: string[]): Command {
     boolean: ["help", "version"],
     alias: { c: "config", h: "help", V: "version" },
     unknown: (arg) => {
-      unknown.push(arg);
+      if (arg !== "") unknown.push(arg);
       return false;
     },
   });

@@ -5,6 +5,7 @@
  */
 import { parseToml } from "./std.ts";
 import { ConfigReader } from "./config_reader.ts";
+import { ipToBytes } from "./ip_address.ts";
 
 /** The checked configuration. Durations are in milliseconds. */
 export interface Config {
@@ -48,10 +49,7 @@ function defaultName(): string {
 }
 
 function checkIp(value: string): string | null {
-  const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-  const ipv6 = /^[0-9a-fA-F:.]+$/;
-  if (ipv4.test(value) || (value.includes(":") && ipv6.test(value))) return null;
-  return 'an IPv4 or IPv6 address such as "0.0.0.0" or "::"';
+  return ipToBytes(value) === null ? 'an IPv4 or IPv6 address such as "0.0.0.0" or "::"' : null;
 }
 
 function checkName(value: string): string | null {

@@ -5,6 +5,7 @@
  */
 
 function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
   if (typeof value === "string") return `${JSON.stringify(value)} (a string)`;
   if (Array.isArray(value)) return "an array";
   if (value instanceof Date) return "a date";

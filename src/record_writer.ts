@@ -12,32 +12,48 @@ export interface ByteSink {
   write(bytes: Uint8Array): Promise<number>;
 }
 
+/** Bytes per output chunk: the most one write carries, unless one record is larger. */
+export const CHUNK_BYTES = 1024 * 1024;
+/** Spare chunks kept for reuse, so that steady output allocates nothing. */
+const SPARE_CHUNKS = 4;
+const NEWLINE = 10;
+
+/** A run of encoded lines, written in one go. */
+interface Chunk {
+  bytes: Uint8Array;
+  used: number;
+  lines: number;
+}
+
 const encoder = new TextEncoder();
 
 /**
- * Collects record lines and writes them in batches: at most one write is in flight, and the
- * lines that arrive meanwhile go out together in the next. Records are written whole and in the
- * order they were pushed.
+ * Collects record lines and writes them in batches. Each line is encoded once, straight into a
+ * 1 MiB chunk; at most one chunk is being written at a time, and lines that arrive meanwhile
+ * fill the next. Records are written whole and in the order they were pushed.
  *
- * Memory is bounded: when the lines waiting (and in flight) exceed the limit, because the reader
- * of stdout is slower than the traffic, new records are shed and counted in
+ * Memory is bounded: when the bytes waiting and in flight would pass the limit, because the
+ * reader of stdout is slower than the traffic, new records are shed and counted in
  * `Stats.recordsShed`, never held without bound and never dropped silently. Shedding new records
- * rather than old keeps what is already queued complete.
+ * rather than old keeps what is already queued complete. A write that fails is counted, its
+ * records are counted as shed, and the next write starts on a fresh line.
  */
 export class RecordWriter {
   readonly #sink: ByteSink;
   readonly #limit: number;
   readonly #stats: Stats;
   readonly #errors = new RateLimitedLog(10_000);
-  #lines: string[] = [];
-  #queuedChars = 0;
-  #inFlightChars = 0;
+  readonly #full: Chunk[] = [];
+  readonly #spare: Uint8Array[] = [];
+  #current: Chunk | null = null;
+  #pendingBytes = 0;
   #writing: Promise<void> | null = null;
   #scheduled = false;
+  #brokenLine = false;
 
   /**
    * @param sink Where the bytes go.
-   * @param limitBytes How much may wait; lines past it are shed.
+   * @param limitBytes How many bytes may wait or be in flight; records past it are shed.
    * @param stats Where records written and shed are counted.
    */
   constructor(sink: ByteSink, limitBytes: number, stats: Stats) {
@@ -46,9 +62,20 @@ export class RecordWriter {
     this.#stats = stats;
   }
 
-  /** Characters of records waiting or being written. */
+  /** Bytes of records waiting or being written. */
   get pending(): number {
-    return this.#queuedChars + this.#inFlightChars;
+    return this.#pendingBytes;
+  }
+
+  #chunkFor(maxBytes: number): Chunk {
+    const current = this.#current;
+    if (current !== null && current.bytes.length - current.used >= maxBytes) return current;
+    if (current !== null) this.#full.push(current);
+    const bytes = maxBytes <= CHUNK_BYTES
+      ? this.#spare.pop() ?? new Uint8Array(CHUNK_BYTES)
+      : new Uint8Array(maxBytes);
+    this.#current = { bytes, used: 0, lines: 0 };
+    return this.#current;
   }
 
   /**
@@ -58,13 +85,22 @@ export class RecordWriter {
    * @returns False when the record was shed because the output is too far behind.
    */
   push(line: string): boolean {
-    const size = line.length + 1;
-    if (this.#queuedChars + this.#inFlightChars + size > this.#limit) {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; the newline one more.
+    const maxBytes = line.length * 3 + 1;
+    if (this.#pendingBytes + line.length + 1 > this.#limit) {
       this.#stats.recordsShed++;
       return false;
     }
-    this.#lines.push(line);
-    this.#queuedChars += size;
+    const chunk = this.#chunkFor(maxBytes);
+    const { written } = encoder.encodeInto(line, chunk.bytes.subarray(chunk.used));
+    if (this.#pendingBytes + written + 1 > this.#limit) {
+      this.#stats.recordsShed++;
+      return false;
+    }
+    chunk.bytes[chunk.used + written] = NEWLINE;
+    chunk.used += written + 1;
+    chunk.lines++;
+    this.#pendingBytes += written + 1;
     if (this.#writing === null && !this.#scheduled) {
       this.#scheduled = true;
       setTimeout(() => this.#start(), 0);
@@ -74,31 +110,50 @@ export class RecordWriter {
 
   #start(): void {
     this.#scheduled = false;
-    if (this.#writing === null && this.#lines.length > 0) this.#writing = this.#drain();
+    if (this.#writing === null && this.#pendingBytes > 0) this.#writing = this.#drain();
+  }
+
+  #next(): Chunk | undefined {
+    const chunk = this.#full.shift();
+    if (chunk !== undefined) return chunk;
+    const current = this.#current;
+    if (current === null || current.used === 0) return undefined;
+    this.#current = null;
+    return current;
   }
 
   async #drain(): Promise<void> {
-    while (this.#lines.length > 0) {
-      const lines = this.#lines;
-      this.#lines = [];
-      this.#inFlightChars = this.#queuedChars;
-      this.#queuedChars = 0;
-      lines.push("");
-      const bytes = encoder.encode(lines.join("\n"));
-      const count = lines.length - 1;
+    for (let chunk = this.#next(); chunk !== undefined; chunk = this.#next()) {
+      const data = chunk.bytes.subarray(0, chunk.used);
       try {
+        if (this.#brokenLine) {
+          await this.#writeAll(Uint8Array.of(NEWLINE));
+          this.#brokenLine = false;
+        }
         let written = 0;
-        while (written < bytes.length) written += await this.#sink.write(bytes.subarray(written));
-        this.#stats.recordsWritten += count;
+        try {
+          while (written < data.length) written += await this.#sink.write(data.subarray(written));
+        } finally {
+          if (written > 0 && written < data.length) this.#brokenLine = true;
+        }
+        this.#stats.recordsWritten += chunk.lines;
       } catch (error) {
         this.#stats.outputErrors++;
-        this.#stats.recordsShed += count;
+        this.#stats.recordsShed += chunk.lines;
         const detail = error instanceof Error ? error.message : String(error);
-        this.#errors.print(`Cannot write records: ${detail}; ${count} records shed`);
+        this.#errors.print(`Cannot write records: ${detail}; ${chunk.lines} records shed`);
       }
-      this.#inFlightChars = 0;
+      this.#pendingBytes -= chunk.used;
+      if (chunk.bytes.length === CHUNK_BYTES && this.#spare.length < SPARE_CHUNKS) {
+        this.#spare.push(chunk.bytes);
+      }
     }
     this.#writing = null;
+  }
+
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    let written = 0;
+    while (written < bytes.length) written += await this.#sink.write(bytes.subarray(written));
   }
 
   /**
@@ -108,7 +163,7 @@ export class RecordWriter {
    */
   async flush(): Promise<void> {
     this.#scheduled = false;
-    while (this.#writing !== null || this.#lines.length > 0) {
+    while (this.#writing !== null || this.#pendingBytes > 0) {
       if (this.#writing === null) this.#writing = this.#drain();
       await this.#writing;
     }

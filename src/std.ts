@@ -115,18 +115,18 @@ export const assertInstanceOf: <T extends abstract new (...args: never[]) => unk
   msg?: string,
 ) => asserts actual is InstanceType<T> = untypedAssert.assertInstanceOf;
 /** Asserts that a function throws, optionally an error of a class whose message includes a text. */
-export const assertThrows: (
+export const assertThrows: <E extends Error = Error>(
   fn: () => unknown,
-  ErrorClass?: abstract new (...args: never[]) => Error,
+  ErrorClass?: abstract new (...args: never[]) => E,
   msgIncludes?: string,
   msg?: string,
-) => Error = untypedAssert.assertThrows;
+) => E = untypedAssert.assertThrows;
 /** Asserts that a promise rejects, optionally with an error of a class whose message includes a text. */
-export const assertRejects: (
+export const assertRejects: <E extends Error = Error>(
   fn: () => PromiseLike<unknown>,
-  ErrorClass?: abstract new (...args: never[]) => Error,
+  ErrorClass?: abstract new (...args: never[]) => E,
   msgIncludes?: string,
   msg?: string,
-) => Promise<Error> = untypedAssert.assertRejects;
+) => Promise<E> = untypedAssert.assertRejects;
 /** Fails the test. */
 export const fail: (msg?: string) => never = untypedAssert.fail;

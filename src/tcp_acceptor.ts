@@ -6,7 +6,7 @@
  */
 import { findListenerFd, originalDestination, setListenBacklog } from "../ffi/socket.ts";
 import { FdFinder } from "./fd_finder.ts";
-import { isIpv6, normalizeIp } from "./ip_address.ts";
+import { normalizeIp } from "./ip_address.ts";
 import type { Endpoint } from "./record.ts";
 import type { Stats } from "./stats.ts";
 import { printDiagnostic, RateLimitedLog } from "./diagnostics.ts";
@@ -136,7 +136,7 @@ export class TcpAcceptor {
       this.#stats.fdNotFound++;
     } else {
       try {
-        const original = originalDestination(fd, isIpv6(remote.hostname));
+        const original = originalDestination(fd, source.ip.includes(":"));
         if (original !== null) destination = original;
       } catch (error) {
         this.#stats.originalDestinationFailures++;

@@ -121,9 +121,10 @@ export class TcpSession {
       let size = n;
       let ended = false;
       scratch.set(first.subarray(0, n));
-      // A full first buffer means more may be queued: take it now, so a burst is one record.
-      // The fd is only used while the connection is open, so it cannot belong to another.
-      if (n === first.length && fd >= 0 && !this.#closed) {
+      // Take at once whatever else is queued, so that a burst is one record, and learn of an
+      // end of stream that has already arrived without another async read. The fd is only
+      // used while the connection is open, so it cannot belong to another connection.
+      if (fd >= 0 && !this.#closed) {
         const more = receiveQueued(fd, scratch.subarray(n, readSize));
         if (more > 0) size += more;
         else if (more === 0) ended = true;

@@ -1,4 +1,4 @@
-import { assertEquals } from "@std/assert";
+import { assertEquals } from "../src/std.ts";
 import { communityId, IPPROTO } from "../src/community_id.ts";
 
 interface Vector {

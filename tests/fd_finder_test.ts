@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals } from "../src/std.ts";
 import { FdFinder } from "../src/fd_finder.ts";
 import { peerAddress } from "../ffi/socket.ts";
 import { normalizeIp } from "../src/ip_address.ts";
@@ -19,7 +19,7 @@ async function connectedPair(): Promise<Pair> {
     listener,
     server,
     client,
-    [Symbol.dispose]() {
+    [Symbol.dispose](): void {
       server.close();
       client.close();
       listener.close();

@@ -1,4 +1,4 @@
-import { assertEquals } from "@std/assert";
+import { assertEquals } from "../src/std.ts";
 import { ipToBytes, isIpv6, normalizeIp } from "../src/ip_address.ts";
 
 function hexOf(bytes: Uint8Array | null): string | null {

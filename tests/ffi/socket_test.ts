@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "@std/assert";
+import { assert, assertEquals, assertThrows } from "../../src/std.ts";
 import {
   findListenerFd,
   isListening,
@@ -56,7 +56,7 @@ async function connectedPair(): Promise<Pair> {
     listener,
     server,
     client,
-    [Symbol.dispose]() {
+    [Symbol.dispose](): void {
       for (const closer of [server, client, listener]) {
         try {
           closer.close();
