@@ -77,6 +77,57 @@ export const LIBC_SYMBOLS = {
     ],
     result: "isize",
   },
+  /** `int socket(int domain, int type, int protocol);` */
+  socket: {
+    parameters: [
+      "i32", // int domain
+      "i32", // int type
+      "i32", // int protocol
+    ],
+    result: "i32",
+  },
+  /** `int bind(int sockfd, const struct sockaddr *addr, socklen_t addrlen);` */
+  bind: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // const struct sockaddr *addr
+      "u32", // socklen_t addrlen
+    ],
+    result: "i32",
+  },
+  /** `int shutdown(int sockfd, int how);` */
+  shutdown: {
+    parameters: [
+      "i32", // int sockfd
+      "i32", // int how
+    ],
+    result: "i32",
+  },
+  /** `int close(int fd);` */
+  close: {
+    parameters: [
+      "i32", // int fd
+    ],
+    result: "i32",
+  },
+  /**
+   * `int recvmmsg(int sockfd, struct mmsghdr *msgvec, unsigned int vlen, int flags,
+   * struct timespec *timeout);`
+   *
+   * Runs on one of Deno's blocking threads and returns a Promise, so a wait for datagrams never
+   * blocks the event loop. `errno` belongs to that thread and cannot be read afterwards.
+   */
+  recvmmsg: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // struct mmsghdr *msgvec
+      "u32", // unsigned int vlen
+      "i32", // int flags
+      "pointer", // struct timespec *timeout
+    ],
+    result: "i32",
+    nonblocking: true,
+  },
   /** `int *__errno_location(void);` */
   __errno_location: {
     parameters: [],
