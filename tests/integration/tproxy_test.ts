@@ -196,3 +196,116 @@ Deno.test("tproxy (nftables): TCP and UDP over IPv4 and IPv6 record the true des
     await pair.close();
   }
 });
+
+Deno.test("udp: size, flow-table and rate bounds shed and count, idle flows restart", async () => {
+  const pair = await TproxyPair.create("udp", PORT, "iptables");
+  try {
+    const sensor = await SensorProcess.start(
+      pair.sensor,
+      tproxyConfig("max_datagram = 16\nmax_flows = 3\nmax_rate = 20\nidle_timeout = 0.3\n"),
+    );
+    let result: SensorResult;
+    try {
+      await sensor.ready(pair.sensor, PORT, true);
+      const dst = `${ROUTED_V4}.20`;
+      const flows = [41001, 41002, 41003, 41004, 41005, 41006].map((sport) => ({
+        kind: "udp",
+        dst,
+        dport: 7,
+        sport,
+        payload: "f",
+      }));
+      await client(pair, [
+        { kind: "udp", dst, dport: 7, sport: 41000, payload: "0123456789", repeat: 10 },
+        ...flows,
+        { kind: "udp", dst, dport: 7, sport: 41010, payload: "idle" },
+        { kind: "sleep", s: 0.8 },
+        { kind: "udp", dst, dport: 7, sport: 41010, payload: "idle" },
+        { kind: "sleep", s: 1.2 },
+        { kind: "udp", dst, dport: 7, sport: 41020, payload: "burst", count: 200 },
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      result = await sensor.stop();
+    }
+    assertEquals(result.code, 0, result.stderr);
+    const stats = result.stats ?? {};
+    const sent = 1 + 6 + 2 + 200;
+    assertEquals(stats["udp_datagrams"], sent);
+    assertEquals(stats["udp_kernel_dropped"], 0);
+
+    // Size: kept 16 bytes of 100, marked truncated, real length given.
+    const [cut] = find(result, { source_port: 41000 });
+    assertEquals(cut?.["payload"], "0123456789012345");
+    assertEquals([cut?.["truncated"], cut?.["datagram_length"]], [true, 100]);
+    assertEquals(stats["udp_truncated"], 1);
+    assertEquals(find(result, { source_port: 41001 })[0]?.["datagram_length"], undefined);
+
+    // Flow table: 1 + 6 + 1 flows through a table of 3, then more; every datagram still recorded.
+    for (const sport of [41001, 41002, 41003, 41004, 41005, 41006]) {
+      assertEquals(find(result, { source_port: sport }).length, 1);
+    }
+    assert(Number(stats["udp_flows_evicted"]) >= 5, `evicted: ${stats["udp_flows_evicted"]}`);
+    assert(Number(stats["udp_flows_open"]) <= 3);
+
+    // Idle timeout: the same 5-tuple after 0.8 s of silence is a new session.
+    const idle = find(result, { source_port: 41010 });
+    assertEquals(idle.length, 2);
+    assert(idle[0]?.["session_id"] !== idle[1]?.["session_id"]);
+    assertEquals(idle.map((r) => r["seq"]), [1, 1]);
+
+    // Rate: a burst of 200 against 20 a second; what is not recorded is counted.
+    const burst = find(result, { source_port: 41020 });
+    assert(burst.length >= 15 && burst.length <= 25, `burst records: ${burst.length}`);
+    assertEquals(stats["udp_rate_shed"], 200 - burst.length);
+    assertEquals(new Set(burst.map((r) => r["session_id"])).size, 1);
+    assertEquals(
+      result.records.filter((r) => r["transport"] === "udp").length,
+      sent - (200 - burst.length),
+    );
+  } finally {
+    await pair.close();
+  }
+});
+
+Deno.test("tproxy: without CAP_NET_ADMIN the sensor says so in one line and exits non-zero", async () => {
+  const pair = await TproxyPair.create("udp", PORT, "iptables");
+  try {
+    // The kernel accepts CAP_NET_RAW for IP_TRANSPARENT too, so both are dropped.
+    const drop = "-net_admin,-net_raw";
+    const sensor = await SensorProcess.start(pair.sensor, tproxyConfig(), [
+      "setpriv",
+      `--inh-caps=${drop}`,
+      `--bounding-set=${drop}`,
+    ]);
+    const result = await sensor.exit();
+    assertEquals(result.code, 1);
+    const lines = result.stderr.trim().split("\n");
+    assertEquals(lines.length, 1, result.stderr);
+    assertMatch(
+      lines[0] ?? "",
+      /IPV6_TRANSPARENT for tproxy mode \(it needs CAP_NET_ADMIN\): EPERM/,
+    );
+    assertEquals(result.records.length, 0);
+  } finally {
+    await pair.close();
+  }
+});
+
+Deno.test("udp: enabling it in redirect mode is a configuration error that explains why", async () => {
+  const pair = await TproxyPair.create("udp", PORT, "iptables");
+  try {
+    const sensor = await SensorProcess.start(
+      pair.sensor,
+      `ip = "::"\nport = ${PORT}\n[udp]\nenabled = true\n`,
+    );
+    const result = await sensor.exit();
+    assertEquals(result.code, 2);
+    assertMatch(
+      result.stderr.trim(),
+      /^Cannot load config \S+: key "udp\.enabled": REDIRECT rewrites a datagram's destination port, so UDP requires mode = "tproxy"$/,
+    );
+  } finally {
+    await pair.close();
+  }
+});
