@@ -196,7 +196,7 @@ export class DatagramBatch {
     this.#memory = new Uint8Array(this.#data + slots * slotSize);
     this.#view = new DataView(this.#memory.buffer);
     this.#headers = this.#memory.subarray(0, iovecs);
-    const base = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(this.#memory)));
+    const base = BigInt(libc().memmove(this.#memory, this.#memory, 0n));
     for (let i = 0; i < slots; i++) {
       const header = i * MMSGHDR, iovec = iovecs + i * IOVEC;
       this.#view.setBigUint64(header, base + BigInt(this.#names + i * NAME), true); // msg_name

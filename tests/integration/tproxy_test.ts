@@ -3,7 +3,8 @@
  * clients (python sockets, dig, nmap) in another, TPROXY rules between them.
  */
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { SensorProcess, type SensorResult } from "./sensor_process.ts";
+import { type SensorResult, TproxySensor } from "./_tproxy_sensor.ts";
+import { validateRecord } from "../_schema.ts";
 import {
   CLIENT_V4,
   CLIENT_V6,
@@ -12,7 +13,7 @@ import {
   type RuleSet,
   SENSOR_V4,
   TproxyPair,
-} from "./tproxy_netns.ts";
+} from "./_tproxy_pair.ts";
 
 const PORT = 7700;
 
@@ -77,7 +78,7 @@ c, _ = s.accept(); c.sendall(b"ssh-ok"); c.close()`,
     stdout: "null",
     stderr: "null",
   }).spawn();
-  const sensor = await SensorProcess.start(pair.sensor, tproxyConfig());
+  const sensor = await TproxySensor.start(pair.sensor, tproxyConfig());
   let result: SensorResult;
   try {
     await sensor.ready(pair.sensor, PORT, true);
@@ -123,6 +124,9 @@ c, _ = s.accept(); c.sendall(b"ssh-ok"); c.close()`,
     await sshd.status;
   }
   assertEquals(result.code, 0, result.stderr);
+  for (const record of result.records) {
+    assertEquals(validateRecord(record), [], JSON.stringify(record));
+  }
 
   // UDP over IPv4: the true destination; one flow, one session, seq 1..3.
   const flow = find(result, { transport: "udp", source_port: 40001 });
@@ -200,7 +204,7 @@ Deno.test("tproxy (nftables): TCP and UDP over IPv4 and IPv6 record the true des
 Deno.test("udp: size, flow-table and rate bounds shed and count, idle flows restart", async () => {
   const pair = await TproxyPair.create("udp", PORT, "iptables");
   try {
-    const sensor = await SensorProcess.start(
+    const sensor = await TproxySensor.start(
       pair.sensor,
       tproxyConfig("max_datagram = 16\nmax_flows = 3\nmax_rate = 20\nidle_timeout = 0.3\n"),
     );
@@ -233,6 +237,7 @@ Deno.test("udp: size, flow-table and rate bounds shed and count, idle flows rest
     const sent = 1 + 6 + 2 + 200;
     assertEquals(stats["udp_datagrams"], sent);
     assertEquals(stats["udp_kernel_dropped"], 0);
+    for (const record of result.records) assertEquals(validateRecord(record), []);
 
     // Size: kept 16 bytes of 100, marked truncated, real length given.
     const [cut] = find(result, { source_port: 41000 });
@@ -273,7 +278,7 @@ Deno.test("tproxy: without CAP_NET_ADMIN the sensor says so in one line and exit
   try {
     // The kernel accepts CAP_NET_RAW for IP_TRANSPARENT too, so both are dropped.
     const drop = "-net_admin,-net_raw";
-    const sensor = await SensorProcess.start(pair.sensor, tproxyConfig(), [
+    const sensor = await TproxySensor.start(pair.sensor, tproxyConfig(), [
       "setpriv",
       `--inh-caps=${drop}`,
       `--bounding-set=${drop}`,
@@ -295,7 +300,7 @@ Deno.test("tproxy: without CAP_NET_ADMIN the sensor says so in one line and exit
 Deno.test("udp: enabling it in redirect mode is a configuration error that explains why", async () => {
   const pair = await TproxyPair.create("udp", PORT, "iptables");
   try {
-    const sensor = await SensorProcess.start(
+    const sensor = await TproxySensor.start(
       pair.sensor,
       `ip = "::"\nport = ${PORT}\n[udp]\nenabled = true\n`,
     );

@@ -1,10 +1,12 @@
 /**
- * Test fixture: the real `main.ts` run as a child process inside a namespace, stopped with
- * SIGTERM, its records and stats read back.
+ * Test fixture: the real `main.ts`, started with the permissions of `deno task start` inside the
+ * sensor namespace of a {@linkcode TproxyPair}, stopped with SIGTERM, its records and stats read
+ * back whole (stdout and stderr are drained while it runs).
  *
  * @module
  */
-import { run } from "./tproxy_netns.ts";
+import { run } from "./_tproxy_pair.ts";
+import { START_FLAGS } from "./_sensor_process.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -22,7 +24,7 @@ export interface SensorResult {
 }
 
 /** A running sensor process. */
-export class SensorProcess {
+export class TproxySensor {
   readonly #child: Deno.ChildProcess;
   readonly #output: Promise<Deno.CommandOutput>;
   readonly #config: string;
@@ -41,15 +43,26 @@ export class SensorProcess {
    * @param wrapper A command to run the sensor under, such as `setpriv ...`.
    * @returns The process.
    */
-  static async start(ns: string, toml: string, wrapper: string[] = []): Promise<SensorProcess> {
+  static async start(ns: string, toml: string, wrapper: string[] = []): Promise<TproxySensor> {
     const config = await Deno.makeTempFile({ prefix: "spip-udp-", suffix: ".toml" });
     await Deno.writeTextFile(config, toml);
     const child = new Deno.Command("ip", {
-      args: ["netns", "exec", ns, ...wrapper, Deno.execPath(), "run", "-A", MAIN, "-c", config],
+      args: [
+        "netns",
+        "exec",
+        ns,
+        ...wrapper,
+        Deno.execPath(),
+        "run",
+        ...START_FLAGS,
+        MAIN,
+        "-c",
+        config,
+      ],
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    return new SensorProcess(child, config);
+    return new TproxySensor(child, config);
   }
 
   /**
