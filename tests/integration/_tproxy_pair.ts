@@ -71,38 +71,21 @@ async function must(command: string, ...args: string[]): Promise<void> {
 function iptablesRules(port: number, iface: string): string[][] {
   const rules: string[][] = [];
   for (const tool of ["iptables", "ip6tables"]) {
-    rules.push([
-      tool,
-      "-t",
-      "mangle",
-      "-A",
-      "PREROUTING",
-      "-i",
-      iface,
-      "-p",
-      "tcp",
-      "--dport",
-      "22",
-      "-j",
-      "RETURN",
-    ]);
+    const mangle = [tool, "-t", "mangle"];
+    rules.push([...mangle, "-N", "SPIP_DIVERT"]);
+    rules.push([...mangle, "-A", "SPIP_DIVERT", "-j", "MARK", "--set-mark", "1"]);
+    rules.push([...mangle, "-A", "SPIP_DIVERT", "-j", "ACCEPT"]);
+    const append = [...mangle, "-A", "PREROUTING", "-i", iface];
+    // A packet of a connection a local socket already owns (the sensor's, or the host's own:
+    // replies to its DNS queries, its downloads, its real services) is delivered to it.
+    for (const protocol of ["tcp", "udp"]) {
+      rules.push([...append, "-p", protocol, "-m", "socket", "--nowildcard", "-j", "SPIP_DIVERT"]);
+    }
+    rules.push([...append, "-p", "tcp", "--dport", "22", "-j", "RETURN"]);
     for (const protocol of ["tcp", "udp"]) {
       rules.push([
-        tool,
-        "-t",
-        "mangle",
-        "-A",
-        "PREROUTING",
-        "-i",
-        iface,
-        "-p",
-        protocol,
-        "-j",
-        "TPROXY",
-        "--on-port",
-        String(port),
-        "--tproxy-mark",
-        "1",
+        ...append,
+        ...["-p", protocol, "-j", "TPROXY", "--on-port", String(port), "--tproxy-mark", "1"],
       ]);
     }
   }
@@ -113,6 +96,7 @@ function nftablesRuleset(port: number, iface: string): string {
   return `table inet spip {
   chain prerouting {
     type filter hook prerouting priority mangle; policy accept;
+    iifname "${iface}" meta l4proto { tcp, udp } socket transparent 0 return
     iifname "${iface}" tcp dport 22 return
     iifname "${iface}" meta l4proto { tcp, udp } tproxy to :${port} meta mark set 1 accept
   }
@@ -199,6 +183,17 @@ export class TproxyPair {
    */
   inClient(args: string[], timeoutMs = 20_000): Promise<Output> {
     return run("ip", ["netns", "exec", this.client, ...args], timeoutMs);
+  }
+
+  /**
+   * Runs a command in the sensor namespace.
+   *
+   * @param args The command and its arguments.
+   * @param timeoutMs The longest it may run.
+   * @returns Its output.
+   */
+  inSensor(args: string[], timeoutMs = 20_000): Promise<Output> {
+    return run("ip", ["netns", "exec", this.sensor, ...args], timeoutMs);
   }
 
   /** Deletes both namespaces (which removes the veth pair and every rule in them). */

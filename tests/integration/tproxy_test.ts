@@ -44,6 +44,29 @@ for step in json.loads(sys.argv[1]):
         print(s.recv(100).decode(), flush=True); s.close()
 `;
 
+/**
+ * Run in the sensor's namespace: a TCP connection and a UDP query to servers in the client's
+ * namespace; prints what came back.
+ */
+const OUTBOUND = `
+import socket
+t = socket.create_connection(("${CLIENT_V4}", 8000), timeout=5)
+out = t.recv(100).decode(); t.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(5)
+u.sendto(b"q", ("${CLIENT_V4}", 8053))
+print(out, u.recv(100).decode(), flush=True)
+`;
+
+/** Run in the client's namespace: answers one TCP connection and one UDP query. */
+const RESPONDERS = `
+import socket
+t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("${CLIENT_V4}", 8000)); t.listen(1); t.settimeout(15)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("${CLIENT_V4}", 8053)); u.settimeout(15)
+c, _ = t.accept(); c.sendall(b"out-ok"); c.close()
+_, peer = u.recvfrom(100); u.sendto(b"udp-ok", peer)
+`;
+
 type Step = Record<string, string | number>;
 
 async function client(pair: TproxyPair, plan: Step[]): Promise<string> {
@@ -78,6 +101,11 @@ c, _ = s.accept(); c.sendall(b"ssh-ok"); c.close()`,
     stdout: "null",
     stderr: "null",
   }).spawn();
+  const responders = new Deno.Command("ip", {
+    args: ["netns", "exec", pair.client, "python3", "-c", RESPONDERS],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
   const sensor = await TproxySensor.start(pair.sensor, tproxyConfig());
   let result: SensorResult;
   try {
@@ -91,6 +119,9 @@ c, _ = s.accept(); c.sendall(b"ssh-ok"); c.close()`,
       { kind: "banner", dst: SENSOR_V4, dport: 22 },
     ]);
     assertEquals(banner.trim(), "ssh-ok", `${rules}: port 22 must bypass TPROXY`);
+    // The sensor host's own outgoing TCP and UDP still get their replies.
+    const outbound = await pair.inSensor(["python3", "-c", OUTBOUND]);
+    assertEquals(outbound.stdout.trim(), "out-ok udp-ok", `${rules}: ${outbound.stderr}`);
     const dig4 = await pair.inClient(
       ["dig", `@${ROUTED_V4}.53`, "example.com", "A", "+tries=1", "+time=1"],
     );
@@ -122,6 +153,12 @@ c, _ = s.accept(); c.sendall(b"ssh-ok"); c.close()`,
       // It served its one connection and exited.
     }
     await sshd.status;
+    try {
+      responders.kill("SIGKILL");
+    } catch {
+      // It answered and exited.
+    }
+    await responders.status;
   }
   assertEquals(result.code, 0, result.stderr);
   for (const record of result.records) {
