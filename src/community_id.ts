@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { ipToBytes } from "./ip_address.ts";
+import { sha1Short } from "./sha1.ts";
 
 /** IP protocol numbers for the transports Spip records. */
 export const IPPROTO = { TCP: 6, UDP: 17 } as const;
@@ -52,5 +52,5 @@ export function communityId(
   input[at++] = 0;
   view.setUint16(at, aPort);
   view.setUint16(at + 2, bPort);
-  return `1:${createHash("sha1").update(input).digest("base64")}`;
+  return `1:${sha1Short(input).toBase64()}`;
 }

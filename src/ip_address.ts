@@ -32,16 +32,21 @@ export function isIpv6(address: string): boolean {
 }
 
 function ipv4Bytes(text: string, into: Uint8Array, offset: number): boolean {
-  const parts = text.split(".");
-  if (parts.length !== 4) return false;
-  for (let i = 0; i < 4; i++) {
-    const part = parts[i] ?? "";
-    if (!/^\d{1,3}$/.test(part)) return false;
-    const value = Number(part);
-    if (value > 255) return false;
-    into[offset + i] = value;
+  let part = 0, value = 0, digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46; // a final '.' closes the last part
+    if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return false;
+    } else if (c === 46 && digits > 0 && part < 4) {
+      into[offset + part++] = value;
+      value = 0;
+      digits = 0;
+    } else {
+      return false;
+    }
   }
-  return true;
+  return part === 4;
 }
 
 function hexGroups(part: string): number[] | null {
