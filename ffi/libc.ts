@@ -77,10 +77,90 @@ export const LIBC_SYMBOLS = {
     ],
     result: "isize",
   },
-  /** `int *__errno_location(void);` */
+  /** `int socket(int domain, int type, int protocol);` */
+  socket: {
+    parameters: [
+      "i32", // int domain
+      "i32", // int type
+      "i32", // int protocol
+    ],
+    result: "i32",
+  },
+  /** `int bind(int sockfd, const struct sockaddr *addr, socklen_t addrlen);` */
+  bind: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // const struct sockaddr *addr
+      "u32", // socklen_t addrlen
+    ],
+    result: "i32",
+  },
+  /** `int shutdown(int sockfd, int how);` */
+  shutdown: {
+    parameters: [
+      "i32", // int sockfd
+      "i32", // int how
+    ],
+    result: "i32",
+  },
+  /** `int close(int fd);` */
+  close: {
+    parameters: [
+      "i32", // int fd
+    ],
+    result: "i32",
+  },
+  /**
+   * `int recvmmsg(int sockfd, struct mmsghdr *msgvec, unsigned int vlen, int flags,
+   * struct timespec *timeout);`
+   *
+   * Runs on one of Deno's blocking threads and returns a Promise, so a wait for datagrams never
+   * blocks the event loop. `errno` belongs to that thread and cannot be read afterwards.
+   */
+  recvmmsg: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // struct mmsghdr *msgvec
+      "u32", // unsigned int vlen
+      "i32", // int flags
+      "pointer", // struct timespec *timeout
+    ],
+    result: "i32",
+    nonblocking: true,
+  },
+  /**
+   * `void *memmove(void *dest, const void *src, size_t n);`
+   *
+   * Called with `n = 0` it copies nothing and returns `dest`: the address of a buffer, for
+   * structures that hold pointers (`struct msghdr`). `Deno.UnsafePointer.of` would do the same
+   * but needs an unscoped `--allow-ffi`; the tasks grant it for the libc path only.
+   */
+  memmove: {
+    parameters: [
+      "buffer", // void *dest
+      "buffer", // const void *src
+      "usize", // size_t n
+    ],
+    result: "usize",
+  },
+  /**
+   * `void *memmove(void *dest, const void *src, size_t n);` with `src` given as an address:
+   * copies `n` bytes from raw memory (the thread's `errno`) into a buffer. Reading memory with
+   * `Deno.UnsafePointerView` needs an unscoped `--allow-ffi`; calling libc does not.
+   */
+  readMemory: {
+    name: "memmove",
+    parameters: [
+      "buffer", // void *dest
+      "usize", // const void *src
+      "usize", // size_t n
+    ],
+    result: "usize",
+  },
+  /** `int *__errno_location(void);`, the address as an integer. */
   __errno_location: {
     parameters: [],
-    result: "pointer",
+    result: "usize",
   },
 } as const satisfies Deno.ForeignLibraryInterface;
 
@@ -88,7 +168,8 @@ export const LIBC_SYMBOLS = {
 export type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
 
 let opened: Libc | undefined;
-let errnoView: Deno.UnsafePointerView | undefined;
+let errnoAddress = 0n;
+const errnoValue = new Int32Array(1);
 
 /**
  * Opens libc on first use and returns its symbols.
@@ -103,9 +184,10 @@ export function libc(): Libc {
     try {
       const lib = Deno.dlopen(path, LIBC_SYMBOLS);
       opened = lib.symbols;
-      const where = lib.symbols.__errno_location();
-      if (where === null) throw new Error("__errno_location returned NULL");
-      errnoView = new Deno.UnsafePointerView(where);
+      errnoAddress = lib.symbols.__errno_location();
+      if (errnoAddress === 0n) {
+        throw new Error("__errno_location returned NULL");
+      }
       return opened;
     } catch (error) {
       failures.push(`${path}: ${error instanceof Error ? error.message : String(error)}`);
@@ -115,11 +197,13 @@ export function libc(): Libc {
 }
 
 /**
- * Reads the calling thread's `errno`. Call it right after the failed libc call.
+ * Reads the calling thread's `errno`. Call it right after the failed libc call. It works under
+ * the path-scoped `--allow-ffi` of the tasks (no `Deno.UnsafePointerView`). It is meaningless
+ * after a `nonblocking` call, which ran on another thread.
  *
  * @returns The current errno value.
  */
 export function lastErrno(): number {
-  if (errnoView === undefined) libc();
-  return (errnoView as Deno.UnsafePointerView).getInt32();
+  libc().readMemory(errnoValue, errnoAddress, 4n);
+  return errnoValue[0] ?? 0;
 }

@@ -6,6 +6,7 @@
 import { parseToml } from "./std.ts";
 import { ConfigReader } from "./config_reader.ts";
 import { ipToBytes } from "./ip_address.ts";
+import { type Mode, MODES, readUdpConfig, type UdpConfig } from "./udp_config.ts";
 
 /** The checked configuration. Durations are in milliseconds. */
 export interface Config {
@@ -35,6 +36,10 @@ export interface Config {
   statsIntervalMs: number;
   /** Bytes of records held while stdout is slow; past it records are shed and counted. 16 MiB. */
   outputBuffer: number;
+  /** How traffic reaches the sensor: netfilter REDIRECT or TPROXY. Default "redirect". */
+  mode: Mode;
+  /** UDP capture, the `[udp]` table; it requires `mode = "tproxy"`. */
+  udp: UdpConfig;
 }
 
 /** The name used when the host name cannot be read. */
@@ -67,10 +72,12 @@ function checkName(value: string): string | null {
  */
 export function configFromTable(table: Record<string, unknown>, file: string): Config {
   const r = new ConfigReader(file, table);
+  const mode = r.choice("mode", MODES, "redirect");
+  const port = r.integer("port", 1, 65535);
   const config: Config = {
     file,
     ip: r.string("ip", undefined, checkIp),
-    port: r.integer("port", 1, 65535),
+    port,
     name: r.has("name") ? r.string("name", undefined, checkName) : defaultName(),
     idleTimeoutMs: r.seconds("idle_timeout", 0.1, 86400, 10),
     maxLifetimeMs: r.seconds("max_lifetime", 0.1, 86400 * 7, 300),
@@ -81,6 +88,8 @@ export function configFromTable(table: Record<string, unknown>, file: string): C
     recordSilent: r.boolean("record_silent", true),
     statsIntervalMs: r.seconds("stats_interval", 0, 86400, 0),
     outputBuffer: r.integer("output_buffer", 65536, 2 ** 30, 16 * 1024 * 1024),
+    mode,
+    udp: readUdpConfig(r.table("udp"), file, mode, port),
   };
   r.finish();
   return config;

@@ -10,6 +10,7 @@ import { SessionTable } from "./session_table.ts";
 import { Stats } from "./stats.ts";
 import { type AcceptedConnection, TcpAcceptor } from "./tcp_acceptor.ts";
 import { TcpSession } from "./tcp_session.ts";
+import { UdpListener } from "./udp_listener.ts";
 
 /** Options beyond the configuration. */
 export interface SensorOptions {
@@ -30,17 +31,33 @@ export class Sensor {
   readonly #acceptor: TcpAcceptor;
   readonly #running = new Set<Promise<void>>();
   readonly #accepting: Promise<void>;
+  readonly #udp: UdpListener | undefined;
+  readonly #receiving: Promise<void>;
   #statsTimer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(config: Config, options: SensorOptions) {
     this.#config = config;
     this.#acceptor = new TcpAcceptor(config, this.stats);
     this.#writer = new RecordWriter(options.sink ?? Deno.stdout, config.outputBuffer, this.stats);
+    try {
+      this.#udp = config.udp.enabled
+        ? new UdpListener(
+          config.udp,
+          { ip: config.ip, sensorName: config.name },
+          this.#writer,
+          this.stats,
+        )
+        : undefined;
+    } catch (error) {
+      this.#acceptor.close();
+      throw error;
+    }
     this.#sessions = new SessionTable(config);
     if (config.statsIntervalMs > 0) {
       this.#statsTimer = setInterval(() => this.printStats(), config.statsIntervalMs);
     }
     this.#accepting = this.#acceptor.run((connection) => this.#handle(connection));
+    this.#receiving = this.#udp?.run() ?? Promise.resolve();
   }
 
   /**
@@ -50,6 +67,7 @@ export class Sensor {
    * @param options Where records go.
    * @returns The running sensor.
    * @throws {Deno.errors.AddrInUse} When the port is taken, for example by a running instance.
+   * @throws {ErrnoError} In tproxy mode without CAP_NET_ADMIN, or when the UDP port is taken.
    */
   static start(config: Config, options: SensorOptions = {}): Sensor {
     return new Sensor(config, options);
@@ -99,7 +117,9 @@ export class Sensor {
   async stop(timeoutMs = 5000): Promise<boolean> {
     if (this.#statsTimer !== undefined) clearInterval(this.#statsTimer);
     this.#acceptor.close();
+    this.#udp?.close();
     await this.#accepting;
+    await this.#receiving;
     this.#sessions.closeAll();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<false>((resolve) => {

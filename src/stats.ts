@@ -43,6 +43,22 @@ export class Stats {
   fdNotFound = 0;
   /** Failed writes to the output. */
   outputErrors = 0;
+  /** UDP datagrams received (recorded or not). */
+  udpDatagrams = 0;
+  /** UDP payload bytes received, before any cut. */
+  udpBytes = 0;
+  /** UDP datagrams longer than `udp.max_datagram`: recorded cut, marked truncated. */
+  udpTruncated = 0;
+  /** UDP datagrams dropped unrecorded because they came faster than `udp.max_rate`. */
+  udpRateShed = 0;
+  /** UDP flows forgotten to make room under `udp.max_flows` (their next datagram starts anew). */
+  udpFlowsEvicted = 0;
+  /** UDP flows remembered now. */
+  udpFlowsOpen = 0;
+  /** UDP datagrams the kernel dropped because its receive buffer was full (`SO_RXQ_OVFL`). */
+  udpKernelDropped = 0;
+  /** UDP datagrams that came without their original destination (the bound address was used). */
+  udpNoDestination = 0;
 
   /**
    * Counts a failed accept.
@@ -81,6 +97,14 @@ export class Stats {
       original_destination_failures: this.originalDestinationFailures,
       fd_not_found: this.fdNotFound,
       output_errors: this.outputErrors,
+      udp_datagrams: this.udpDatagrams,
+      udp_bytes: this.udpBytes,
+      udp_truncated: this.udpTruncated,
+      udp_rate_shed: this.udpRateShed,
+      udp_flows_evicted: this.udpFlowsEvicted,
+      udp_flows_open: this.udpFlowsOpen,
+      udp_kernel_dropped: this.udpKernelDropped,
+      udp_no_destination: this.udpNoDestination,
       rss_bytes: Deno.memoryUsage().rss,
     };
   }

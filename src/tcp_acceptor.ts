@@ -5,11 +5,13 @@
  * @module
  */
 import { findListenerFd, originalDestination, setListenBacklog } from "../ffi/socket.ts";
+import { enableTransparent } from "../ffi/transparent.ts";
 import { FdFinder } from "./fd_finder.ts";
 import { normalizeIp } from "./ip_address.ts";
 import type { Endpoint } from "./record.ts";
 import type { Stats } from "./stats.ts";
 import { printDiagnostic, RateLimitedLog } from "./diagnostics.ts";
+import type { Mode } from "./udp_config.ts";
 
 /** An accepted connection with its addresses already resolved. */
 export interface AcceptedConnection {
@@ -37,6 +39,9 @@ export interface AcceptorOptions {
   port: number;
   /** The listen backlog. */
   backlog: number;
+  /** "tproxy" marks the listener transparent and takes each connection's local address as its
+   * destination; "redirect" reads `SO_ORIGINAL_DST`. */
+  mode: Mode;
 }
 
 const BACKOFF_FIRST_MS = 5;
@@ -62,20 +67,35 @@ export class TcpAcceptor {
   readonly #stats: Stats;
   readonly #fds = new FdFinder();
   readonly #destinationErrors = new RateLimitedLog(60_000);
+  readonly #tproxy: boolean;
   #closed = false;
 
   /**
-   * Listens on the address and raises the backlog through FFI.
+   * Listens on the address and raises the backlog through FFI; in tproxy mode, marks the
+   * listener transparent (`IP_TRANSPARENT`), which works on the bound socket because TPROXY
+   * checks the mark as each packet arrives.
    *
    * @param options Where to listen.
    * @param stats Where accept errors are counted.
    * @throws {Deno.errors.AddrInUse} When another process holds the port.
+   * @throws {ErrnoError} In tproxy mode, when the listener cannot be made transparent, such as
+   * without CAP_NET_ADMIN.
    */
   constructor(options: AcceptorOptions, stats: Stats) {
     this.#stats = stats;
+    this.#tproxy = options.mode === "tproxy";
     this.#listener = Deno.listen({ hostname: options.ip, port: options.port, transport: "tcp" });
+    const fd = findListenerFd(options.port);
+    if (this.#tproxy) {
+      try {
+        if (fd < 0) throw new Error("Cannot enable tproxy mode: listening socket not found");
+        enableTransparent(fd);
+      } catch (error) {
+        this.#listener.close();
+        throw error;
+      }
+    }
     try {
-      const fd = findListenerFd(options.port);
       if (fd < 0) throw new Error("listening socket not found");
       setListenBacklog(fd, options.backlog);
     } catch (error) {
@@ -134,7 +154,7 @@ export class TcpAcceptor {
     let destination: Endpoint = { ip: normalizeIp(local.hostname), port: local.port };
     if (fd < 0) {
       this.#stats.fdNotFound++;
-    } else {
+    } else if (!this.#tproxy) {
       try {
         const original = originalDestination(fd, source.ip.includes(":"));
         if (original !== null) destination = original;

@@ -1,0 +1,72 @@
+/**
+ * The capture mode and the `[udp]` table of `config.toml`.
+ *
+ * @module
+ */
+import type { ConfigReader } from "./config_reader.ts";
+
+/**
+ * How traffic reaches the sensor. `"redirect"`: netfilter REDIRECT (NAT) rewrites each
+ * connection's destination to the sensor's port, and the sensor reads the original back with
+ * `SO_ORIGINAL_DST`. `"tproxy"`: netfilter TPROXY delivers packets unchanged to a transparent
+ * socket, whose local address is the original destination; this needs CAP_NET_ADMIN.
+ */
+export type Mode = "redirect" | "tproxy";
+
+/** The modes, for checking. */
+export const MODES: readonly Mode[] = ["redirect", "tproxy"];
+
+/** Why UDP cannot run in redirect mode; the configuration error says exactly this. */
+export const UDP_NEEDS_TPROXY =
+  'REDIRECT rewrites a datagram\'s destination port, so UDP requires mode = "tproxy"';
+
+/** The `[udp]` settings. Durations in ms. */
+export interface UdpConfig {
+  /** Capture UDP. Default false. */
+  enabled: boolean;
+  /** The port TPROXY delivers datagrams to. Default: the top-level `port`. */
+  port: number;
+  /** Bytes kept of one datagram; longer ones are cut and marked truncated. Default 4096. */
+  maxDatagram: number;
+  /** Flows remembered at most; past it the least recently seen is forgotten. Default 10000. */
+  maxFlows: number;
+  /** Datagrams recorded per second at most; the rest are counted and dropped. Default 10000. */
+  maxRate: number;
+  /** A flow without a datagram for this long ends; the next starts a new session. Default 30 s. */
+  idleTimeoutMs: number;
+  /** The kernel receive buffer asked for, in bytes. Default 4 MiB. */
+  receiveBuffer: number;
+}
+
+/**
+ * Reads the `[udp]` table.
+ *
+ * @param udp A reader for the `[udp]` table.
+ * @param file The configuration file, for messages.
+ * @param mode The configured mode.
+ * @param port The top-level port, the default UDP port.
+ * @returns The UDP settings.
+ * @throws {TypeError | RangeError} For a bad value; a RangeError when UDP is enabled in redirect
+ * mode.
+ */
+export function readUdpConfig(
+  udp: ConfigReader,
+  file: string,
+  mode: Mode,
+  port: number,
+): UdpConfig {
+  const config: UdpConfig = {
+    enabled: udp.boolean("enabled", false),
+    port: udp.integer("port", 1, 65535, port),
+    maxDatagram: udp.integer("max_datagram", 1, 65535, 4096),
+    maxFlows: udp.integer("max_flows", 1, 1_000_000, 10_000),
+    maxRate: udp.integer("max_rate", 1, 10_000_000, 10_000),
+    idleTimeoutMs: udp.seconds("idle_timeout", 0.1, 86400, 30),
+    receiveBuffer: udp.integer("receive_buffer", 65536, 2 ** 30, 4 * 1024 * 1024),
+  };
+  udp.finish();
+  if (config.enabled && mode !== "tproxy") {
+    throw new RangeError(`Cannot load config ${file}: key "udp.enabled": ${UDP_NEEDS_TPROXY}`);
+  }
+  return config;
+}
