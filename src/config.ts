@@ -34,6 +34,23 @@ export interface Config {
   statsIntervalMs: number;
   /** Bytes of records held while stdout is slow; past it records are shed and counted. 16 MiB. */
   outputBuffer: number;
+  /**
+   * How the firewall sends traffic to the sensor: `"redirect"` (iptables/nft REDIRECT, no
+   * privileges needed) or `"tproxy"` (TPROXY, the sensor needs CAP_NET_ADMIN). Default redirect.
+   */
+  mode: "redirect" | "tproxy";
+  /** The SSH port, which the firewall never captures. Default 22. */
+  sshPort: number;
+  /** Further ports the firewall never captures (TCP and UDP). Default none. */
+  excludePorts: number[];
+  /** The `[udp]` table. */
+  udp: UdpConfig;
+}
+
+/** The `[udp]` table of the configuration. */
+export interface UdpConfig {
+  /** Capture and record UDP too; needs `mode = "tproxy"`. Default false. */
+  enabled: boolean;
 }
 
 /** The name used when the host name cannot be read. */
@@ -56,6 +73,12 @@ function checkIp(value: string): string | null {
 
 function checkName(value: string): string | null {
   return value.length > 0 && value.length <= 255 ? null : "a name of 1 to 255 characters";
+}
+
+function udpFromTable(r: ConfigReader): UdpConfig {
+  const udp: UdpConfig = { enabled: r.boolean("enabled", false) };
+  r.finish();
+  return udp;
 }
 
 /**
@@ -83,6 +106,10 @@ export function configFromTable(table: Record<string, unknown>, file: string): C
     recordSilent: r.boolean("record_silent", true),
     statsIntervalMs: r.seconds("stats_interval", 0, 86400, 0),
     outputBuffer: r.integer("output_buffer", 65536, 2 ** 30, 16 * 1024 * 1024),
+    mode: r.choice("mode", ["redirect", "tproxy"] as const, "redirect"),
+    sshPort: r.integer("ssh_port", 1, 65535, 22),
+    excludePorts: r.integerList("exclude_ports", 1, 65535, []),
+    udp: udpFromTable(r.table("udp")),
   };
   r.finish();
   return config;
