@@ -275,14 +275,14 @@ export async function runFirewallCommand(
     stderr(message(error));
     return 2;
   }
-  const sshConnection = "sshConnection" in options
-    ? options.sshConnection
-    : Deno.env.get("SSH_CONNECTION");
   const settings = firewallSettings(config);
   try {
     if (command.action === "print") {
       stdout(firewallScript(settings, command.backend));
     } else if (command.action === "apply") {
+      const sshConnection = "sshConnection" in options
+        ? options.sshConnection
+        : Deno.env.get("SSH_CONNECTION");
       await applyFirewall(settings, command.backend, sshConnection, options);
       stderr(
         `spip firewall: applied (${settings.mode}, ${command.backend}) to port ${settings.port}`,
@@ -292,7 +292,9 @@ export async function runFirewallCommand(
       stderr("spip firewall: removed");
     }
   } catch (error) {
-    stderr(message(error).split("\n")[0] ?? "");
+    const line = message(error).split("\n")[0] ?? "";
+    // A missing Deno permission reads "Requires run access to ...".
+    stderr(line.startsWith("Cannot ") ? line : `Cannot ${command.action} firewall: ${line}`);
     return 1;
   }
   return 0;

@@ -169,3 +169,39 @@ Deno.test("firewall apply refuses to capture the SSH session's port or the senso
     assertEquals(await snapshot(sensor), before);
   });
 });
+
+Deno.test("spip firewall apply/remove through main.ts with the start task's permissions", async () => {
+  const task = JSON.parse(await Deno.readTextFile("deno.json")).tasks.start as string;
+  const flags = task.split(" ").filter((word) => word.startsWith("--allow-"));
+  const dir = await Deno.makeTempDir({ prefix: "spip-fw-" });
+  try {
+    const file = `${dir}/config.toml`;
+    await Deno.writeTextFile(
+      file,
+      `ip = "::"\nport = ${PORT}\nname = "t"\nssh_port = ${SSH_PORT}\n`,
+    );
+    await withTopology(async ({ sensor }) => {
+      await installForeignRules(sensor);
+      const before = await snapshot(sensor);
+      const spip = async (...args: string[]): Promise<Deno.CommandOutput> =>
+        await new Deno.Command("ip", {
+          args: ["netns", "exec", sensor, Deno.execPath(), "run", ...flags, "main.ts", ...args],
+          env: { SSH_CONNECTION: `${CLIENT_V4} 50000 ${SENSOR_V4} ${SSH_PORT}` },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+      const applied = await spip("firewall", "apply", "--config", file);
+      assertEquals(
+        new TextDecoder().decode(applied.stderr),
+        `spip firewall: applied (redirect, iptables) to port ${PORT}\n`,
+      );
+      assertEquals(applied.code, 0);
+      assertNotEquals(await snapshot(sensor), before);
+      const removed = await spip("firewall", "remove", "--config", file);
+      assertEquals(removed.code, 0);
+      assertEquals(await snapshot(sensor), before);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
