@@ -1,0 +1,37 @@
+/**
+ * Spip: an internet sensor that records every TCP connection as Spip-compatible JSON lines.
+ *
+ * Run it with `main.ts`; embed it with {@linkcode Sensor}.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadConfig, Sensor } from "./mod.ts";
+ * const sensor = Sensor.start(loadConfig("config.toml"));
+ * ```
+ *
+ * @module
+ */
+export {
+  type Config,
+  configFromTable,
+  loadConfig,
+  parseConfig,
+  resolveConfigPath,
+} from "./src/config.ts";
+export { Sensor, type SensorOptions } from "./src/sensor.ts";
+export { Stats } from "./src/stats.ts";
+export { type ByteSink, RecordWriter } from "./src/record_writer.ts";
+export {
+  createFlow,
+  encodeRecord,
+  type Endpoint,
+  type Flow,
+  type RecordMarks,
+  type Transport,
+} from "./src/record.ts";
+export { communityId } from "./src/community_id.ts";
+export {
+  type AcceptedConnection,
+  type ConnectionHandler,
+  TcpAcceptor,
+} from "./src/tcp_acceptor.ts";
