@@ -8,12 +8,26 @@ import { ExitCode, parseCommand, USAGE, VERSION } from "./src/cli.ts";
 import { loadConfig, resolveConfigPath } from "./src/config.ts";
 import { printDiagnostic } from "./src/diagnostics.ts";
 import { Sensor } from "./src/sensor.ts";
+import { parseFirewallArgs, runFirewallCommand } from "./src/firewall.ts";
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+async function firewall(args: string[]): Promise<number> {
+  let config;
+  try {
+    const command = parseFirewallArgs(args);
+    config = loadConfig(resolveConfigPath(command.config, Deno.execPath()));
+  } catch (error) {
+    printDiagnostic(message(error));
+    return ExitCode.Usage;
+  }
+  return await runFirewallCommand(args, config);
+}
+
 async function main(args: string[]): Promise<number> {
+  if (args[0] === "firewall") return await firewall(args.slice(1));
   let command;
   try {
     command = parseCommand(args);

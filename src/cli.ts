@@ -26,6 +26,9 @@ export const USAGE =
 
 Usage:
   spip [--config PATH]     run the sensor; records go to stdout, diagnostics to stderr
+  spip firewall print|apply|remove [--nft] [--config PATH]
+                           show, install or remove the rules that send every TCP port
+                           but SSH to the sensor (iptables by default; --nft: nftables)
   spip --help              print this help
   spip --version           print the version
 

@@ -38,6 +38,10 @@ export interface Config {
   outputBuffer: number;
   /** How traffic reaches the sensor: netfilter REDIRECT or TPROXY. Default "redirect". */
   mode: Mode;
+  /** The SSH port, which the firewall never captures. Default 22. */
+  sshPort: number;
+  /** Further ports the firewall never captures (TCP and UDP). Default none. */
+  excludePorts: number[];
   /** UDP capture, the `[udp]` table; it requires `mode = "tproxy"`. */
   udp: UdpConfig;
 }
@@ -72,11 +76,12 @@ function checkName(value: string): string | null {
  */
 export function configFromTable(table: Record<string, unknown>, file: string): Config {
   const r = new ConfigReader(file, table);
-  const mode = r.choice("mode", MODES, "redirect");
+  const ip = r.string("ip", undefined, checkIp);
   const port = r.integer("port", 1, 65535);
+  const mode = r.choice("mode", MODES, "redirect");
   const config: Config = {
     file,
-    ip: r.string("ip", undefined, checkIp),
+    ip,
     port,
     name: r.has("name") ? r.string("name", undefined, checkName) : defaultName(),
     idleTimeoutMs: r.seconds("idle_timeout", 0.1, 86400, 10),
@@ -89,6 +94,8 @@ export function configFromTable(table: Record<string, unknown>, file: string): C
     statsIntervalMs: r.seconds("stats_interval", 0, 86400, 0),
     outputBuffer: r.integer("output_buffer", 65536, 2 ** 30, 16 * 1024 * 1024),
     mode,
+    sshPort: r.integer("ssh_port", 1, 65535, 22),
+    excludePorts: r.integerList("exclude_ports", 1, 65535, []),
     udp: readUdpConfig(r.table("udp"), file, mode, port),
   };
   r.finish();

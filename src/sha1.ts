@@ -1,5 +1,5 @@
 /**
- * SHA-1 of short inputs, for Community ID. `node:crypto`'s `createHash` costs ~12 µs a call in
+ * SHA-1 of short inputs, for Community ID. `node:crypto`'s `createHash` costs about 12 us a call in
  * Deno 2.9, mostly object set-up; a Community ID input is at most 40 bytes, one SHA-1 block, so
  * this single-block version does the same work in well under a microsecond.
  *

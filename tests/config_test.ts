@@ -39,6 +39,18 @@ Deno.test("parseConfig() needs only ip and port and fills in the defaults", () =
     recordSilent: true,
     statsIntervalMs: 0,
     outputBuffer: 16 * 1024 * 1024,
+    mode: "redirect",
+    sshPort: 22,
+    excludePorts: [],
+    udp: {
+      enabled: false,
+      port: 5555,
+      maxDatagram: 4096,
+      maxFlows: 10_000,
+      maxRate: 10_000,
+      idleTimeoutMs: 30_000,
+      receiveBuffer: 4 * 1024 * 1024,
+    },
   };
   assertEquals(config, expected);
 });
@@ -58,6 +70,9 @@ Deno.test("parseConfig() reads every key, seconds as milliseconds", () => {
       "record_silent = false",
       "stats_interval = 1.5",
       "output_buffer = 65536",
+      'mode = "tproxy"',
+      "ssh_port = 2222",
+      "exclude_ports = [80, 443]",
     ].join("\n"),
     FILE,
   );
@@ -75,6 +90,10 @@ Deno.test("parseConfig() reads every key, seconds as milliseconds", () => {
     recordSilent: false,
     statsIntervalMs: 1500,
     outputBuffer: 65536,
+    mode: "tproxy",
+    sshPort: 2222,
+    excludePorts: [80, 443],
+    udp: { ...config.udp, enabled: false, port: 1 },
   });
 });
 
