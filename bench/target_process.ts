@@ -1,6 +1,11 @@
 /**
- * A sensor under test, running inside a bench namespace: its stdout read line by line (fast, or
- * deliberately slowly), its stderr kept for the stats line, and its shutdown by SIGTERM.
+ * A sensor under test, running inside a bench namespace: its stdout either read from a pipe line
+ * by line (fast, or deliberately slowly) or redirected to a file and read after it stops, its
+ * stderr kept for the stats line, and its shutdown by SIGTERM.
+ *
+ * The file sink takes the harness off the sensor's critical path: on a 2-core machine a pipe
+ * reader that parses and checks every record competes with the sensor and the client for CPU,
+ * and a sensor that sheds records under a slow reader then sheds them.
  *
  * @module
  */
@@ -14,6 +19,9 @@ export interface ReadPace {
   /** Pause after each read, in ms; 0 reads as fast as the pipe fills. */
   pauseMs: number;
 }
+
+/** Where the target's stdout goes: a file, or a pipe read at a pace. */
+export type Sink = { file: string } | { pace: ReadPace };
 
 /** Reads stdout as fast as it comes. */
 export const FAST: ReadPace = { chunk: 1 << 18, pauseMs: 0 };
@@ -39,7 +47,10 @@ export class TargetProcess {
   /** Lines read from stdout. */
   lines = 0;
   readonly #child: Deno.ChildProcess;
-  readonly #stdoutDone: Promise<void>;
+  readonly #file: string | undefined;
+  readonly #onLine: (line: string) => void;
+  #fileSize = 0;
+  #stdoutDone: Promise<void>;
   readonly #stderrText: Promise<string>;
   #pace: ReadPace;
   #exited = false;
@@ -49,21 +60,27 @@ export class TargetProcess {
    *
    * @param ns The namespace.
    * @param argv The target's command line.
-   * @param pace How to read its stdout at first.
-   * @param onLine Called with each stdout line.
+   * @param sink Where its stdout goes (a pipe's pace can change later).
+   * @param onLine Called with each stdout line (for a file sink: after the target stops).
    */
-  constructor(ns: Namespace, argv: string[], pace: ReadPace, onLine: (line: string) => void) {
-    const [command, ...args] = ns.command(argv);
+  constructor(ns: Namespace, argv: string[], sink: Sink, onLine: (line: string) => void) {
+    this.#file = "file" in sink ? sink.file : undefined;
+    this.#onLine = onLine;
+    // `sh -c 'exec ...'` replaces the shell with deno, so the pid stays the target's own.
+    const wrapped = this.#file === undefined
+      ? argv
+      : ["sh", "-c", `exec "$0" "$@" > '${this.#file}'`, ...argv];
+    const [command, ...args] = ns.command(wrapped);
     this.#child = new Deno.Command(command ?? "ip", {
       args,
       stdin: "null",
-      stdout: "piped",
+      stdout: this.#file === undefined ? "piped" : "null",
       stderr: "piped",
     }).spawn();
     this.pid = this.#child.pid;
-    this.#pace = pace;
+    this.#pace = "pace" in sink ? sink.pace : FAST;
     this.#child.status.then(() => this.#exited = true);
-    this.#stdoutDone = this.#readLines(onLine);
+    this.#stdoutDone = this.#file === undefined ? this.#readLines(onLine) : Promise.resolve();
     this.#stderrText = new Response(this.#child.stderr).text();
   }
 
@@ -74,6 +91,32 @@ export class TargetProcess {
    */
   setPace(pace: ReadPace): void {
     this.#pace = pace;
+  }
+
+  async #readFile(file: string): Promise<void> {
+    const stream = (await Deno.open(file)).readable.pipeThrough(new TextDecoderStream());
+    let rest = "";
+    for await (const chunk of stream) {
+      const lines = (rest + chunk).split("\n");
+      rest = lines.pop() ?? "";
+      this.lines += lines.length;
+      for (const line of lines) this.#onLine(line);
+    }
+    if (rest.length > 0) {
+      this.lines++;
+      this.#onLine(rest);
+    }
+  }
+
+  #pollFile(): void {
+    if (this.#file === undefined) return;
+    try {
+      const size = Deno.statSync(this.#file).size;
+      if (size !== this.#fileSize) {
+        this.#fileSize = size;
+        this.lastLineAt = performance.now();
+      }
+    } catch { /* not there yet */ }
   }
 
   async #readLines(onLine: (line: string) => void): Promise<void> {
@@ -130,19 +173,21 @@ export class TargetProcess {
   }
 
   /**
-   * Waits until no stdout line has arrived for `quietMs`, at most `timeoutMs`.
+   * Waits until no stdout line has arrived (no file growth) for `quietMs`, at most `timeoutMs`.
    *
    * @param quietMs The quiet time.
    * @param timeoutMs The bound.
-   * @param enough Stops waiting early when it returns true.
+   * @param enough Stops waiting early when it returns true (pipe sink only).
    */
   async waitQuiet(quietMs: number, timeoutMs: number, enough: () => boolean): Promise<void> {
     const deadline = performance.now() + timeoutMs;
-    let lines = -1;
+    let seen = -1;
     let since = performance.now();
-    while (performance.now() < deadline && !enough()) {
-      if (this.lines !== lines) {
-        lines = this.lines;
+    while (performance.now() < deadline && (this.#file !== undefined || !enough())) {
+      this.#pollFile();
+      const now = this.#file === undefined ? this.lines : this.#fileSize;
+      if (now !== seen) {
+        seen = now;
         since = performance.now();
       } else if (performance.now() - since >= quietMs) return;
       await sleep(20);
@@ -161,6 +206,7 @@ export class TargetProcess {
     const timer = setTimeout(() => this.kill(), timeoutMs);
     const status = await this.#child.status;
     clearTimeout(timer);
+    if (this.#file !== undefined) this.#stdoutDone = this.#readFile(this.#file);
     await this.#stdoutDone;
     const stderr = await this.#stderrText;
     let stats: Record<string, unknown> | null = null;
