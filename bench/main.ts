@@ -1,0 +1,103 @@
+/**
+ * The bench CLI (`deno task bench`): runs the scenarios against the sensor and the baseline,
+ * prints a table, and exits non-zero when the sensor lost records or logged wrong ports.
+ *
+ * Flags: `--quick` (small, for CI; correctness only), `--scenario N` (one scenario),
+ * `--json FILE` (also write the results as JSON), `--no-baseline`, `--baseline-only`,
+ * `--profile DIR` (the sensor writes V8 CPU profiles there).
+ *
+ * Needs root (network namespaces, iptables).
+ *
+ * @module
+ */
+import { parseArgs } from "../src/std.ts";
+import { failures, formatReport, ratios } from "./report.ts";
+import { runScenario, type ScenarioResult } from "./run_scenario.ts";
+import { scenarios } from "./scenarios.ts";
+import { BASELINE, SENSOR, sensorPresent, type Target } from "./targets.ts";
+
+const encoder = new TextEncoder();
+
+function log(line: string): void {
+  Deno.stderr.writeSync(encoder.encode(`${line}\n`));
+}
+
+function print(text: string): void {
+  Deno.stdout.writeSync(encoder.encode(`${text}\n`));
+}
+
+/**
+ * Runs the bench.
+ *
+ * @param args The command-line arguments.
+ * @returns The exit code: 0, 1 for correctness failures, 2 for bad usage.
+ */
+export async function main(args: string[]): Promise<number> {
+  const flags = parseArgs(args, {
+    string: ["scenario", "json", "profile"],
+    boolean: ["quick", "no-baseline", "baseline-only", "help"],
+  });
+  if (flags["help"] === true) {
+    print(
+      "Usage: deno task bench [--quick] [--scenario N] [--json FILE] [--no-baseline] " +
+        "[--baseline-only] [--profile DIR]",
+    );
+    return 0;
+  }
+  const quick = flags["quick"] === true;
+  let chosen = scenarios(quick);
+  if (flags["scenario"] !== undefined) {
+    const id = Number(flags["scenario"]);
+    chosen = chosen.filter((s) => s.id === id);
+    if (chosen.length === 0) {
+      log(`Cannot run scenario ${flags["scenario"]}: choose 1 to 5`);
+      return 2;
+    }
+  }
+  const targets: Target[] = [];
+  if (flags["baseline-only"] !== true) {
+    if (sensorPresent()) targets.push(SENSOR);
+    else log("main.ts is missing: measuring the baseline only");
+  }
+  const baseline = flags["baseline-only"] === true ||
+    (flags["no-baseline"] !== true && !quick) || targets.length === 0;
+  if (baseline) targets.push(BASELINE);
+  const profileDir = typeof flags["profile"] === "string" ? flags["profile"] : undefined;
+  if (profileDir !== undefined) await Deno.mkdir(profileDir, { recursive: true });
+  const workDir = await Deno.makeTempDir({ prefix: "spip-bench-" });
+  const results: ScenarioResult[] = [];
+  const started = performance.now();
+  try {
+    for (const scenario of chosen) {
+      for (const target of targets) {
+        log(`scenario ${scenario.id} (${scenario.name}), ${target.name}: ${scenario.count} conns`);
+        const result = await runScenario(scenario, target, {
+          workDir,
+          log,
+          ...(profileDir !== undefined && target === SENSOR ? { profileDir } : {}),
+        });
+        log(
+          `  ${result.completed} done, ${result.connPerSec.toFixed(0)} conn/s, ` +
+            `${result.cpuUsPerConn.toFixed(1)} us/conn, ${result.check.lost} lost`,
+        );
+        results.push(result);
+      }
+    }
+  } finally {
+    await Deno.remove(workDir, { recursive: true });
+  }
+  print(formatReport(results));
+  print(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  if (typeof flags["json"] === "string") {
+    await Deno.writeTextFile(
+      flags["json"],
+      `${JSON.stringify({ quick, results, ratios: ratios(results) }, null, 2)}\n`,
+    );
+  }
+  const strict = new Set(chosen.filter((s) => s.strict).map((s) => s.id));
+  const problems = failures(results, strict);
+  for (const problem of problems) log(`FAIL ${problem}`);
+  return problems.length === 0 ? 0 : 1;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

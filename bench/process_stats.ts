@@ -1,0 +1,136 @@
+/**
+ * Reads a process's CPU time and resident memory from `/proc`, and samples its RSS peak.
+ *
+ * @module
+ */
+
+/** Clock ticks per second of `/proc/PID/stat` times (`getconf CLK_TCK`; 100 on Linux). */
+export const CLOCK_TICKS = 100;
+
+/**
+ * The CPU time a process has used, user plus system, in microseconds (from `/proc/PID/stat`,
+ * so in steps of 10 ms). It covers all the process's threads.
+ *
+ * @param pid The process, or `"self"`.
+ * @returns The CPU time, or NaN when the process is gone.
+ */
+export function cpuMicros(pid: number | "self"): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 14 and 15 of proc(5) (utime, stime), counted after "pid (comm) ".
+    return (Number(fields[11]) + Number(fields[12])) * (1_000_000 / CLOCK_TICKS);
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * The resident set size of a process, `VmRSS` in `/proc/PID/status`.
+ *
+ * @param pid The process.
+ * @returns KiB, or NaN when the process is gone.
+ */
+export function rssKiB(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+    return match === null ? NaN : Number(match[1]);
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * The open fds of a process.
+ *
+ * @param pid The process.
+ * @returns The count, or 0 when the process is gone.
+ */
+export function openFds(pid: number): number {
+  let n = 0;
+  try {
+    for (const _ of Deno.readDirSync(`/proc/${pid}/fd`)) n++;
+  } catch {
+    return 0;
+  }
+  return n;
+}
+
+/**
+ * The executable a process runs (`/proc/PID/exe`).
+ *
+ * @param pid The process.
+ * @returns The path, or an empty string when it cannot be read.
+ */
+export function executable(pid: number): string {
+  try {
+    return Deno.readLinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Whether a process has a TCP socket listening on a port, read from `/proc/PID/net/tcp` and
+ * `tcp6`, which show the process's own network namespace. Probing this way sends no traffic.
+ *
+ * @param pid The process.
+ * @param port The port.
+ * @returns True once something in the process's namespace listens on the port.
+ */
+export function isListening(pid: number, port: number): boolean {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  for (const file of ["tcp", "tcp6"]) {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(`/proc/${pid}/net/${file}`);
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[1]?.endsWith(`:${hexPort}`) && fields[3] === "0A") return true;
+    }
+  }
+  return false;
+}
+
+/** Samples a process's RSS on a timer and keeps the peak. */
+export class RssSampler {
+  readonly #pid: number;
+  readonly #timer: ReturnType<typeof setInterval>;
+  #peak = 0;
+
+  /**
+   * Starts sampling.
+   *
+   * @param pid The process.
+   * @param everyMs The sampling period.
+   */
+  constructor(pid: number, everyMs = 20) {
+    this.#pid = pid;
+    this.sample();
+    this.#timer = setInterval(() => this.sample(), everyMs);
+  }
+
+  /**
+   * Takes one sample now.
+   *
+   * @returns The RSS in KiB (NaN when the process is gone).
+   */
+  sample(): number {
+    const rss = rssKiB(this.#pid);
+    if (rss > this.#peak) this.#peak = rss;
+    return rss;
+  }
+
+  /** The highest RSS seen, in KiB. */
+  get peak(): number {
+    return this.#peak;
+  }
+
+  /** Stops sampling. */
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}

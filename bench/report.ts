@@ -1,0 +1,168 @@
+/**
+ * The bench's report: a readable table, the sensor/baseline ratios, and the correctness verdict.
+ *
+ * @module
+ */
+import type { ScenarioResult } from "./run_scenario.ts";
+
+/** The sensor's figures divided by the baseline's, for one scenario. */
+export interface Ratio {
+  /** The scenario. */
+  scenario: number;
+  /** CPU us per connection, sensor / baseline. */
+  cpuUsPerConn: number;
+  /** Connections per second, sensor / baseline. */
+  connPerSec: number;
+  /** Records lost: sensor's and baseline's counts (a ratio of zeros means nothing). */
+  lost: [number, number];
+  /** RSS per idle connection, sensor / baseline (scenario 3 only). */
+  rssPerIdle: number | null;
+}
+
+const fixed = (value: number | null, digits: number): string =>
+  value === null || Number.isNaN(value) ? "-" : value.toFixed(digits);
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)).join("  ");
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+/**
+ * Computes the sensor/baseline ratios for each scenario both ran.
+ *
+ * @param results All results.
+ * @returns One ratio per scenario with both targets.
+ */
+export function ratios(results: ScenarioResult[]): Ratio[] {
+  const out: Ratio[] = [];
+  for (const sensor of results.filter((r) => r.target === "sensor")) {
+    const base = results.find((r) => r.target === "baseline" && r.scenario === sensor.scenario);
+    if (base === undefined) continue;
+    out.push({
+      scenario: sensor.scenario,
+      cpuUsPerConn: sensor.cpuUsPerConn / base.cpuUsPerConn,
+      connPerSec: sensor.connPerSec / base.connPerSec,
+      lost: [sensor.check.lost, base.check.lost],
+      rssPerIdle: sensor.rssPerIdleKiB !== null && base.rssPerIdleKiB !== null
+        ? sensor.rssPerIdleKiB / base.rssPerIdleKiB
+        : null,
+    });
+  }
+  return out;
+}
+
+/**
+ * Formats the results as text tables.
+ *
+ * @param results All results.
+ * @returns The report.
+ */
+export function formatReport(results: ScenarioResult[]): string {
+  const rows = results.map((r) => [
+    `${r.scenario} ${r.name}`,
+    r.target,
+    `${r.completed}/${r.planned}`,
+    fixed(r.connPerSec, 0),
+    fixed(r.cpuUsPerConn, 1),
+    `${fixed(r.clientCpuUsPerConn, 0)}${r.clientBound ? "*" : ""}`,
+    fixed(r.harnessCpuUsPerConn, 0),
+    String(r.check.records),
+    String(r.check.lost),
+    String(r.check.wrongPort),
+    String(r.check.wrongBytes),
+    String(r.check.wrongFlags),
+    String(r.check.untokened),
+    fixed(r.shed, 0),
+    fixed(r.unaccounted, 0),
+    fixed(r.acceptErrors, 0),
+    fixed(r.rssRestMiB, 1),
+    fixed(r.rssPeakMiB, 1),
+    fixed(r.rssPerIdleKiB, 2),
+  ]);
+  const main = table([
+    "scenario",
+    "target",
+    "done/planned",
+    "conn/s",
+    "cpu us/conn",
+    "client us/conn",
+    "harness us/conn",
+    "records",
+    "lost",
+    "bad port",
+    "bad bytes",
+    "bad flags",
+    "no token",
+    "shed",
+    "unaccounted",
+    "accept errs",
+    "RSS rest MiB",
+    "RSS peak MiB",
+    "KiB/idle conn",
+  ], rows);
+  const parts = [main];
+  const r = ratios(results);
+  if (r.length > 0) {
+    parts.push(
+      "\nsensor / baseline",
+      table(
+        ["scenario", "-", "cpu us/conn", "conn/s", "lost (sensor, baseline)", "KiB/idle conn"],
+        r.map((x) => [
+          String(x.scenario),
+          "",
+          fixed(x.cpuUsPerConn, 2),
+          fixed(x.connPerSec, 2),
+          `${x.lost[0]}, ${x.lost[1]}`,
+          fixed(x.rssPerIdle, 2),
+        ]),
+      ),
+    );
+  }
+  const notes: string[] = [];
+  if (results.some((x) => x.clientBound)) {
+    notes.push("* the load client used >= 90% of a core: it, not the target, may set the pace.");
+  }
+  for (const x of results) {
+    if (!x.pidIsDeno) notes.push(`! ${x.scenario} ${x.target}: sampled pid is not deno itself`);
+    if (x.exitCode !== 0) notes.push(`! ${x.scenario} ${x.target}: exit code ${x.exitCode}`);
+    if (x.stats === null) notes.push(`! ${x.scenario} ${x.target}: no stats line on stderr`);
+    const errors = Object.entries(x.clientErrors);
+    if (errors.length > 0) {
+      notes.push(`  ${x.scenario} ${x.target}: client errors ${JSON.stringify(x.clientErrors)}`);
+    }
+  }
+  if (notes.length > 0) parts.push("", ...notes);
+  return parts.join("\n");
+}
+
+/**
+ * The correctness failures `--quick` (and every run) asserts: lost, wrong-port and wrong-byte
+ * records in the strict scenarios, and unaccounted records, for the sensor only.
+ *
+ * @param results All results.
+ * @param strictScenarios The scenarios that must lose nothing.
+ * @returns One message per failure; empty when all is well.
+ */
+export function failures(results: ScenarioResult[], strictScenarios: Set<number>): string[] {
+  const out: string[] = [];
+  for (const r of results.filter((x) => x.target === "sensor")) {
+    const where = `scenario ${r.scenario} (${r.name})`;
+    if (r.completed === 0) out.push(`${where}: no connection completed`);
+    if (strictScenarios.has(r.scenario)) {
+      const c = r.check;
+      if (c.lost > 0) out.push(`${where}: ${c.lost} records lost`);
+      if (c.wrongPort > 0) out.push(`${where}: ${c.wrongPort} records with the wrong port`);
+      if (c.wrongBytes > 0) out.push(`${where}: ${c.wrongBytes} sessions with wrong bytes`);
+      if (c.malformed > 0) out.push(`${where}: ${c.malformed} malformed lines`);
+    }
+    if (r.unaccounted !== null && r.unaccounted !== 0) {
+      out.push(`${where}: ${r.unaccounted} payloads neither written nor counted as shed`);
+    }
+    if (r.unaccounted !== null && r.written !== null && r.written !== r.check.records) {
+      out.push(`${where}: ${r.written} records written but ${r.check.records} read`);
+    }
+  }
+  return out;
+}

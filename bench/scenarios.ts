@@ -1,0 +1,139 @@
+/**
+ * The bench's scenarios, full size and quick (CI smoke test) size. Each is bounded in count and
+ * time.
+ *
+ * @module
+ */
+
+/** One scenario. */
+export interface Scenario {
+  /** Its number, 1 to 5. */
+  readonly id: number;
+  /** A short name, also used in the namespace name. */
+  readonly name: string;
+  /** Connections. */
+  readonly count: number;
+  /** Connections in flight at once. */
+  readonly concurrency: number;
+  /** The lowest port dialled. */
+  readonly portMin: number;
+  /** The highest port dialled. */
+  readonly portMax: number;
+  /** Bytes each connection sends. */
+  readonly size: number;
+  /** How connections end. */
+  readonly close: "fin" | "rst";
+  /** Open every connection first and hold them idle, then send. */
+  readonly hold: boolean;
+  /** Read the sensor's stdout slowly: bytes per read and pause after each, or null. */
+  readonly slowRead: { chunk: number; pauseMs: number } | null;
+  /** Sensor config keys that differ from the bench's defaults. */
+  readonly config: Readonly<Record<string, number | boolean | string>>;
+  /** The client stops starting connections after this long. */
+  readonly deadlineMs: number;
+  /** Whether lost or wrong-port records fail the run (`--quick` asserts these). */
+  readonly strict: boolean;
+}
+
+/** The sensor config every scenario starts from (the sensor's keys, `src/config.ts`). */
+export const BASE_CONFIG: Readonly<Record<string, number | boolean | string>> = {
+  ip: "::",
+  name: "bench",
+  idle_timeout: 30,
+  max_lifetime: 120,
+  max_bytes: 1048576,
+  read_size: 4096,
+  max_connections: 20000,
+  backlog: 4096,
+  record_silent: true,
+  stats_interval: 0,
+  output_buffer: 16777216,
+};
+
+/**
+ * The scenarios.
+ *
+ * @param quick Small sizes for a smoke test.
+ * @returns The five scenarios.
+ */
+export function scenarios(quick: boolean): Scenario[] {
+  const n = (full: number, small: number): number => quick ? small : full;
+  const deadlineMs = n(45_000, 10_000);
+  return [
+    {
+      id: 1,
+      name: "fin",
+      count: n(20_000, 500),
+      concurrency: n(200, 50),
+      portMin: 1,
+      portMax: 1000,
+      size: 64,
+      close: "fin",
+      hold: false,
+      slowRead: null,
+      config: {},
+      deadlineMs,
+      strict: true,
+    },
+    {
+      id: 2,
+      name: "rst",
+      count: n(20_000, 500),
+      concurrency: n(200, 50),
+      portMin: 1,
+      portMax: 1000,
+      size: 64,
+      close: "rst",
+      hold: false,
+      slowRead: null,
+      config: {},
+      deadlineMs,
+      strict: false,
+    },
+    {
+      id: 3,
+      name: "idle",
+      count: n(10_000, 500),
+      concurrency: n(200, 50),
+      portMin: 1,
+      portMax: 1000,
+      size: 64,
+      close: "fin",
+      hold: true,
+      slowRead: null,
+      config: { max_connections: n(12_000, 1000) },
+      deadlineMs,
+      strict: true,
+    },
+    {
+      id: 4,
+      name: "big",
+      count: n(5_000, 200),
+      concurrency: n(200, 50),
+      portMin: 1,
+      portMax: 1000,
+      size: 10_000,
+      close: "fin",
+      hold: false,
+      slowRead: null,
+      config: { max_bytes: 8192 },
+      deadlineMs,
+      strict: true,
+    },
+    {
+      id: 5,
+      name: "slow",
+      count: n(5_000, 500),
+      concurrency: n(200, 50),
+      portMin: 1,
+      portMax: 1000,
+      size: 64,
+      close: "fin",
+      hold: false,
+      slowRead: { chunk: 4096, pauseMs: 10 },
+      config: { output_buffer: 65536 },
+      deadlineMs,
+      strict: false,
+    },
+  ];
+}

@@ -1,0 +1,40 @@
+import { assert, assertEquals } from "@std/assert";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+interface QuickResult {
+  scenario: number;
+  target: string;
+  completed: number;
+  check: { lost: number; wrongPort: number; wrongBytes: number };
+  unaccounted: number | null;
+}
+
+Deno.test("bench --quick runs every scenario against the sensor and loses no record", async () => {
+  const json = await Deno.makeTempFile({ prefix: "spip-bench-quick-", suffix: ".json" });
+  try {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", `${ROOT}bench/main.ts`, "--quick", "--json", json],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assertEquals(output.code, 0, stderr);
+    const report = JSON.parse(await Deno.readTextFile(json)) as { results: QuickResult[] };
+    const sensor = report.results.filter((r) => r.target === "sensor");
+    assertEquals(sensor.map((r) => r.scenario), [1, 2, 3, 4, 5]);
+    for (const r of sensor) {
+      assert(r.completed > 0, `scenario ${r.scenario}: no connection completed`);
+      if (r.scenario !== 2 && r.scenario !== 5) {
+        assertEquals(r.check.lost, 0, `scenario ${r.scenario} lost records`);
+        assertEquals(r.check.wrongPort, 0, `scenario ${r.scenario} wrong ports`);
+        assertEquals(r.check.wrongBytes, 0, `scenario ${r.scenario} wrong bytes`);
+      }
+    }
+    assertEquals(sensor.find((r) => r.scenario === 5)?.unaccounted, 0);
+  } finally {
+    await Deno.remove(json).catch(() => {});
+  }
+});
