@@ -7,7 +7,7 @@
  * - the client routes 198.51.100.0/24 and 2001:db8:1::/48 to the sensor, which owns neither:
  *   only TPROXY and the policy route `local ... table 100` make them land on the sensor.
  *
- * The rules are the ones docs/tproxy_and_udp.md gives, with an SSH exclusion (port 22).
+ * The rules are the ones the README section "tproxy mode and UDP capture" gives, with an SSH exclusion (port 22).
  *
  * @module
  */

@@ -3,6 +3,7 @@
  */
 import { assert, assertEquals, assertGreater, assertMatch } from "../../src/std.ts";
 import { TestNamespace } from "./_namespace.ts";
+import { validateRecord } from "../_schema.ts";
 import { type SensorProcess, SensorProcess as Sensor, testConfig } from "./_sensor_process.ts";
 
 const PORT = 5555;
@@ -79,11 +80,14 @@ for port in (${ports.join(",")}):
       const v6 = records.find((r) => r.payload.startsWith(`GET /v6-${port} `));
       assert(v6, `curl over IPv6 to ${port}`);
       assertEquals([v6.destination_port, v6.destination_ip, v6.source_ip], [port, "::1", "::1"]);
-      const bash = records.find((r) => r.payload.startsWith(`bash-${port}`));
-      assert(bash, `bash /dev/tcp to ${port}`);
-      assertEquals(bash.payload_hex, hex(`bash-${port}\r\n\x01`) + "ff");
-      assertEquals(bash.payload, `bash-${port}\r\n\x01\ufffd`);
-      assertEquals(bash.destination_port, port);
+      // bash may write its printf in more than one segment: join the session's records.
+      const bashFirst = records.find((r) => r.payload.startsWith(`bash-${port}`));
+      assert(bashFirst, `bash /dev/tcp to ${port}`);
+      const bash = records.filter((r) => r.session_id === bashFirst.session_id);
+      assertEquals(bash.map((r) => r.payload_hex).join(""), hex(`bash-${port}\r\n\x01`) + "ff");
+      assertEquals(bash.map((r) => r.payload).join(""), `bash-${port}\r\n\x01\ufffd`);
+      assertEquals(bash.map((r) => r.seq), bash.map((_, i) => i + 1));
+      assert(bash.every((r) => r.destination_port === port));
       for (const family of ["4", "6"]) {
         const py = records.find((r) => r.payload === `py-${port}-${family}`);
         assert(py, `python over IPv${family} to ${port}`);
@@ -92,6 +96,7 @@ for port in (${ports.join(",")}):
       }
     }
     for (const record of records) {
+      assertEquals(validateRecord(record), [], JSON.stringify(record));
       assertEquals(Object.keys(record).slice(0, 8), [
         "timestamp",
         "payload",
