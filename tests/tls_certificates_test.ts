@@ -114,11 +114,11 @@ Deno.test("CertificateStore answers with the fallback when too many generations 
 });
 
 Deno.test("CertificateStore with fixed files returns them for every client", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "spip_tls_" });
+  const dir = await Deno.makeTempDir({ prefix: "spip_tls_" });
   try {
     const pair = await generateSelfSigned({ dnsName: "fixed.example" });
-    Deno.writeTextFileSync(`${dir}/cert.pem`, pair.cert);
-    Deno.writeTextFileSync(`${dir}/key.pem`, pair.key);
+    await Deno.writeTextFile(`${dir}/cert.pem`, pair.cert);
+    await Deno.writeTextFile(`${dir}/key.pem`, pair.key);
     const fixed = loadCertificateFiles(`${dir}/cert.pem`, `${dir}/key.pem`);
     assertEquals(fixed, pair);
     const store = await CertificateStore.create({ fixed, cacheSize: 1 });
@@ -142,6 +142,6 @@ Deno.test("CertificateStore with fixed files returns them for every client", asy
       "no PEM private key",
     );
   } finally {
-    Deno.removeSync(dir, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
   }
 });
