@@ -125,18 +125,16 @@ export function setIntOption(
 }
 
 /**
- * Finds the fd of this process's listening TCP socket on a port. It scans `/proc/self/fd`, so
- * call it once at start-up, never per connection.
+ * Finds the fd of this process's listening TCP socket on a port, by asking each low fd in turn
+ * whether it is a listening socket bound to that port. Call it once at start-up.
  *
  * @param port The port the listener is bound to.
+ * @param highestFd The highest fd to try.
  * @returns The fd, or -1 when none is found.
  */
-export function findListenerFd(port: number): number {
-  for (const entry of Deno.readDirSync("/proc/self/fd")) {
-    const fd = Number(entry.name);
-    if (!Number.isInteger(fd)) continue;
-    const local = localAddress(fd);
-    if (local?.port === port && isListening(fd)) return fd;
+export function findListenerFd(port: number, highestFd = 4096): number {
+  for (let fd = 0; fd <= highestFd; fd++) {
+    if (localAddress(fd)?.port === port && isListening(fd)) return fd;
   }
   return -1;
 }

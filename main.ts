@@ -1,0 +1,76 @@
+/**
+ * The `spip` command: parses arguments, loads the configuration, runs the sensor, wires
+ * signals, and chooses the exit code. The only file that calls `Deno.exit`.
+ *
+ * @module
+ */
+import { ExitCode, parseCommand, USAGE, VERSION } from "./src/cli.ts";
+import { loadConfig, resolveConfigPath } from "./src/config.ts";
+import { printDiagnostic } from "./src/diagnostics.ts";
+import { Sensor } from "./src/sensor.ts";
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function main(args: string[]): Promise<number> {
+  let command;
+  try {
+    command = parseCommand(args);
+  } catch (error) {
+    printDiagnostic(message(error));
+    return ExitCode.Usage;
+  }
+  if (command.action === "help") {
+    printDiagnostic(USAGE);
+    return ExitCode.Ok;
+  }
+  if (command.action === "version") {
+    printDiagnostic(`spip ${VERSION}`);
+    return ExitCode.Ok;
+  }
+
+  let config;
+  try {
+    config = loadConfig(resolveConfigPath(command.config, Deno.execPath()));
+  } catch (error) {
+    printDiagnostic(message(error));
+    return ExitCode.Usage;
+  }
+
+  let sensor: Sensor;
+  try {
+    sensor = Sensor.start(config);
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      printDiagnostic(`Cannot listen on ${config.ip} port ${config.port}: port in use`);
+      return ExitCode.PortInUse;
+    }
+    printDiagnostic(`Cannot listen on ${config.ip} port ${config.port}: ${message(error)}`);
+    return ExitCode.Failure;
+  }
+
+  // A bug in one session must not take the sensor down: report it and go on.
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    printDiagnostic(`Cannot handle a rejected promise: ${message(event.reason)}`);
+  });
+  globalThis.addEventListener("error", (event) => {
+    event.preventDefault();
+    printDiagnostic(`Cannot handle an error: ${message(event.error)}`);
+  });
+
+  const stopped = Promise.withResolvers<void>();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => stopped.resolve());
+  }
+  await stopped.promise;
+  const flushed = await sensor.stop();
+  sensor.printStats();
+  if (!flushed) printDiagnostic("Cannot flush every record before the shutdown deadline");
+  return flushed ? ExitCode.Ok : ExitCode.Failure;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

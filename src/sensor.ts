@@ -1,0 +1,117 @@
+/**
+ * The sensor: capture, sessions, output and stats wired together.
+ *
+ * @module
+ */
+import type { Config } from "./config.ts";
+import { printDiagnostic } from "./diagnostics.ts";
+import { type ByteSink, RecordWriter } from "./record_writer.ts";
+import { SessionTable } from "./session_table.ts";
+import { Stats } from "./stats.ts";
+import { type AcceptedConnection, TcpAcceptor } from "./tcp_acceptor.ts";
+import { TcpSession } from "./tcp_session.ts";
+
+/** Options beyond the configuration. */
+export interface SensorOptions {
+  /** Where records go; stdout unless given. */
+  sink?: ByteSink;
+}
+
+/**
+ * A running sensor. {@linkcode Sensor.start} listens at once (and throws
+ * `Deno.errors.AddrInUse` when the port is taken); {@linkcode Sensor.stop} ends it cleanly.
+ */
+export class Sensor {
+  /** The counters. */
+  readonly stats: Stats = new Stats();
+  readonly #config: Config;
+  readonly #writer: RecordWriter;
+  readonly #sessions: SessionTable;
+  readonly #acceptor: TcpAcceptor;
+  readonly #running = new Set<Promise<void>>();
+  readonly #accepting: Promise<void>;
+  #statsTimer: ReturnType<typeof setInterval> | undefined;
+
+  private constructor(config: Config, options: SensorOptions) {
+    this.#config = config;
+    this.#acceptor = new TcpAcceptor(config, this.stats);
+    this.#writer = new RecordWriter(options.sink ?? Deno.stdout, config.outputBuffer, this.stats);
+    this.#sessions = new SessionTable(config);
+    if (config.statsIntervalMs > 0) {
+      this.#statsTimer = setInterval(() => this.printStats(), config.statsIntervalMs);
+    }
+    this.#accepting = this.#acceptor.run((connection) => this.#handle(connection));
+  }
+
+  /**
+   * Starts a sensor: binds the port and begins accepting.
+   *
+   * @param config The configuration.
+   * @param options Where records go.
+   * @returns The running sensor.
+   * @throws {Deno.errors.AddrInUse} When the port is taken, for example by a running instance.
+   */
+  static start(config: Config, options: SensorOptions = {}): Sensor {
+    return new Sensor(config, options);
+  }
+
+  /** The address the sensor listens on. */
+  get address(): Deno.NetAddr {
+    return this.#acceptor.address;
+  }
+
+  #handle(connection: AcceptedConnection): void {
+    const stats = this.stats;
+    const session = new TcpSession(connection, {
+      sensorName: this.#config.name,
+      readSize: this.#config.readSize,
+      maxBytes: this.#config.maxBytes,
+      recordSilent: this.#config.recordSilent,
+      writer: this.#writer,
+      stats,
+      onClose: (closed) => {
+        this.#acceptor.release(closed.connection);
+        this.#sessions.delete(closed);
+      },
+    });
+    this.#sessions.add(session);
+    stats.connectionsOpen++;
+    const done = session.run().catch((error) => {
+      printDiagnostic(`Cannot finish a session: ${error instanceof Error ? error.message : error}`);
+    }).finally(() => {
+      stats.connectionsOpen--;
+      this.#running.delete(done);
+    });
+    this.#running.add(done);
+  }
+
+  /** Writes the counters to stderr as one JSON line. */
+  printStats(): void {
+    printDiagnostic(JSON.stringify(this.stats.snapshot()));
+  }
+
+  /**
+   * Stops accepting, ends the open sessions, and flushes every pending record.
+   *
+   * @param timeoutMs How long to wait for the output to drain.
+   * @returns True when everything was flushed in time.
+   */
+  async stop(timeoutMs = 5000): Promise<boolean> {
+    if (this.#statsTimer !== undefined) clearInterval(this.#statsTimer);
+    this.#acceptor.close();
+    await this.#accepting;
+    this.#sessions.closeAll();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const drained = (async () => {
+      await Promise.all(this.#running);
+      await this.#writer.flush();
+      return true;
+    })();
+    const finished = await Promise.race([drained, deadline]);
+    clearTimeout(timer);
+    return finished;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The sensor's counters, written to stderr as one JSON line at shutdown and every
+ * `stats_interval` seconds when configured.
+ *
+ * @module
+ */
+
+/** Counters. Every record that is not written is counted in one of them. */
+export class Stats {
+  /** When the sensor started, epoch ms. */
+  readonly startedAtMs: number = Date.now();
+  /** TCP connections that reached JavaScript. */
+  connectionsAccepted = 0;
+  /** Connections open now. */
+  connectionsOpen = 0;
+  /** Records written to the output. */
+  recordsWritten = 0;
+  /** Records dropped because the output was too slow or failed. */
+  recordsShed = 0;
+  /** Payload bytes received. */
+  bytesReceived = 0;
+  /** Payload bytes written in records. */
+  bytesLogged = 0;
+  /** Payload bytes received past a session's byte cap: counted, not logged. */
+  bytesOverCap = 0;
+  /** Sessions that ended without sending a byte. */
+  sessionsSilent = 0;
+  /** Sessions that sent more than the byte cap. */
+  sessionsTruncated = 0;
+  /** Sessions closed for idling past the idle timeout. */
+  sessionsIdleTimeout = 0;
+  /** Sessions closed at the lifetime cap. */
+  sessionsLifetimeCap = 0;
+  /** Sessions closed to make room under `max_connections`. */
+  sessionsEvicted = 0;
+  /** Sessions the peer ended with a reset. */
+  sessionsReset = 0;
+  /** Failed accepts, by kind (`NotConnected`, `EMFILE`, ...). */
+  readonly acceptErrors: Record<string, number> = {};
+  /** Connections whose original destination could not be read (their local address was used). */
+  originalDestinationFailures = 0;
+  /** Connections whose fd could not be found (their local address was used). */
+  fdNotFound = 0;
+  /** Failed writes to the output. */
+  outputErrors = 0;
+
+  /**
+   * Counts a failed accept.
+   *
+   * @param kind The error's kind.
+   */
+  countAcceptError(kind: string): void {
+    this.acceptErrors[kind] = (this.acceptErrors[kind] ?? 0) + 1;
+  }
+
+  /**
+   * The counters as a JSON-ready object, with snake_case keys.
+   *
+   * @param now The current time, epoch ms.
+   * @returns The snapshot.
+   */
+  snapshot(now: number = Date.now()): Record<string, unknown> {
+    return {
+      type: "stats",
+      timestamp_ms: now,
+      uptime_s: Math.round((now - this.startedAtMs) / 1000),
+      connections_accepted: this.connectionsAccepted,
+      connections_open: this.connectionsOpen,
+      records_written: this.recordsWritten,
+      records_shed: this.recordsShed,
+      bytes_received: this.bytesReceived,
+      bytes_logged: this.bytesLogged,
+      bytes_over_cap: this.bytesOverCap,
+      sessions_silent: this.sessionsSilent,
+      sessions_truncated: this.sessionsTruncated,
+      sessions_idle_timeout: this.sessionsIdleTimeout,
+      sessions_lifetime_cap: this.sessionsLifetimeCap,
+      sessions_evicted: this.sessionsEvicted,
+      sessions_reset: this.sessionsReset,
+      accept_errors: { ...this.acceptErrors },
+      original_destination_failures: this.originalDestinationFailures,
+      fd_not_found: this.fdNotFound,
+      output_errors: this.outputErrors,
+      rss_bytes: Deno.memoryUsage().rss,
+    };
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The TCP capture engine: listens, accepts every connection, and resolves each one's real
+ * source and the destination the client dialled before handing it on.
+ *
+ * @module
+ */
+import { findListenerFd, originalDestination, setListenBacklog } from "../ffi/socket.ts";
+import { FdFinder } from "./fd_finder.ts";
+import { isIpv6, normalizeIp } from "./ip_address.ts";
+import type { Endpoint } from "./record.ts";
+import type { Stats } from "./stats.ts";
+import { printDiagnostic, RateLimitedLog } from "./diagnostics.ts";
+
+/** An accepted connection with its addresses already resolved. */
+export interface AcceptedConnection {
+  /** The connection, for reading and closing. */
+  readonly conn: Deno.Conn;
+  /** Its fd, or -1 when it could not be found. */
+  readonly fd: number;
+  /** The client. */
+  readonly source: Endpoint;
+  /** What the client dialled: the original destination, or the local address when the
+   * connection was not redirected. */
+  readonly destination: Endpoint;
+  /** When it was accepted, epoch ms. */
+  readonly acceptedAtMs: number;
+}
+
+/** Receives each accepted connection. It must not throw. */
+export type ConnectionHandler = (connection: AcceptedConnection) => void;
+
+/** Where and how to listen. */
+export interface AcceptorOptions {
+  /** Address to bind. */
+  ip: string;
+  /** Port to bind. */
+  port: number;
+  /** The listen backlog. */
+  backlog: number;
+}
+
+const BACKOFF_FIRST_MS = 5;
+const BACKOFF_MAX_MS = 500;
+
+function errorKind(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && code.length > 0) return code;
+  return error instanceof Error ? error.name : "Unknown";
+}
+
+/**
+ * Accepts TCP connections for ever, until closed.
+ *
+ * The loop survives every accept error: a peer that reset before Deno accepted it
+ * (`NotConnected`) is counted and skipped; EMFILE and ENFILE back off (5 ms, doubling to 500 ms)
+ * and retry without spinning; anything else is counted and retried. It stops only when the
+ * listener is closed.
+ */
+export class TcpAcceptor {
+  readonly #listener: Deno.TcpListener;
+  readonly #stats: Stats;
+  readonly #fds = new FdFinder();
+  readonly #destinationErrors = new RateLimitedLog(60_000);
+  #closed = false;
+
+  /**
+   * Listens on the address and raises the backlog through FFI.
+   *
+   * @param options Where to listen.
+   * @param stats Where accept errors are counted.
+   * @throws {Deno.errors.AddrInUse} When another process holds the port.
+   */
+  constructor(options: AcceptorOptions, stats: Stats) {
+    this.#stats = stats;
+    this.#listener = Deno.listen({ hostname: options.ip, port: options.port, transport: "tcp" });
+    try {
+      const fd = findListenerFd(options.port);
+      if (fd < 0) throw new Error("listening socket not found");
+      setListenBacklog(fd, options.backlog);
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      printDiagnostic(`Cannot raise the listen backlog to ${options.backlog}: ${detail}`);
+    }
+  }
+
+  /** The address the listener is bound to. */
+  get address(): Deno.NetAddr {
+    return this.#listener.addr;
+  }
+
+  /**
+   * Releases a connection's fd. Call it right before closing the connection.
+   *
+   * @param connection The connection.
+   */
+  release(connection: AcceptedConnection): void {
+    this.#fds.release(connection.fd);
+  }
+
+  /**
+   * Accepts connections until {@linkcode TcpAcceptor.close} is called.
+   *
+   * @param handler Receives each connection.
+   */
+  async run(handler: ConnectionHandler): Promise<void> {
+    let backoffMs = 0;
+    while (!this.#closed) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (error) {
+        if (this.#closed || error instanceof Deno.errors.BadResource) return;
+        const kind = errorKind(error);
+        this.#stats.countAcceptError(kind);
+        if (kind === "EMFILE" || kind === "ENFILE" || kind === "ENOBUFS" || kind === "ENOMEM") {
+          backoffMs = Math.min(backoffMs === 0 ? BACKOFF_FIRST_MS : backoffMs * 2, BACKOFF_MAX_MS);
+          await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        }
+        continue;
+      }
+      backoffMs = 0;
+      this.#stats.connectionsAccepted++;
+      handler(this.#resolve(conn));
+    }
+  }
+
+  #resolve(conn: Deno.TcpConn): AcceptedConnection {
+    const acceptedAtMs = Date.now();
+    const remote = conn.remoteAddr;
+    const local = conn.localAddr;
+    const source = { ip: normalizeIp(remote.hostname), port: remote.port };
+    const fd = this.#fds.find(conn, source.ip, source.port);
+    let destination: Endpoint = { ip: normalizeIp(local.hostname), port: local.port };
+    if (fd < 0) {
+      this.#stats.fdNotFound++;
+    } else {
+      try {
+        const original = originalDestination(fd, isIpv6(remote.hostname));
+        if (original !== null) destination = original;
+      } catch (error) {
+        this.#stats.originalDestinationFailures++;
+        const detail = error instanceof Error ? error.message : String(error);
+        this.#destinationErrors.print(detail);
+      }
+    }
+    return { conn, fd, source, destination, acceptedAtMs };
+  }
+
+  /** Stops accepting. Connections already handed on stay open. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#listener.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
