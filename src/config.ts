@@ -5,6 +5,7 @@
  */
 import { parseToml } from "./std.ts";
 import { ConfigReader } from "./config_reader.ts";
+import type { TlsConfig } from "./tls_terminator.ts";
 
 /** The checked configuration. Durations are in milliseconds. */
 export interface Config {
@@ -34,6 +35,8 @@ export interface Config {
   statsIntervalMs: number;
   /** Bytes of records held while stdout is slow; past it records are shed and counted. 16 MiB. */
   outputBuffer: number;
+  /** TLS recognition and termination on every port: the `[tls]` table. */
+  tls: TlsConfig;
 }
 
 /** The name used when the host name cannot be read. */
@@ -83,9 +86,29 @@ export function configFromTable(table: Record<string, unknown>, file: string): C
     recordSilent: r.boolean("record_silent", true),
     statsIntervalMs: r.seconds("stats_interval", 0, 86400, 0),
     outputBuffer: r.integer("output_buffer", 65536, 2 ** 30, 16 * 1024 * 1024),
+    tls: readTlsConfig(r.table("tls"), file),
   };
   r.finish();
   return config;
+}
+
+function readTlsConfig(r: ConfigReader, file: string): TlsConfig {
+  const tls: TlsConfig = {
+    enabled: r.boolean("enabled", true),
+    certFile: r.optionalString("cert"),
+    keyFile: r.optionalString("key"),
+    handshakeTimeoutMs: r.seconds("handshake_timeout", 0.1, 3600, 10),
+    certCache: r.integer("cert_cache", 1, 1_000_000, 1000),
+  };
+  if ((tls.certFile === null) !== (tls.keyFile === null)) {
+    const [given, missing] = tls.certFile === null ? ["key", "cert"] : ["cert", "key"];
+    throw new TypeError(
+      `Cannot load config ${file}: key "tls.${missing}": expected a PEM file path ` +
+        `(required with "tls.${given}"), found nothing`,
+    );
+  }
+  r.finish();
+  return tls;
 }
 
 /**

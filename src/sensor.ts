@@ -10,6 +10,7 @@ import { SessionTable } from "./session_table.ts";
 import { Stats } from "./stats.ts";
 import { type AcceptedConnection, TcpAcceptor } from "./tcp_acceptor.ts";
 import { TcpSession } from "./tcp_session.ts";
+import { TlsTerminator } from "./tls_terminator.ts";
 
 /** Options beyond the configuration. */
 export interface SensorOptions {
@@ -28,12 +29,14 @@ export class Sensor {
   readonly #writer: RecordWriter;
   readonly #sessions: SessionTable;
   readonly #acceptor: TcpAcceptor;
+  readonly #tls: TlsTerminator | undefined;
   readonly #running = new Set<Promise<void>>();
   readonly #accepting: Promise<void>;
   #statsTimer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(config: Config, options: SensorOptions) {
     this.#config = config;
+    this.#tls = config.tls.enabled ? TlsTerminator.create(config.tls) : undefined;
     this.#acceptor = new TcpAcceptor(config, this.stats);
     this.#writer = new RecordWriter(options.sink ?? Deno.stdout, config.outputBuffer, this.stats);
     this.#sessions = new SessionTable(config);
@@ -73,6 +76,7 @@ export class Sensor {
         this.#acceptor.release(closed.connection);
         this.#sessions.delete(closed);
       },
+      ...(this.#tls === undefined ? {} : { tls: this.#tls }),
     });
     this.#sessions.add(session);
     stats.connectionsOpen++;
