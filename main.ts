@@ -21,12 +21,9 @@ async function main(args: string[]): Promise<number> {
     printDiagnostic(message(error));
     return ExitCode.Usage;
   }
-  if (command.action === "help") {
-    printDiagnostic(USAGE);
-    return ExitCode.Ok;
-  }
-  if (command.action === "version") {
-    printDiagnostic(`spip ${VERSION}`);
+  if (command.action === "help" || command.action === "version") {
+    const text = command.action === "help" ? USAGE : `spip ${VERSION}`;
+    Deno.stdout.writeSync(new TextEncoder().encode(`${text}\n`));
     return ExitCode.Ok;
   }
 

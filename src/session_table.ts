@@ -18,7 +18,7 @@ export interface SessionLimits {
 /**
  * Holds the open sessions in the order they were accepted. One sweeping interval timer closes
  * those past their idle timeout or lifetime cap: far cheaper than a timer per connection
- * (facts: 0.15 µs and ~50 B against 2.6-3.2 µs and ~670 B). A deadline is met to within one
+ * (facts: 0.15 us and ~50 B against 2.6-3.2 us and ~670 B). A deadline is met to within one
  * sweep, a quarter of the idle timeout at most and never more than a second.
  */
 export class SessionTable {

@@ -43,6 +43,7 @@ const BACKOFF_FIRST_MS = 5;
 const BACKOFF_MAX_MS = 500;
 
 function errorKind(error: unknown): string {
+  if (error instanceof Deno.errors.NotConnected) return "NotConnected";
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string" && code.length > 0) return code;
   return error instanceof Error ? error.name : "Unknown";

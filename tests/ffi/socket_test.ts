@@ -1,0 +1,188 @@
+import { assert, assertEquals, assertThrows } from "@std/assert";
+import {
+  findListenerFd,
+  isListening,
+  localAddress,
+  originalDestination,
+  peerAddress,
+  receiveQueued,
+  setListenBacklog,
+} from "../../ffi/socket.ts";
+import { Errno, ErrnoError } from "../../ffi/errno_error.ts";
+
+/**
+ * The fd of a connection Deno initiated: `Deno.connect` conns carry the internal fd symbol with
+ * no value, so this finds it by its two ports.
+ */
+function clientFd(conn: Deno.TcpConn): number {
+  for (let fd = 3; fd < 4096; fd++) {
+    if (
+      localAddress(fd)?.port === conn.localAddr.port &&
+      peerAddress(fd)?.port === conn.remoteAddr.port
+    ) {
+      return fd;
+    }
+  }
+  throw new Error(`No fd for local port ${conn.localAddr.port}`);
+}
+
+/**
+ * The fd of an accepted connection, which Deno keeps under its undocumented own symbol, as
+ * src/fd_finder.ts reads it.
+ */
+function fdOf(conn: Deno.Conn): number {
+  const symbol = Object.getOwnPropertySymbols(conn).find((s) =>
+    s.description === "Deno.internal.fd"
+  );
+  if (symbol === undefined) throw new Error("Deno.Conn has no Symbol(Deno.internal.fd)");
+  const fd = (conn as unknown as Record<symbol, unknown>)[symbol];
+  if (typeof fd !== "number" || fd < 0) throw new Error(`Bad internal fd ${String(fd)}`);
+  return fd;
+}
+
+interface Pair {
+  listener: Deno.TcpListener;
+  server: Deno.TcpConn;
+  client: Deno.TcpConn;
+  [Symbol.dispose](): void;
+}
+
+async function connectedPair(): Promise<Pair> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const connecting = Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const server = await listener.accept();
+  const client = await connecting;
+  return {
+    listener,
+    server,
+    client,
+    [Symbol.dispose]() {
+      for (const closer of [server, client, listener]) {
+        try {
+          closer.close();
+        } catch {
+          // Already closed by the test.
+        }
+      }
+    },
+  };
+}
+
+/** Polls a non-blocking receive until it returns something other than -EAGAIN, for 2 s. */
+async function receiveSoon(fd: number, into: Uint8Array): Promise<number> {
+  const deadline = Date.now() + 2000;
+  let n = receiveQueued(fd, into);
+  while (n === -Errno.EAGAIN && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    n = receiveQueued(fd, into);
+  }
+  return n;
+}
+
+Deno.test("peerAddress() and localAddress() match Deno's addresses on both ends", async () => {
+  using pair = await connectedPair();
+  const serverFd = fdOf(pair.server);
+  const remote = pair.server.remoteAddr, local = pair.server.localAddr;
+  assertEquals(peerAddress(serverFd), { ip: remote.hostname, port: remote.port });
+  assertEquals(localAddress(serverFd), { ip: local.hostname, port: local.port });
+  assertEquals(peerAddress(clientFd(pair.client)), {
+    ip: "127.0.0.1",
+    port: pair.listener.addr.port,
+  });
+  assertEquals(localAddress(clientFd(pair.client)), { ip: "127.0.0.1", port: remote.port });
+});
+
+Deno.test("peerAddress() and localAddress() work on IPv6 sockets", async () => {
+  using listener = Deno.listen({ hostname: "::1", port: 0 });
+  using client = await Deno.connect({ hostname: "::1", port: listener.addr.port });
+  using server = await listener.accept();
+  assertEquals(peerAddress(fdOf(server)), { ip: "::1", port: client.localAddr.port });
+  assertEquals(localAddress(fdOf(server)), { ip: "::1", port: listener.addr.port });
+});
+
+Deno.test("peerAddress() and localAddress() are null for fds that are not IP sockets", () => {
+  assertEquals(peerAddress(-1), null);
+  assertEquals(localAddress(-1), null);
+  assertEquals(peerAddress(1 << 20), null);
+  assertEquals(localAddress(1 << 20), null);
+});
+
+Deno.test("originalDestination() is null for a connection that was not redirected", async () => {
+  using pair = await connectedPair();
+  assertEquals(originalDestination(fdOf(pair.server), false), null);
+});
+
+Deno.test("originalDestination() throws an ErrnoError for a bad fd", () => {
+  const error = assertThrows(() => originalDestination(-1, false), ErrnoError);
+  assertEquals(error.errno, Errno.EBADF);
+  assertEquals(error.code, "EBADF");
+  assertEquals(error.message, "Cannot getsockopt(SO_ORIGINAL_DST): EBADF");
+});
+
+Deno.test("isListening() tells a listener from a connection", async () => {
+  using pair = await connectedPair();
+  const listenerFd = findListenerFd(pair.listener.addr.port);
+  assertEquals(isListening(listenerFd), true);
+  assertEquals(isListening(fdOf(pair.server)), false);
+  assertEquals(isListening(clientFd(pair.client)), false);
+  assertEquals(isListening(-1), false);
+});
+
+Deno.test("findListenerFd() finds a Deno.listen listener by port", async () => {
+  using pair = await connectedPair();
+  const port = pair.listener.addr.port;
+  const fd = findListenerFd(port);
+  assert(fd >= 0, "listener fd found");
+  assertEquals(localAddress(fd), { ip: "127.0.0.1", port });
+  // The accepted connection shares the port but is not listening.
+  assert(fd !== fdOf(pair.server));
+  pair.listener.close();
+  assertEquals(findListenerFd(port), -1);
+});
+
+Deno.test("setListenBacklog() raises the backlog of a live listener", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const fd = findListenerFd(listener.addr.port);
+  setListenBacklog(fd, 4096);
+  // The listener still accepts after the second listen().
+  using client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  using server = await listener.accept();
+  assertEquals(server.remoteAddr.port, client.localAddr.port);
+});
+
+Deno.test("setListenBacklog() throws an ErrnoError for a bad fd", () => {
+  const error = assertThrows(() => setListenBacklog(-1, 16), ErrnoError);
+  assertEquals(error.errno, Errno.EBADF);
+  assertEquals(error.message, "Cannot listen: EBADF");
+});
+
+Deno.test("receiveQueued() returns -EAGAIN, then the queued bytes, then 0 at EOF", async () => {
+  using pair = await connectedPair();
+  const fd = fdOf(pair.server);
+  const into = new Uint8Array(64);
+  assertEquals(receiveQueued(fd, into), -Errno.EAGAIN);
+  await pair.client.write(new TextEncoder().encode("hello"));
+  const n = await receiveSoon(fd, into);
+  assertEquals(n, 5);
+  assertEquals(new TextDecoder().decode(into.subarray(0, n)), "hello");
+  assertEquals(receiveQueued(fd, into), -Errno.EAGAIN);
+  pair.client.close();
+  assertEquals(await receiveSoon(fd, into), 0);
+});
+
+Deno.test("receiveQueued() takes at most the buffer's length", async () => {
+  using pair = await connectedPair();
+  const fd = fdOf(pair.server);
+  await pair.client.write(new TextEncoder().encode("abcdefgh"));
+  const into = new Uint8Array(3);
+  assertEquals(await receiveSoon(fd, into), 3);
+  assertEquals(new TextDecoder().decode(into), "abc");
+  assertEquals(receiveQueued(fd, new Uint8Array(0)), -Errno.EAGAIN);
+  const rest = new Uint8Array(16);
+  assertEquals(receiveQueued(fd, rest), 5);
+  assertEquals(new TextDecoder().decode(rest.subarray(0, 5)), "defgh");
+});
+
+Deno.test("receiveQueued() returns a negated errno for a bad fd", () => {
+  assertEquals(receiveQueued(-1, new Uint8Array(8)), -Errno.EBADF);
+});

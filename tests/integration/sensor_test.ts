@@ -1,0 +1,367 @@
+/**
+ * The sensor end to end: real clients in a namespace whose every port is REDIRECTed to it.
+ */
+import { assert, assertEquals, assertGreater, assertMatch } from "../../src/std.ts";
+import { TestNamespace } from "./_namespace.ts";
+import { type SensorProcess, SensorProcess as Sensor, testConfig } from "./_sensor_process.ts";
+
+const PORT = 5555;
+
+async function withSensor(
+  area: string,
+  extraConfig: string,
+  body: (ns: TestNamespace, sensor: SensorProcess) => Promise<void>,
+  wrapper: string[] = [],
+): Promise<void> {
+  const ns = await TestNamespace.create(area, PORT);
+  let sensor: SensorProcess | undefined;
+  try {
+    sensor = await Sensor.start(ns, testConfig(PORT, extraConfig), wrapper);
+    await body(ns, sensor);
+  } finally {
+    await sensor?.kill();
+    await ns.delete();
+  }
+}
+
+function hex(text: string): string {
+  return new TextEncoder().encode(text).toHex();
+}
+
+Deno.test("real clients over IPv4 and IPv6 reach many ports, each record names the dialled port and the exact bytes", async () => {
+  await withSensor("clients", "", async (ns, sensor) => {
+    const ports = [21, 80, 443, 3306, 8080, 50000];
+    for (const port of ports) {
+      await ns.must([
+        "curl",
+        "-s",
+        "-m",
+        "0.5",
+        "-o",
+        "/dev/null",
+        `http://127.0.0.1:${port}/v4-${port}`,
+      ])
+        .catch(() => {});
+      await ns.run([
+        "curl",
+        "-s",
+        "-m",
+        "0.5",
+        "-o",
+        "/dev/null",
+        "-g",
+        `http://[::1]:${port}/v6-${port}`,
+      ]);
+      await ns.run([
+        "bash",
+        "-c",
+        `printf 'bash-${port}\\r\\n\\x01\\xff' > /dev/tcp/127.0.0.1/${port}`,
+      ]);
+    }
+    await ns.python(`
+import socket
+for port in (${ports.join(",")}):
+    for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.connect((host, port))
+        s.sendall(b"py-%d-%s" % (port, b"6" if family == socket.AF_INET6 else b"4"))
+        s.close()
+`);
+    const records = await sensor.waitFor((r) => r.length >= ports.length * 5);
+    for (const port of ports) {
+      const v4 = records.find((r) => r.payload.startsWith(`GET /v4-${port} `));
+      assert(v4, `curl over IPv4 to ${port}`);
+      assertEquals([v4.destination_port, v4.destination_ip, v4.source_ip], [
+        port,
+        "127.0.0.1",
+        "127.0.0.1",
+      ]);
+      const v6 = records.find((r) => r.payload.startsWith(`GET /v6-${port} `));
+      assert(v6, `curl over IPv6 to ${port}`);
+      assertEquals([v6.destination_port, v6.destination_ip, v6.source_ip], [port, "::1", "::1"]);
+      const bash = records.find((r) => r.payload.startsWith(`bash-${port}`));
+      assert(bash, `bash /dev/tcp to ${port}`);
+      assertEquals(bash.payload_hex, hex(`bash-${port}\r\n\x01`) + "ff");
+      assertEquals(bash.payload, `bash-${port}\r\n\x01\ufffd`);
+      assertEquals(bash.destination_port, port);
+      for (const family of ["4", "6"]) {
+        const py = records.find((r) => r.payload === `py-${port}-${family}`);
+        assert(py, `python over IPv${family} to ${port}`);
+        assertEquals(py.destination_port, port);
+        assertEquals(py.destination_ip, family === "4" ? "127.0.0.1" : "::1");
+      }
+    }
+    for (const record of records) {
+      assertEquals(Object.keys(record).slice(0, 8), [
+        "timestamp",
+        "payload",
+        "payload_hex",
+        "source_ip",
+        "source_port",
+        "destination_ip",
+        "destination_port",
+        "session_id",
+      ]);
+      assertEquals(record["sensor_name"], "test-sensor");
+      assertEquals(record["transport"], "tcp");
+      assertMatch(String(record["community_id"]), /^1:[A-Za-z0-9+/]{27}=$/);
+    }
+    const exit = await sensor.stop();
+    assertEquals(exit.code, 0);
+  });
+});
+
+Deno.test("nmap -sV: every probed port shows up, probes and bare connects alike", async () => {
+  await withSensor("nmap", "idle_timeout = 10", async (ns, sensor) => {
+    const ports = [80, 8888, 9200];
+    const scan = await ns.run([
+      ...["nmap", "-sT", "-sV", "--version-intensity", "0", "-Pn", "-n"],
+      ...["--host-timeout", "40s", "-p", ports.join(","), "127.0.0.1"],
+    ]);
+    assertEquals(scan.code, 0, scan.stderr);
+    const records = await sensor.waitFor((r) =>
+      ports.every((p) => r.some((x) => x.destination_port === p))
+    );
+    for (const port of ports) {
+      const own = records.filter((r) => r.destination_port === port);
+      assertGreater(own.length, 0);
+    }
+    // nmap's version probes carry payloads, such as its HTTP GET.
+    assert(records.some((r) => !r.silent && r.payload.length > 0), "a probe payload was recorded");
+  });
+});
+
+Deno.test("a payload sent in pieces gives one record per piece, in order, in one session", async () => {
+  await withSensor("pieces", "", async (ns, sensor) => {
+    await ns.python(`
+import socket, time
+s = socket.create_connection(("127.0.0.1", 7001))
+for piece in (b"first,", b"second,", b"third"):
+    s.sendall(piece)
+    time.sleep(0.15)
+s.close()
+`);
+    const records = await sensor.waitFor((r) => r.length >= 3);
+    assertEquals(records.map((r) => r.payload), ["first,", "second,", "third"]);
+    assertEquals(records.map((r) => r.seq), [1, 2, 3]);
+    assertEquals(new Set(records.map((r) => r.session_id)).size, 1);
+    assert(records.every((r) => r.destination_port === 7001));
+  });
+});
+
+Deno.test("silent connections get exactly one silent record, unless switched off", async () => {
+  await withSensor("silent", "", async (ns, sensor) => {
+    await ns.run(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/2323; exec 3>&-"]);
+    // One that stays open and sends nothing, until the 2 s idle timeout closes it.
+    await ns.run(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/2424; sleep 3"]);
+    const records = await sensor.waitFor((r) => r.length >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assertEquals(sensor.records().length, 2);
+    for (const [record, port] of [[records[0], 2323], [records[1], 2424]] as const) {
+      assertEquals(record?.destination_port, port);
+      assertEquals(record?.silent, true);
+      assertEquals(record?.payload, "");
+      assertEquals(record?.payload_hex, "");
+    }
+    const exit = await sensor.stop();
+    assertEquals(exit.stats["sessions_silent"], 2);
+    assertEquals(exit.stats["sessions_idle_timeout"], 1);
+  });
+  await withSensor("strict", "record_silent = false", async (ns, sensor) => {
+    await ns.run(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/2323; exec 3>&-"]);
+    await ns.run(["bash", "-c", "printf x > /dev/tcp/127.0.0.1/2525"]);
+    await sensor.waitFor((r) => r.length >= 1);
+    const exit = await sensor.stop();
+    assertEquals(sensor.records().map((r) => r.destination_port), [2525]);
+    assertEquals(exit.stats["sessions_silent"], 1);
+  });
+});
+
+Deno.test("a client that sends, waits 100 ms and resets: its record is kept", async () => {
+  await withSensor("rstlate", "", async (ns, sensor) => {
+    const result = await ns.python(`
+import socket, struct, time
+for i in range(20):
+    s = socket.create_connection(("127.0.0.1", 9000 + i))
+    s.sendall(b"before-reset-%d" % i)
+    time.sleep(0.1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+`);
+    assertEquals(result.code, 0, result.stderr);
+    const records = await sensor.waitFor((r) => r.length >= 20);
+    for (let i = 0; i < 20; i++) {
+      const record = records.find((r) => r.payload === `before-reset-${i}`);
+      assert(record, `record ${i}`);
+      assertEquals(record.destination_port, 9000 + i);
+    }
+    const exit = await sensor.stop();
+    assertEquals(exit.stats["sessions_reset"], 20);
+  });
+});
+
+Deno.test("clients that reset at once: each is recorded, or counted as an accept error", async () => {
+  await withSensor("rstnow", "", async (ns, sensor) => {
+    const count = 100;
+    const result = await ns.python(`
+import socket, struct
+for i in range(${count}):
+    s = socket.create_connection(("127.0.0.1", 10000 + i))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+`);
+    assertEquals(result.code, 0, result.stderr);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const exit = await sensor.stop();
+    const recorded = sensor.records().filter((r) => r.destination_port >= 10000).length;
+    const errors = exit.stats["accept_errors"] as Record<string, number>;
+    const dropped = Object.values(errors).reduce((a, b) => a + b, 0);
+    assertEquals(recorded + dropped, count, JSON.stringify(exit.stats));
+    assertEquals(Object.keys(errors).filter((k) => k !== "NotConnected"), []);
+    assertEquals(exit.stats["connections_accepted"], recorded);
+  });
+});
+
+Deno.test("the idle timeout closes a quiet connection; the byte cap truncates and counts", async () => {
+  await withSensor("limits", "idle_timeout = 1\nmax_bytes = 100", async (ns, sensor) => {
+    const result = await ns.python(`
+import socket, time
+s = socket.create_connection(("127.0.0.1", 6000))
+s.sendall(b"x")
+start = time.time()
+s.settimeout(5)
+assert s.recv(10) == b"", "the sensor never writes"
+print(round(time.time() - start, 2))
+s.close()
+s = socket.create_connection(("127.0.0.1", 6001))
+s.sendall(b"a" * 250)
+s.close()
+s = socket.create_connection(("127.0.0.1", 6002))
+s.sendall(b"b" * 100)
+time.sleep(0.2)
+s.close()
+s = socket.create_connection(("127.0.0.1", 6003))
+s.sendall(b"c" * 100)
+time.sleep(0.2)
+s.sendall(b"c")
+s.close()
+`);
+    assertEquals(result.code, 0, result.stderr);
+    const closedAfter = Number(result.stdout.trim());
+    assert(closedAfter >= 0.9 && closedAfter < 2.5, `idle close after ${closedAfter} s`);
+    const records = await sensor.waitFor((r) =>
+      r.filter((x) => x.destination_port > 6000).length >= 3
+    );
+    const over = records.filter((r) => r.destination_port === 6001);
+    assertEquals(over.map((r) => r.payload).join(""), "a".repeat(100));
+    assertEquals(over.at(-1)?.truncated, true);
+    const exact = records.filter((r) => r.destination_port === 6002);
+    assertEquals(exact.map((r) => [r.payload.length, r.truncated]), [[100, false]]);
+    const past = records.filter((r) => r.destination_port === 6003);
+    assertEquals(past.map((r) => [r.payload.length, r.truncated]), [[100, true]]);
+    const exit = await sensor.stop();
+    assertEquals(exit.stats["bytes_over_cap"], 151);
+    assertEquals(exit.stats["sessions_truncated"], 2);
+    assertEquals(exit.stats["sessions_idle_timeout"], 1);
+  });
+});
+
+Deno.test("with fewer fds than connections it backs off, never spins, and records every one", async () => {
+  await withSensor("fdlimit", "", async (ns, sensor) => {
+    const count = 150;
+    const started = performance.now();
+    const result = await ns.python(`
+import socket, time, threading
+socks = []
+for i in range(${count}):
+    s = socket.create_connection(("127.0.0.1", 20000 + i))
+    s.sendall(b"fd-%d" % i)
+    socks.append(s)
+time.sleep(1.5)
+for s in socks:
+    s.close()
+`);
+    assertEquals(result.code, 0, result.stderr);
+    const records = await sensor.waitFor((r) => r.length >= count, 20_000);
+    const wallMs = performance.now() - started;
+    for (let i = 0; i < count; i++) {
+      assert(
+        records.some((r) => r.payload === `fd-${i}` && r.destination_port === 20000 + i),
+        `fd-${i}`,
+      );
+    }
+    const stat =
+      (await Deno.readTextFile(`/proc/${sensor.child.pid}/stat`)).split(") ")[1]?.split(" ") ?? [];
+    const cpuMs = (Number(stat[11]) + Number(stat[12])) * 10;
+    const exit = await sensor.stop();
+    const errors = exit.stats["accept_errors"] as Record<string, number>;
+    assertGreater(errors["EMFILE"] ?? 0, 0, JSON.stringify(errors));
+    // Whole-process CPU, start-up included, stays far below the wall time: no busy loop.
+    assert(cpuMs < wallMs * 0.5, `cpu ${cpuMs} ms over ${wallMs} ms`);
+  }, ["prlimit", "--nofile=64:64"]);
+});
+
+Deno.test("SIGTERM with sessions open loses no record and exits 0", async () => {
+  await withSensor("sigterm", "idle_timeout = 30", async (ns, sensor) => {
+    const client = ns.spawn([
+      "python3",
+      "-c",
+      `
+import socket, time
+socks = []
+for i in range(30):
+    s = socket.create_connection(("127.0.0.1", 30000 + i))
+    s.sendall(b"open-%d" % i)
+    socks.append(s)
+print("sent", flush=True)
+time.sleep(20)
+`,
+    ]);
+    try {
+      await sensor.waitFor((r) => r.length >= 30);
+      // Open a few more that have sent nothing: shutdown still writes their silent records.
+      const exit = await sensor.stop("SIGTERM");
+      assertEquals(exit.code, 0);
+      const records = sensor.records();
+      for (let i = 0; i < 30; i++) {
+        assert(records.some((r) => r.payload === `open-${i}`), `open-${i}`);
+      }
+      assertEquals(exit.stats["records_written"], records.length);
+      assertEquals(exit.stats["records_shed"], 0);
+    } finally {
+      client.kill("SIGKILL");
+      await client.output();
+    }
+  });
+});
+
+Deno.test("a second instance exits at once with code 3 and leaves the first running", async () => {
+  await withSensor("second", "", async (ns, sensor) => {
+    const configFile = await Deno.makeTempFile({ suffix: ".toml" });
+    try {
+      await Deno.writeTextFile(configFile, testConfig(PORT));
+      const { START_FLAGS, ROOT } = await import("./_sensor_process.ts");
+      const started = performance.now();
+      const second = await ns.run([
+        Deno.execPath(),
+        "run",
+        ...START_FLAGS,
+        `${ROOT}main.ts`,
+        "-c",
+        configFile,
+      ]);
+      assert(performance.now() - started < 5000);
+      assertEquals(second.code, 3);
+      assertEquals(second.stdout, "");
+      const lines = second.stderr.trim().split("\n");
+      assertEquals(lines.length, 1);
+      assertMatch(lines[0] ?? "", /port in use/);
+    } finally {
+      await Deno.remove(configFile);
+    }
+    await ns.run(["bash", "-c", "printf still-here > /dev/tcp/127.0.0.1/4321"]);
+    const records = await sensor.waitFor((r) => r.length >= 1);
+    assertEquals(records[0]?.payload, "still-here");
+    assertEquals((await sensor.stop()).code, 0);
+  });
+});
