@@ -7,6 +7,7 @@ import { parseToml } from "./std.ts";
 import { ConfigReader } from "./config_reader.ts";
 import { ipToBytes } from "./ip_address.ts";
 import { type Mode, MODES, readUdpConfig, type UdpConfig } from "./udp_config.ts";
+import type { TlsConfig } from "./tls_terminator.ts";
 
 /** The checked configuration. Durations are in milliseconds. */
 export interface Config {
@@ -44,6 +45,8 @@ export interface Config {
   excludePorts: number[];
   /** UDP capture, the `[udp]` table; it requires `mode = "tproxy"`. */
   udp: UdpConfig;
+  /** TLS recognition and termination on every port: the `[tls]` table. */
+  tls: TlsConfig;
 }
 
 /** The name used when the host name cannot be read. */
@@ -97,9 +100,29 @@ export function configFromTable(table: Record<string, unknown>, file: string): C
     sshPort: r.integer("ssh_port", 1, 65535, 22),
     excludePorts: r.integerList("exclude_ports", 1, 65535, []),
     udp: readUdpConfig(r.table("udp"), file, mode, port),
+    tls: readTlsConfig(r.table("tls"), file),
   };
   r.finish();
   return config;
+}
+
+function readTlsConfig(r: ConfigReader, file: string): TlsConfig {
+  const tls: TlsConfig = {
+    enabled: r.boolean("enabled", true),
+    certFile: r.optionalString("cert"),
+    keyFile: r.optionalString("key"),
+    handshakeTimeoutMs: r.seconds("handshake_timeout", 0.1, 3600, 10),
+    certCache: r.integer("cert_cache", 1, 1_000_000, 1000),
+  };
+  if ((tls.certFile === null) !== (tls.keyFile === null)) {
+    const [given, missing] = tls.certFile === null ? ["key", "cert"] : ["cert", "key"];
+    throw new TypeError(
+      `Cannot load config ${file}: key "tls.${missing}": expected a PEM file path ` +
+        `(required with "tls.${given}"), found nothing`,
+    );
+  }
+  r.finish();
+  return tls;
 }
 
 /**

@@ -9,8 +9,9 @@ import { type ByteSink, RecordWriter } from "./record_writer.ts";
 import { SessionTable } from "./session_table.ts";
 import { Stats } from "./stats.ts";
 import { type AcceptedConnection, TcpAcceptor } from "./tcp_acceptor.ts";
-import { TcpSession } from "./tcp_session.ts";
+import { type SessionContext, TcpSession } from "./tcp_session.ts";
 import { UdpListener } from "./udp_listener.ts";
+import { TlsTerminator } from "./tls_terminator.ts";
 
 /** Options beyond the configuration. */
 export interface SensorOptions {
@@ -25,18 +26,18 @@ export interface SensorOptions {
 export class Sensor {
   /** The counters. */
   readonly stats: Stats = new Stats();
-  readonly #config: Config;
   readonly #writer: RecordWriter;
   readonly #sessions: SessionTable;
   readonly #acceptor: TcpAcceptor;
-  readonly #running = new Set<Promise<void>>();
+  readonly #tls: TlsTerminator | undefined;
+  readonly #context: SessionContext;
   readonly #accepting: Promise<void>;
   readonly #udp: UdpListener | undefined;
   readonly #receiving: Promise<void>;
   #statsTimer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(config: Config, options: SensorOptions) {
-    this.#config = config;
+    this.#tls = config.tls.enabled ? TlsTerminator.create(config.tls) : undefined;
     this.#acceptor = new TcpAcceptor(config, this.stats);
     this.#writer = new RecordWriter(options.sink ?? Deno.stdout, config.outputBuffer, this.stats);
     try {
@@ -53,6 +54,19 @@ export class Sensor {
       throw error;
     }
     this.#sessions = new SessionTable(config);
+    this.#context = {
+      sensorName: config.name,
+      readSize: config.readSize,
+      maxBytes: config.maxBytes,
+      recordSilent: config.recordSilent,
+      writer: this.#writer,
+      stats: this.stats,
+      onClose: (closed) => {
+        this.#acceptor.release(closed.connection);
+        this.#sessions.delete(closed);
+      },
+      ...(this.#tls === undefined ? {} : { tls: this.#tls }),
+    };
     if (config.statsIntervalMs > 0) {
       this.#statsTimer = setInterval(() => this.printStats(), config.statsIntervalMs);
     }
@@ -79,28 +93,9 @@ export class Sensor {
   }
 
   #handle(connection: AcceptedConnection): void {
-    const stats = this.stats;
-    const session = new TcpSession(connection, {
-      sensorName: this.#config.name,
-      readSize: this.#config.readSize,
-      maxBytes: this.#config.maxBytes,
-      recordSilent: this.#config.recordSilent,
-      writer: this.#writer,
-      stats,
-      onClose: (closed) => {
-        this.#acceptor.release(closed.connection);
-        this.#sessions.delete(closed);
-      },
-    });
+    const session = new TcpSession(connection, this.#context);
     this.#sessions.add(session);
-    stats.connectionsOpen++;
-    const done = session.run().catch((error) => {
-      printDiagnostic(`Cannot finish a session: ${error instanceof Error ? error.message : error}`);
-    }).finally(() => {
-      stats.connectionsOpen--;
-      this.#running.delete(done);
-    });
-    this.#running.add(done);
+    void session.run();
   }
 
   /** Writes the counters to stderr as one JSON line. */
@@ -126,7 +121,7 @@ export class Sensor {
       timer = setTimeout(() => resolve(false), timeoutMs);
     });
     const drained = (async () => {
-      await Promise.all(this.#running);
+      while (this.stats.connectionsOpen > 0) await new Promise((r) => setTimeout(r, 10));
       await this.#writer.flush();
       return true;
     })();

@@ -51,6 +51,13 @@ Deno.test("parseConfig() needs only ip and port and fills in the defaults", () =
       idleTimeoutMs: 30_000,
       receiveBuffer: 4 * 1024 * 1024,
     },
+    tls: {
+      enabled: true,
+      certFile: null,
+      keyFile: null,
+      handshakeTimeoutMs: 10_000,
+      certCache: 1000,
+    },
   };
   assertEquals(config, expected);
 });
@@ -94,6 +101,7 @@ Deno.test("parseConfig() reads every key, seconds as milliseconds", () => {
     sshPort: 2222,
     excludePorts: [80, 443],
     udp: { ...config.udp, enabled: false, port: 1 },
+    tls: config.tls,
   });
 });
 
@@ -209,7 +217,7 @@ Deno.test("parseConfig() rejects an unknown key as a TypeError naming it", () =>
     "unknown key",
     "found 5",
   );
-  assertConfigError(`${MINIMAL}[tls]\nport = 443`, TypeError, 'key "tls"', "unknown key");
+  assertConfigError(`${MINIMAL}[tls]\nport = 443`, TypeError, 'key "tls.port"', "unknown key");
 });
 
 Deno.test("configFromTable() takes the host name when name is absent", () => {
