@@ -370,3 +370,18 @@ Deno.test("a second instance exits at once with code 3 and leaves the first runn
     assertEquals((await sensor.stop()).code, 0);
   });
 });
+
+Deno.test("stats_interval writes one JSON stats line to stderr every interval, none to stdout", async () => {
+  await withSensor("stats", "stats_interval = 0.3", async (ns, sensor) => {
+    await ns.run(["bash", "-c", "printf counted > /dev/tcp/127.0.0.1/8081"]);
+    await sensor.waitFor((r) => r.length >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const periodic = sensor.errors.filter((line) => line.startsWith('{"type":"stats"'));
+    assertGreater(periodic.length, 1);
+    const last = JSON.parse(periodic.at(-1) ?? "{}");
+    assertEquals(last["connections_accepted"], 1);
+    assertEquals(last["records_written"], 1);
+    assert(sensor.lines.every((line) => !line.includes('"type":"stats"')));
+    assertEquals((await sensor.stop()).code, 0);
+  });
+});
