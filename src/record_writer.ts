@@ -10,6 +10,11 @@ import { RateLimitedLog } from "./diagnostics.ts";
 export interface ByteSink {
   /** Writes some of the bytes and resolves with how many. */
   write(bytes: Uint8Array): Promise<number>;
+  /**
+   * Writes some of the bytes at once and returns how many. Present only where a write cannot
+   * block for long, such as a regular file; the writer then uses it instead of `write`.
+   */
+  writeSync?: (bytes: Uint8Array) => number;
 }
 
 /** Bytes per output chunk: the most one write carries, unless one record is larger. */
@@ -47,7 +52,8 @@ export class RecordWriter {
   readonly #spare: Uint8Array[] = [];
   #current: Chunk | null = null;
   #pendingBytes = 0;
-  #writing: Promise<void> | null = null;
+  #draining = false;
+  #drained: Promise<void> = Promise.resolve();
   #scheduled = false;
   #brokenLine = false;
 
@@ -101,7 +107,7 @@ export class RecordWriter {
     chunk.used += written + 1;
     chunk.lines++;
     this.#pendingBytes += written + 1;
-    if (this.#writing === null && !this.#scheduled) {
+    if (!this.#draining && !this.#scheduled) {
       this.#scheduled = true;
       setTimeout(() => this.#start(), 0);
     }
@@ -110,7 +116,7 @@ export class RecordWriter {
 
   #start(): void {
     this.#scheduled = false;
-    if (this.#writing === null && this.#pendingBytes > 0) this.#writing = this.#drain();
+    if (!this.#draining && this.#pendingBytes > 0) this.#drained = this.#drain();
   }
 
   #next(): Chunk | undefined {
@@ -123,6 +129,9 @@ export class RecordWriter {
   }
 
   async #drain(): Promise<void> {
+    // With a synchronous sink this runs to the end before its promise is even returned, so the
+    // state lives in a flag the drain sets itself, not in the promise.
+    this.#draining = true;
     for (let chunk = this.#next(); chunk !== undefined; chunk = this.#next()) {
       const data = chunk.bytes.subarray(0, chunk.used);
       try {
@@ -131,8 +140,13 @@ export class RecordWriter {
           this.#brokenLine = false;
         }
         let written = 0;
+        const sink = this.#sink;
         try {
-          while (written < data.length) written += await this.#sink.write(data.subarray(written));
+          while (written < data.length) {
+            written += sink.writeSync !== undefined
+              ? sink.writeSync(data.subarray(written))
+              : await sink.write(data.subarray(written));
+          }
         } finally {
           if (written > 0 && written < data.length) this.#brokenLine = true;
         }
@@ -148,7 +162,7 @@ export class RecordWriter {
         this.#spare.push(chunk.bytes);
       }
     }
-    this.#writing = null;
+    this.#draining = false;
   }
 
   async #writeAll(bytes: Uint8Array): Promise<void> {
@@ -163,9 +177,9 @@ export class RecordWriter {
    */
   async flush(): Promise<void> {
     this.#scheduled = false;
-    while (this.#writing !== null || this.#pendingBytes > 0) {
-      if (this.#writing === null) this.#writing = this.#drain();
-      await this.#writing;
+    while (this.#draining || this.#pendingBytes > 0) {
+      if (!this.#draining) this.#drained = this.#drain();
+      await this.#drained;
     }
   }
 }

@@ -20,6 +20,29 @@ export interface SensorOptions {
 }
 
 /**
+ * Standard output as a sink. When it is a regular file, writes are synchronous: they cannot
+ * block for long, and an async write per event-loop turn drains too slowly for large records.
+ * A pipe or terminal is written asynchronously, so a slow reader never stalls the sensor; the
+ * writer's bound then sheds and counts what the reader cannot take.
+ *
+ * @returns The sink.
+ */
+function stdoutSink(): ByteSink {
+  let regularFile = false;
+  try {
+    regularFile = Deno.statSync("/proc/self/fd/1").isFile;
+  } catch {
+    // Not a file we can see: write asynchronously.
+  }
+  return regularFile
+    ? {
+      write: (bytes) => Deno.stdout.write(bytes),
+      writeSync: (bytes) => Deno.stdout.writeSync(bytes),
+    }
+    : Deno.stdout;
+}
+
+/**
  * A running sensor. {@linkcode Sensor.start} listens at once (and throws
  * `Deno.errors.AddrInUse` when the port is taken); {@linkcode Sensor.stop} ends it cleanly.
  */
@@ -39,7 +62,7 @@ export class Sensor {
   private constructor(config: Config, options: SensorOptions) {
     this.#tls = config.tls.enabled ? TlsTerminator.create(config.tls) : undefined;
     this.#acceptor = new TcpAcceptor(config, this.stats);
-    this.#writer = new RecordWriter(options.sink ?? Deno.stdout, config.outputBuffer, this.stats);
+    this.#writer = new RecordWriter(options.sink ?? stdoutSink(), config.outputBuffer, this.stats);
     try {
       this.#udp = config.udp.enabled
         ? new UdpListener(

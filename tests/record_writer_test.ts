@@ -202,3 +202,24 @@ Deno.test("RecordWriter bounds UTF-8 bytes, not UTF-16 units", async () => {
   assertEquals([stats.recordsWritten, stats.recordsShed], [1, 1]);
   assertEquals(sink.text, `${wide}\n`);
 });
+
+Deno.test("RecordWriter uses writeSync when the sink has it, and loses nothing under a burst", async () => {
+  const sink = new MemorySink();
+  let syncCalls = 0;
+  const syncSink: ByteSink = {
+    write: (bytes) => sink.write(bytes),
+    writeSync: (bytes) => {
+      syncCalls++;
+      sink.chunks.push(bytes.slice());
+      return bytes.length;
+    },
+  };
+  const stats = new Stats();
+  const writer = new RecordWriter(syncSink, 4 << 20, stats);
+  const big = JSON.stringify({ payload: "y".repeat(30_000) }); // 100 of them: 3 MB, under 4 MiB
+  for (let i = 0; i < 100; i++) writer.push(big);
+  await writer.flush();
+  assertEquals([stats.recordsWritten, stats.recordsShed, sink.calls], [100, 0, 0]);
+  assert(syncCalls > 0);
+  assertEquals(sink.text.split("\n").length, 101);
+});

@@ -385,3 +385,26 @@ Deno.test("stats_interval writes one JSON stats line to stderr every interval, n
     assertEquals((await sensor.stop()).code, 0);
   });
 });
+
+Deno.test("clients that send and close at once: every payload is recorded, none silent", async () => {
+  await withSensor("sendclose", "", async (ns, sensor) => {
+    const count = 1000;
+    const result = await ns.python(`
+import socket
+from concurrent.futures import ThreadPoolExecutor
+def one(i):
+    s = socket.create_connection(("127.0.0.1", 1000 + i % 500))
+    s.sendall(b"sc-%d" % i)
+    s.close()
+with ThreadPoolExecutor(32) as pool:
+    list(pool.map(one, range(${count})))
+`);
+    assertEquals(result.code, 0, result.stderr);
+    const records = await sensor.waitFor((r) => r.length >= count, 20_000);
+    const exit = await sensor.stop();
+    assertEquals(records.filter((r) => r.silent).length, 0);
+    const payloads = new Set(records.map((r) => r.payload));
+    for (let i = 0; i < count; i++) assert(payloads.has(`sc-${i}`), `sc-${i}`);
+    assertEquals(exit.stats["records_written"], count);
+  });
+});
