@@ -8,6 +8,7 @@ import { ExitCode, parseCommand, USAGE, VERSION } from "./src/cli.ts";
 import { loadConfig, resolveConfigPath } from "./src/config.ts";
 import { printDiagnostic } from "./src/diagnostics.ts";
 import { Sensor } from "./src/sensor.ts";
+import { FileSink } from "./src/file_sink.ts";
 import { parseFirewallArgs, runFirewallCommand } from "./src/firewall.ts";
 
 function message(error: unknown): string {
@@ -49,10 +50,24 @@ async function main(args: string[]): Promise<number> {
     return ExitCode.Usage;
   }
 
+  // An output file that cannot be opened at start-up is a configuration error (exit 2), so a
+  // typo in the path is seen at once; once running, a failing file is survived and retried.
+  const outputPath = command.output ?? config.output;
+  let sink: FileSink | undefined;
+  if (outputPath !== null) {
+    try {
+      sink = FileSink.open(outputPath);
+    } catch (error) {
+      printDiagnostic(message(error));
+      return ExitCode.Usage;
+    }
+  }
+
   let sensor: Sensor;
   try {
-    sensor = Sensor.start(config);
+    sensor = Sensor.start(config, sink === undefined ? {} : { sink });
   } catch (error) {
+    sink?.close();
     if (error instanceof Deno.errors.AddrInUse) {
       printDiagnostic(`Cannot listen on ${config.ip} port ${config.port}: port in use`);
       return ExitCode.PortInUse;
@@ -71,12 +86,20 @@ async function main(args: string[]): Promise<number> {
     printDiagnostic(`Cannot handle an error: ${message(event.error)}`);
   });
 
+  // SIGHUP: open the output file again by path (after logrotate renamed it), between two
+  // writes. With records on stdout there is nothing to reopen; the signal is only reported.
+  Deno.addSignalListener("SIGHUP", () => {
+    if (sink === undefined) printDiagnostic("SIGHUP: records go to stdout, nothing to reopen");
+    else sink.reopen();
+  });
+
   const stopped = Promise.withResolvers<void>();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => stopped.resolve());
   }
   await stopped.promise;
   const flushed = await sensor.stop();
+  sink?.close();
   sensor.printStats();
   if (!flushed) printDiagnostic("Cannot flush every record before the shutdown deadline");
   return flushed ? ExitCode.Ok : ExitCode.Failure;

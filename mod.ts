@@ -35,3 +35,5 @@ export {
   type ConnectionHandler,
   TcpAcceptor,
 } from "./src/tcp_acceptor.ts";
+export { FileSink, REOPEN_RETRY_MS } from "./src/file_sink.ts";
+export { type BudgetConfig, type BudgetSummary, SourceBudget } from "./src/source_budget.ts";

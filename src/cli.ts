@@ -25,7 +25,9 @@ export const USAGE =
   `spip ${VERSION}: an internet sensor that records every TCP connection as JSON lines.
 
 Usage:
-  spip [--config PATH]     run the sensor; records go to stdout, diagnostics to stderr
+  spip [--config PATH] [--output PATH]
+                           run the sensor; records go to stdout (or the output file),
+                           diagnostics to stderr
   spip firewall print|apply|remove [--nft] [--config PATH]
                            show, install or remove the rules that send every TCP port
                            but SSH to the sensor (iptables by default; --nft: nftables)
@@ -35,6 +37,8 @@ Usage:
 Options:
   -c, --config PATH   the configuration file. Default: config.toml beside the executable,
                       else config.toml in the working directory.
+  -o, --output PATH   append records to this file instead of stdout (overrides the config's
+                      output); SIGHUP reopens it after log rotation.
 
 Exit codes: 0 stopped by SIGINT/SIGTERM, 1 failure, 2 bad arguments or configuration,
 3 port in use (another instance is running).`;
@@ -45,6 +49,8 @@ export interface Command {
   action: "run" | "help" | "version";
   /** The `--config` path, if given. */
   config?: string;
+  /** The `--output` path, if given. */
+  output?: string;
 }
 
 /**
@@ -57,9 +63,9 @@ export interface Command {
 export function parseCommand(args: string[]): Command {
   const unknown: string[] = [];
   const parsed = parseArgs(args, {
-    string: ["config"],
+    string: ["config", "output"],
     boolean: ["help", "version"],
-    alias: { c: "config", h: "help", V: "version" },
+    alias: { c: "config", o: "output", h: "help", V: "version" },
     unknown: (arg) => {
       if (arg !== "") unknown.push(arg);
       return false;
@@ -74,5 +80,13 @@ export function parseCommand(args: string[]): Command {
   if (config === "" || (args.some((a) => a === "--config" || a === "-c") && config === undefined)) {
     throw new TypeError("Cannot parse arguments: --config needs a path");
   }
-  return typeof config === "string" ? { action: "run", config } : { action: "run" };
+  const output = parsed["output"];
+  if (output === "" || (args.some((a) => a === "--output" || a === "-o") && output === undefined)) {
+    throw new TypeError("Cannot parse arguments: --output needs a path");
+  }
+  return {
+    action: "run",
+    ...(typeof config === "string" ? { config } : {}),
+    ...(typeof output === "string" ? { output } : {}),
+  };
 }

@@ -8,6 +8,7 @@ import { ConfigReader } from "./config_reader.ts";
 import { ipToBytes } from "./ip_address.ts";
 import { type Mode, MODES, readUdpConfig, type UdpConfig } from "./udp_config.ts";
 import type { TlsConfig } from "./tls_terminator.ts";
+import { type BudgetConfig, readBudgetConfig } from "./source_budget.ts";
 
 /** The checked configuration. Durations are in milliseconds. */
 export interface Config {
@@ -37,6 +38,8 @@ export interface Config {
   statsIntervalMs: number;
   /** Bytes of records held while stdout is slow; past it records are shed and counted. 16 MiB. */
   outputBuffer: number;
+  /** The file records are appended to; `null` (the default) writes them to stdout. */
+  output: string | null;
   /** How traffic reaches the sensor: netfilter REDIRECT or TPROXY. Default "redirect". */
   mode: Mode;
   /** The SSH port, which the firewall never captures. Default 22. */
@@ -47,6 +50,8 @@ export interface Config {
   udp: UdpConfig;
   /** TLS recognition and termination on every port: the `[tls]` table. */
   tls: TlsConfig;
+  /** The per-source session budget: the `[budget]` table. */
+  budget: BudgetConfig;
 }
 
 /** The name used when the host name cannot be read. */
@@ -62,6 +67,10 @@ function defaultName(): string {
 
 function checkIp(value: string): string | null {
   return ipToBytes(value) === null ? 'an IPv4 or IPv6 address such as "0.0.0.0" or "::"' : null;
+}
+
+function checkPath(value: string): string | null {
+  return value.length > 0 && !value.includes("\0") ? null : "a file path";
 }
 
 function checkName(value: string): string | null {
@@ -96,11 +105,13 @@ export function configFromTable(table: Record<string, unknown>, file: string): C
     recordSilent: r.boolean("record_silent", true),
     statsIntervalMs: r.seconds("stats_interval", 0, 86400, 0),
     outputBuffer: r.integer("output_buffer", 65536, 2 ** 30, 16 * 1024 * 1024),
+    output: r.has("output") ? r.string("output", undefined, checkPath) : null,
     mode,
     sshPort: r.integer("ssh_port", 1, 65535, 22),
     excludePorts: r.integerList("exclude_ports", 1, 65535, []),
     udp: readUdpConfig(r.table("udp"), file, mode, port),
     tls: readTlsConfig(r.table("tls"), file),
+    budget: readBudgetConfig(r.table("budget")),
   };
   r.finish();
   return config;

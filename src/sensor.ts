@@ -12,6 +12,7 @@ import { type AcceptedConnection, TcpAcceptor } from "./tcp_acceptor.ts";
 import { type SessionContext, TcpSession } from "./tcp_session.ts";
 import { UdpListener } from "./udp_listener.ts";
 import { TlsTerminator } from "./tls_terminator.ts";
+import { SourceBudget } from "./source_budget.ts";
 
 /** Options beyond the configuration. */
 export interface SensorOptions {
@@ -54,6 +55,9 @@ export class Sensor {
   readonly #acceptor: TcpAcceptor;
   readonly #tls: TlsTerminator | undefined;
   readonly #context: SessionContext;
+  readonly #quietContext: SessionContext;
+  readonly #budget: SourceBudget | undefined;
+  #budgetTimer: ReturnType<typeof setInterval> | undefined;
   readonly #accepting: Promise<void>;
   readonly #udp: UdpListener | undefined;
   readonly #receiving: Promise<void>;
@@ -90,6 +94,25 @@ export class Sensor {
       },
       ...(this.#tls === undefined ? {} : { tls: this.#tls }),
     };
+    // Over-budget sessions are read and closed like any other, but make no records; TLS is
+    // not terminated for them.
+    this.#quietContext = {
+      sensorName: config.name,
+      readSize: config.readSize,
+      maxBytes: config.maxBytes,
+      recordSilent: false,
+      writer: this.#writer,
+      stats: this.stats,
+      onClose: this.#context.onClose,
+      quiet: true,
+    };
+    if (config.budget.sessionsPerMinute > 0) {
+      this.#budget = new SourceBudget(
+        config.budget,
+        (summary) => printDiagnostic(JSON.stringify(summary)),
+      );
+      this.#budgetTimer = setInterval(() => this.#sweepBudget(Date.now()), 1000);
+    }
     if (config.statsIntervalMs > 0) {
       this.#statsTimer = setInterval(() => this.printStats(), config.statsIntervalMs);
     }
@@ -115,14 +138,30 @@ export class Sensor {
     return this.#acceptor.address;
   }
 
+  #sweepBudget(now: number): void {
+    const budget = this.#budget;
+    if (budget === undefined) return;
+    budget.sweep(now);
+    this.stats.budgetSourcesEvicted = budget.evicted;
+  }
+
   #handle(connection: AcceptedConnection): void {
-    const session = new TcpSession(connection, this.#context);
+    let context = this.#context;
+    if (
+      this.#budget !== undefined &&
+      !this.#budget.admit(connection.source.ip, connection.acceptedAtMs)
+    ) {
+      this.stats.sessionsOverBudget++;
+      context = this.#quietContext;
+    }
+    const session = new TcpSession(connection, context);
     this.#sessions.add(session);
     void session.run();
   }
 
   /** Writes the counters to stderr as one JSON line. */
   printStats(): void {
+    if (this.#budget !== undefined) this.stats.budgetSourcesEvicted = this.#budget.evicted;
     printDiagnostic(JSON.stringify(this.stats.snapshot()));
   }
 
@@ -134,11 +173,14 @@ export class Sensor {
    */
   async stop(timeoutMs = 5000): Promise<boolean> {
     if (this.#statsTimer !== undefined) clearInterval(this.#statsTimer);
+    if (this.#budgetTimer !== undefined) clearInterval(this.#budgetTimer);
     this.#acceptor.close();
     this.#udp?.close();
     await this.#accepting;
     await this.#receiving;
     this.#sessions.closeAll();
+    this.#budget?.flush();
+    if (this.#budget !== undefined) this.stats.budgetSourcesEvicted = this.#budget.evicted;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);

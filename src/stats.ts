@@ -41,6 +41,10 @@ export class Stats {
   originalDestinationFailures = 0;
   /** Connections whose fd could not be found (their local address was used). */
   fdNotFound = 0;
+  /** Sessions accepted and read but not recorded: their source was over its budget. */
+  sessionsOverBudget = 0;
+  /** Sources forgotten to make room under `budget.max_sources` before their window ended. */
+  budgetSourcesEvicted = 0;
   /** Failed writes to the output. */
   outputErrors = 0;
   /** UDP datagrams received (recorded or not). */
@@ -96,6 +100,8 @@ export class Stats {
       accept_errors: { ...this.acceptErrors },
       original_destination_failures: this.originalDestinationFailures,
       fd_not_found: this.fdNotFound,
+      sessions_over_budget: this.sessionsOverBudget,
+      budget_sources_evicted: this.budgetSourcesEvicted,
       output_errors: this.outputErrors,
       udp_datagrams: this.udpDatagrams,
       udp_bytes: this.udpBytes,

@@ -47,6 +47,8 @@ export interface SessionContext {
   readonly onClose: (session: TcpSession) => void;
   /** Terminates TLS when the first bytes are a ClientHello; absent, TLS is plain bytes. */
   readonly tls?: TlsTerminator;
+  /** Read and count, but write no record: the source is over its budget. */
+  readonly quiet?: boolean;
 }
 
 /** The extra field on every record of decrypted bytes. */
@@ -266,6 +268,7 @@ export class TcpSession {
     const { maxBytes, stats } = this.#context;
     this.#received += bytes.length;
     stats.bytesReceived += bytes.length;
+    if (this.#context.quiet === true) return;
     if (this.#held !== null) {
       // The cap was reached exactly, and more came: the held record was the last, truncated.
       this.#truncated = true;
@@ -298,7 +301,8 @@ export class TcpSession {
     silent = false,
     extra?: Readonly<Record<string, unknown>>,
   ): void {
-    const { writer, stats } = this.#context;
+    const { writer, stats, quiet } = this.#context;
+    if (quiet === true) return;
     this.#seq++;
     if (this.#truncated) stats.sessionsTruncated++;
     stats.bytesLogged += bytes.length;

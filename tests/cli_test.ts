@@ -40,6 +40,35 @@ Deno.test("parseCommand() rejects --config without a path", () => {
   }
 });
 
+Deno.test("parseCommand() reads --output and -o, with --config or alone", () => {
+  for (
+    const args of [
+      ["--output", "/var/log/spip/spip.jsonl"],
+      ["--output=/var/log/spip/spip.jsonl"],
+      ["-o", "/var/log/spip/spip.jsonl"],
+    ]
+  ) {
+    assertEquals(
+      parseCommand(args),
+      { action: "run", output: "/var/log/spip/spip.jsonl" },
+      args.join(" "),
+    );
+  }
+  assertEquals(parseCommand(["-c", "a.toml", "--output", "b.jsonl"]), {
+    action: "run",
+    config: "a.toml",
+    output: "b.jsonl",
+  });
+  assertStringIncludes(USAGE, "--output PATH");
+});
+
+Deno.test("parseCommand() rejects --output without a path", () => {
+  for (const args of [["--output"], ["-o"], ["--output="]]) {
+    const error = assertThrows(() => parseCommand(args), TypeError);
+    assertEquals(error.message, "Cannot parse arguments: --output needs a path", args.join(" "));
+  }
+});
+
 Deno.test("parseCommand() rejects unknown flags and stray arguments, naming the first", () => {
   const cases: [string[], string][] = [
     [["--verbose"], "--verbose"],

@@ -39,6 +39,7 @@ Deno.test("parseConfig() needs only ip and port and fills in the defaults", () =
     recordSilent: true,
     statsIntervalMs: 0,
     outputBuffer: 16 * 1024 * 1024,
+    output: null,
     mode: "redirect",
     sshPort: 22,
     excludePorts: [],
@@ -58,6 +59,7 @@ Deno.test("parseConfig() needs only ip and port and fills in the defaults", () =
       handshakeTimeoutMs: 10_000,
       certCache: 1000,
     },
+    budget: { sessionsPerMinute: 0, maxSources: 10_000 },
   };
   assertEquals(config, expected);
 });
@@ -80,6 +82,10 @@ Deno.test("parseConfig() reads every key, seconds as milliseconds", () => {
       'mode = "tproxy"',
       "ssh_port = 2222",
       "exclude_ports = [80, 443]",
+      'output = "/var/log/spip/spip.jsonl"',
+      "[budget]",
+      "sessions_per_minute = 5",
+      "max_sources = 1",
     ].join("\n"),
     FILE,
   );
@@ -97,12 +103,38 @@ Deno.test("parseConfig() reads every key, seconds as milliseconds", () => {
     recordSilent: false,
     statsIntervalMs: 1500,
     outputBuffer: 65536,
+    output: "/var/log/spip/spip.jsonl",
     mode: "tproxy",
     sshPort: 2222,
     excludePorts: [80, 443],
     udp: { ...config.udp, enabled: false, port: 1 },
     tls: config.tls,
+    budget: { sessionsPerMinute: 5, maxSources: 1 },
   });
+});
+
+Deno.test("parseConfig() reports a bad output or [budget] key naming the file and the key", () => {
+  assertConfigError(`${MINIMAL}output = 1\n`, TypeError, '"output"', "a string");
+  assertConfigError(`${MINIMAL}output = ""\n`, RangeError, '"output"', "a file path");
+  assertConfigError(`${MINIMAL}budget = 5\n`, TypeError, '"budget"', "a table");
+  assertConfigError(
+    `${MINIMAL}[budget]\nsessions_per_minute = -1\n`,
+    RangeError,
+    '"budget.sessions_per_minute"',
+    "an integer from 0",
+  );
+  assertConfigError(
+    `${MINIMAL}[budget]\nsessions_per_minute = "5"\n`,
+    TypeError,
+    '"budget.sessions_per_minute"',
+  );
+  assertConfigError(
+    `${MINIMAL}[budget]\nmax_sources = 0\n`,
+    RangeError,
+    '"budget.max_sources"',
+    "an integer from 1",
+  );
+  assertConfigError(`${MINIMAL}[budget]\nper_second = 1\n`, TypeError, '"budget.per_second"');
 });
 
 Deno.test("the shipped config.toml parses, and shows the defaults", () => {

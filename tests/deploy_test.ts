@@ -1,4 +1,10 @@
-import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStringIncludes,
+} from "@std/assert";
 import { parseToml } from "../src/std.ts";
 
 const decoder = new TextDecoder();
@@ -55,7 +61,11 @@ Deno.test("deploy/spip.service scores OK (at most 2.0) in systemd-analyze securi
 
 Deno.test("deploy/spip.service runs unprivileged, hardened, and restarts on failure", () => {
   const unit = new Map(settings(UNIT));
-  assertEquals(unit.get("ExecStart"), `${BINARY} --config /etc/spip/config.toml`);
+  assertEquals(
+    unit.get("ExecStart"),
+    `${BINARY} --config /etc/spip/config.toml --output ${RECORDS}`,
+  );
+  assertEquals(unit.get("ExecReload"), "/bin/kill -HUP $MAINPID");
   assertEquals(
     unit.get("ExecStartPre"),
     `+${BINARY} firewall apply --config /etc/spip/config.toml`,
@@ -64,7 +74,7 @@ Deno.test("deploy/spip.service runs unprivileged, hardened, and restarts on fail
     unit.get("ExecStopPost"),
     `+${BINARY} firewall remove --config /etc/spip/config.toml`,
   );
-  assertEquals(unit.get("StandardOutput"), `append:${RECORDS}`);
+  assertEquals(unit.get("StandardOutput"), "journal");
   for (
     const [key, value] of [
       ["DynamicUser", "yes"],
@@ -85,14 +95,17 @@ Deno.test("deploy/spip.service runs unprivileged, hardened, and restarts on fail
   assertStringIncludes(UNIT, "AmbientCapabilities=CAP_NET_ADMIN");
 });
 
-Deno.test("deploy/logrotate.conf rotates in create mode and runs its postrotate", async () => {
+Deno.test("deploy/logrotate.conf renames, leaves creating to Spip, and sends SIGHUP", async () => {
   const dir = await Deno.makeTempDir({ prefix: "spip-logrotate-" });
   try {
     const log = `${dir}/spip.jsonl`;
     await Deno.writeTextFile(log, '{"seq":1}\n');
     const config = LOGROTATE.replaceAll(RECORDS, log)
-      .replace("systemctl try-restart spip.service", `touch ${dir}/restarted`);
-    assert(config !== LOGROTATE && config.includes(`touch ${dir}/restarted`));
+      .replace(
+        "systemctl kill --signal=HUP --kill-whom=main spip.service",
+        `touch ${dir}/signalled`,
+      );
+    assert(config !== LOGROTATE && config.includes(`touch ${dir}/signalled`));
     await Deno.writeTextFile(`${dir}/logrotate.conf`, config);
     const check = await run("logrotate", "-d", "-s", `${dir}/state`, `${dir}/logrotate.conf`);
     assertEquals(check.code, 0, decoder.decode(check.stderr));
@@ -101,12 +114,9 @@ Deno.test("deploy/logrotate.conf rotates in create mode and runs its postrotate"
     const rotate = await run("logrotate", "-f", "-s", `${dir}/state`, `${dir}/logrotate.conf`);
     assertEquals(rotate.code, 0, decoder.decode(rotate.stderr));
     assertEquals(await Deno.readTextFile(`${log}.1`), '{"seq":1}\n');
-    const created = await Deno.stat(log);
-    assertEquals(created.size, 0);
-    assertEquals((created.mode ?? 0) & 0o777, 0o640);
-    const adm = decoder.decode((await run("getent", "group", "adm")).stdout).split(":")[2];
-    assertEquals(created.gid, Number(adm));
-    assert((await Deno.stat(`${dir}/restarted`)).isFile);
+    // nocreate: the sensor creates the new file itself when it reopens on SIGHUP.
+    await assertRejects(() => Deno.stat(log), Deno.errors.NotFound);
+    assert((await Deno.stat(`${dir}/signalled`)).isFile);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
