@@ -9,7 +9,8 @@ import { newRunId } from "./payload.ts";
 import { type CheckResult, RecordChecker } from "./record_check.ts";
 import { cpuMicros, openFds, RssSampler } from "./process_stats.ts";
 import { BASE_CONFIG, type Scenario } from "./scenarios.ts";
-import { clientArgv, type Target } from "./targets.ts";
+import { type Target } from "./targets.ts";
+import { ClientProcess } from "./client_process.ts";
 import { FAST, type Sink, TargetProcess } from "./target_process.ts";
 
 /** The port the target listens on inside the namespace (outside the dialled range). */
@@ -83,7 +84,14 @@ export interface RunOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function toml(table: Readonly<Record<string, number | boolean | string>>): string {
+/**
+ * Writes a flat config table as TOML. A dotted key such as `udp.enabled` is a TOML dotted key:
+ * it sets `enabled` in the table `[udp]`.
+ *
+ * @param table The keys and values.
+ * @returns The TOML text.
+ */
+export function toml(table: Readonly<Record<string, number | boolean | string>>): string {
   return Object.entries(table).map(([k, v]) => `${k} = ${JSON.stringify(v)}\n`).join("");
 }
 
@@ -97,73 +105,6 @@ function sumValues(value: unknown): number | null {
   let sum = 0;
   for (const v of Object.values(value)) if (typeof v === "number") sum += v;
   return sum;
-}
-
-/** Reads the client's JSON lines and hands them out as they come. */
-class ClientProcess {
-  readonly pid: number;
-  readonly #child: Deno.ChildProcess;
-  readonly #events: Record<string, unknown>[] = [];
-  readonly #done: Promise<void>;
-  #exited = false;
-
-  constructor(ns: Namespace, args: string[]) {
-    const [command, ...rest] = ns.command(clientArgv(args));
-    this.#child = new Deno.Command(command ?? "ip", {
-      args: rest,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.pid = this.#child.pid;
-    this.#child.status.then(() => this.#exited = true);
-    this.#done = this.#read();
-  }
-
-  async #read(): Promise<void> {
-    const text = this.#child.stdout.pipeThrough(new TextDecoderStream());
-    let rest = "";
-    for await (const chunk of text) {
-      const lines = (rest + chunk).split("\n");
-      rest = lines.pop() ?? "";
-      for (const line of lines) this.#events.push(JSON.parse(line) as Record<string, unknown>);
-    }
-  }
-
-  async event(name: string, timeoutMs: number): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const found = this.#events.find((e) => e["event"] === name);
-      if (found !== undefined) return found;
-      if (this.#exited) {
-        await this.#done;
-        const late = this.#events.find((e) => e["event"] === name);
-        if (late !== undefined) return late;
-        throw new Error(`Cannot run the load client: it exited before "${name}"`);
-      }
-      await sleep(20);
-    }
-    throw new Error(`Cannot run the load client: no "${name}" within ${timeoutMs} ms`);
-  }
-
-  async release(): Promise<void> {
-    const writer = this.#child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode("go\n"));
-    await writer.close();
-  }
-
-  async stop(): Promise<void> {
-    if (!this.#exited) {
-      try {
-        this.#child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }
-    await this.#child.status;
-    try {
-      await this.#child.stdin.close();
-    } catch { /* closed */ }
-    await this.#done.catch(() => {});
-  }
 }
 
 /**
@@ -218,7 +159,7 @@ export async function runScenario(
     const cpuStart = cpuMicros(proc.pid);
     const harnessStart = cpuMicros("self");
     let started = performance.now();
-    client = new ClientProcess(ns, [
+    client = new ClientProcess(ns, "load_client.ts", [
       `--run-id=${runId}`,
       `--count=${scenario.count}`,
       `--concurrency=${scenario.concurrency}`,
