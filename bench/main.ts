@@ -2,7 +2,8 @@
  * The bench CLI (`deno task bench`): runs the scenarios against the sensor and the baseline,
  * prints a table, and exits non-zero when the sensor lost records or logged wrong ports.
  *
- * Flags: `--quick` (small, for CI; correctness only), `--scenario N` (one scenario),
+ * Flags: `--quick` (small, for CI; correctness only), `--scenario N` (one scenario, by number
+ * or name: `--scenario tls`, `--scenario udp`; repeat the flag for several),
  * `--json FILE` (also write the results as JSON), `--no-baseline`, `--baseline-only`,
  * `--profile DIR` (the sensor writes V8 CPU profiles there).
  *
@@ -39,18 +40,20 @@ export async function main(args: string[]): Promise<number> {
   });
   if (flags["help"] === true) {
     print(
-      "Usage: deno task bench [--quick] [--scenario N] [--json FILE] [--no-baseline] " +
+      "Usage: deno task bench [--quick] [--scenario N|NAME[,...]] [--json FILE] [--no-baseline] " +
         "[--baseline-only] [--profile DIR]",
     );
     return 0;
   }
   const quick = flags["quick"] === true;
   let chosen = scenarios(quick);
-  if (flags["scenario"] !== undefined) {
-    const id = Number(flags["scenario"]);
-    chosen = chosen.filter((s) => s.id === id);
+  const wanted = flags["scenario"] === undefined ? [] : String(flags["scenario"]).split(",");
+  if (wanted.length > 0) {
+    const all = chosen;
+    chosen = all.filter((s) => wanted.includes(String(s.id)) || wanted.includes(s.name));
     if (chosen.length === 0) {
-      log(`Cannot run scenario ${flags["scenario"]}: choose 1 to 5`);
+      const names = all.map((s) => `${s.id} (${s.name})`).join(", ");
+      log(`Cannot run scenario ${wanted.join(", ")}: choose from ${names}`);
       return 2;
     }
   }
@@ -70,6 +73,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     for (const scenario of chosen) {
       for (const target of targets) {
+        if (target === BASELINE && !scenario.baseline) continue;
         log(`scenario ${scenario.id} (${scenario.name}), ${target.name}: ${scenario.count} conns`);
         const result = await runScenario(scenario, target, {
           workDir,

@@ -7,6 +7,7 @@
 import { Namespace } from "./namespace.ts";
 import { newRunId } from "./payload.ts";
 import { type CheckResult, RecordChecker } from "./record_check.ts";
+import { TlsRecordChecker } from "./tls_check.ts";
 import { cpuMicros, openFds, RssSampler } from "./process_stats.ts";
 import { BASE_CONFIG, type Scenario } from "./scenarios.ts";
 import { type Target } from "./targets.ts";
@@ -50,6 +51,11 @@ export interface ScenarioResult {
   clientBound: boolean;
   /** The record check. */
   check: CheckResult;
+  /**
+   * Figures only some scenarios have (TLS: hellos, bad hellos, handshake errors; UDP: the
+   * kernel's drop counters and the sensor's `udp_*` stats), or null.
+   */
+  detail: Record<string, number> | null;
   /** The target's stats line at shutdown (null when it printed none). */
   stats: Record<string, unknown> | null;
   /** Records the target shed (its `records_shed`), or null. */
@@ -70,6 +76,31 @@ export interface ScenarioResult {
   pidIsDeno: boolean;
   /** The target's exit code after SIGTERM. */
   exitCode: number;
+}
+
+/** The server name the TLS client sends. */
+export const TLS_SNI = "bench.example.com";
+
+/** A record check: fed line by line, then asked for its verdict. */
+export interface Checker {
+  /** Lines fed so far. */
+  readonly records: number;
+  /** Checks one record line. */
+  feed(line: string): void;
+  /** The verdict, given which connections the client completed. */
+  result(
+    completed: (index: number) => boolean,
+  ): { check: CheckResult; detail: Record<string, number> | null };
+}
+
+function tcpChecker(inner: RecordChecker): Checker {
+  return {
+    get records(): number {
+      return inner.records;
+    },
+    feed: (line) => inner.feed(line),
+    result: (completed) => ({ check: inner.result(completed), detail: null }),
+  };
 }
 
 /** Options for {@linkcode runScenario}. */
@@ -129,16 +160,27 @@ export async function runScenario(
   const configFile = `${options.workDir}/s${scenario.id}-${target.name}.toml`;
   const outFile = `${options.workDir}/s${scenario.id}-${target.name}.jsonl`;
   await Deno.writeTextFile(configFile, toml(config));
-  const checker = new RecordChecker({
-    runId,
-    count: scenario.count,
-    size: scenario.size,
-    portMin: scenario.portMin,
-    portMax: scenario.portMax,
-    maxBytes: Number(config["max_bytes"]),
-    checkPort: target.checkPort,
-    fullPayload: target.fullPayload,
-  });
+  const tls = scenario.kind === "tls";
+  const checker: Checker = tls
+    ? new TlsRecordChecker({
+      runId,
+      count: scenario.count,
+      portMin: scenario.portMin,
+      portMax: scenario.portMax,
+      sni: TLS_SNI,
+    })
+    : tcpChecker(
+      new RecordChecker({
+        runId,
+        count: scenario.count,
+        size: scenario.size,
+        portMin: scenario.portMin,
+        portMax: scenario.portMax,
+        maxBytes: Number(config["max_bytes"]),
+        checkPort: target.checkPort,
+        fullPayload: target.fullPayload,
+      }),
+    );
   const ns = await Namespace.create(scenario.name, TARGET_PORT);
   let proc: TargetProcess | undefined;
   let client: ClientProcess | undefined;
@@ -159,17 +201,22 @@ export async function runScenario(
     const cpuStart = cpuMicros(proc.pid);
     const harnessStart = cpuMicros("self");
     let started = performance.now();
-    client = new ClientProcess(ns, "load_client.ts", [
+    const common = [
       `--run-id=${runId}`,
       `--count=${scenario.count}`,
       `--concurrency=${scenario.concurrency}`,
       `--port-min=${scenario.portMin}`,
       `--port-max=${scenario.portMax}`,
-      `--size=${scenario.size}`,
-      `--close=${scenario.close}`,
       `--deadline-ms=${scenario.deadlineMs}`,
-      ...(scenario.hold ? ["--hold"] : []),
-    ]);
+    ];
+    client = tls
+      ? new ClientProcess(ns, "tls_client.ts", [...common, `--sni=${TLS_SNI}`])
+      : new ClientProcess(ns, "load_client.ts", [
+        ...common,
+        `--size=${scenario.size}`,
+        `--close=${scenario.close}`,
+        ...(scenario.hold ? ["--hold"] : []),
+      ]);
     const bound = scenario.deadlineMs + 15_000;
     let rssPerIdleKiB: number | null = null;
     if (scenario.hold) {
@@ -193,7 +240,11 @@ export async function runScenario(
       proc.setPace(FAST);
     }
     const logged = Math.min(scenario.size, Number(config["max_bytes"]));
-    const perSession = target.fullPayload ? Math.ceil(logged / Number(config["read_size"])) : 1;
+    const perSession = tls
+      ? 2
+      : target.fullPayload
+      ? Math.ceil(logged / Number(config["read_size"]))
+      : 1;
     await proc.waitQuiet(1000, 15_000, () => checker.records >= completed * perSession);
     const cpuEnd = cpuMicros(proc.pid);
     const harnessEnd = cpuMicros("self");
@@ -201,7 +252,7 @@ export async function runScenario(
     const seconds = (lastAt - started) / 1000;
     sampler.stop();
     const exit = await proc.stop();
-    const check = checker.result((i) => !failed.has(i) && i < scenario.count);
+    const { check, detail } = checker.result((i) => !failed.has(i) && i < scenario.count);
     const stats = exit.stats;
     const written = numberOrNull(stats?.["records_written"]);
     const shed = numberOrNull(stats?.["records_shed"]);
@@ -221,6 +272,7 @@ export async function runScenario(
       harnessCpuUsPerConn: completed > 0 ? (harnessEnd - harnessStart) / completed : NaN,
       clientBound: !scenario.hold && clientCpu >= 0.9 * clientElapsedUs,
       check,
+      detail,
       stats,
       shed,
       written,
