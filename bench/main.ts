@@ -14,6 +14,7 @@
 import { parseArgs } from "../src/std.ts";
 import { failures, formatReport, ratios } from "./report.ts";
 import { runScenario, type ScenarioResult } from "./run_scenario.ts";
+import { runUdpScenario } from "./run_udp.ts";
 import { scenarios } from "./scenarios.ts";
 import { BASELINE, SENSOR, sensorPresent, type Target } from "./targets.ts";
 
@@ -75,7 +76,8 @@ export async function main(args: string[]): Promise<number> {
       for (const target of targets) {
         if (target === BASELINE && !scenario.baseline) continue;
         log(`scenario ${scenario.id} (${scenario.name}), ${target.name}: ${scenario.count} conns`);
-        const result = await runScenario(scenario, target, {
+        const run = scenario.kind === "udp" ? runUdpScenario : runScenario;
+        const result = await run(scenario, target, {
           workDir,
           log,
           ...(profileDir !== undefined && target === SENSOR ? { profileDir } : {}),
