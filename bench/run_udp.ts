@@ -113,19 +113,23 @@ export async function runUdpScenario(
     const seconds = (Math.max(proc.lastLineAt, started) - started) / 1000;
     sampler.stop();
     const exit = await proc.stop();
-    const { check } = checker.result((i) => !failed.has(i) && i < scenario.count);
+    const { check, detail: checked } = checker.result((i) => !failed.has(i) && i < scenario.count);
     const stats = exit.stats;
     const clientCpu = Number(done["cpu_us"]);
     const clientSeconds = Number(done["elapsed_ms"]) / 1000;
     const recorded = completed - check.lost;
+    // Rates over the span of the records' own timestamps: the client's start-up is not in it.
+    const span = checked.spanMs / 1000;
     const detail: Record<string, number> = {
       sentPerSec: clientSeconds > 0 ? completed / clientSeconds : 0,
-      receivedPerSec: seconds > 0 ? (numberOrNull(stats?.["udp_datagrams"]) ?? NaN) / seconds : 0,
-      recordedPerSec: seconds > 0 ? recorded / seconds : 0,
+      receivedPerSec: span > 0 ? (numberOrNull(stats?.["udp_datagrams"]) ?? NaN) / span : 0,
+      recordedPerSec: span > 0 ? recorded / span : 0,
+      recordSpanSeconds: span,
       sensorCpuPercent: seconds > 0 ? (cpuEnd - cpuStart) / 10_000 / seconds : NaN,
       kernelRcvbufErrors: kernel.rcvbufErrors,
       kernelInErrors: kernel.inErrors,
       kernelInDatagrams: kernel.inDatagrams,
+      notUdp: checked.notUdp,
     };
     for (const key of UDP_STATS) detail[key] = numberOrNull(stats?.[key]) ?? NaN;
     options.log(

@@ -24,6 +24,7 @@ interface UdpRecordFields {
   payload_hex?: unknown;
   destination_ip?: unknown;
   destination_port?: unknown;
+  timestamp_ms?: unknown;
 }
 
 /** Feeds on record lines one at a time; {@linkcode UdpRecordChecker.result} gives the verdict. */
@@ -43,6 +44,8 @@ export class UdpRecordChecker {
     duplicates: 0,
   };
   #notUdp = 0;
+  #firstMs = Infinity;
+  #lastMs = -Infinity;
 
   /** @param plan What the run sent. */
   constructor(plan: UdpCheckPlan) {
@@ -80,6 +83,10 @@ export class UdpRecordChecker {
       this.#notUdp++;
       return;
     }
+    if (typeof fields.timestamp_ms === "number") {
+      this.#firstMs = Math.min(this.#firstMs, fields.timestamp_ms);
+      this.#lastMs = Math.max(this.#lastMs, fields.timestamp_ms);
+    }
     const bytes = Uint8Array.fromHex(hex);
     const token = parseToken(bytes);
     if (token === null) {
@@ -105,15 +112,17 @@ export class UdpRecordChecker {
    * The verdict.
    *
    * @param completed Whether the client sent datagram `i`.
-   * @returns The counts, in the shape of the TCP check, and the records that were not UDP.
+   * @returns The counts, in the shape of the TCP check; the records that were not UDP, and the
+   *   span of the records' `timestamp_ms` (first to last UDP record, in ms; 0 for fewer than 2).
    */
   result(
     completed: (index: number) => boolean,
-  ): { check: CheckResult; detail: { notUdp: number } } {
+  ): { check: CheckResult; detail: { notUdp: number; spanMs: number } } {
     const check = { ...this.#out };
     for (let i = 0; i < this.#plan.count; i++) {
       if (completed(i) && this.#seen[i] === 0) check.lost++;
     }
-    return { check, detail: { notUdp: this.#notUdp } };
+    const spanMs = this.#lastMs > this.#firstMs ? this.#lastMs - this.#firstMs : 0;
+    return { check, detail: { notUdp: this.#notUdp, spanMs } };
   }
 }
