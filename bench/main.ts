@@ -20,6 +20,9 @@ import { BASELINE, SENSOR, sensorPresent, type Target } from "./targets.ts";
 
 const encoder = new TextEncoder();
 
+/** What one unit of load is, by scenario kind ("conn/s" in the table means this per second). */
+const UNITS = { tcp: "conn", tls: "session", udp: "datagram" } as const;
+
 function log(line: string): void {
   Deno.stderr.writeSync(encoder.encode(`${line}\n`));
 }
@@ -75,7 +78,10 @@ export async function main(args: string[]): Promise<number> {
     for (const scenario of chosen) {
       for (const target of targets) {
         if (target === BASELINE && !scenario.baseline) continue;
-        log(`scenario ${scenario.id} (${scenario.name}), ${target.name}: ${scenario.count} conns`);
+        const unit = UNITS[scenario.kind];
+        log(
+          `scenario ${scenario.id} (${scenario.name}), ${target.name}: ${scenario.count} ${unit}s`,
+        );
         const run = scenario.kind === "udp" ? runUdpScenario : runScenario;
         const result = await run(scenario, target, {
           workDir,
@@ -83,8 +89,8 @@ export async function main(args: string[]): Promise<number> {
           ...(profileDir !== undefined && target === SENSOR ? { profileDir } : {}),
         });
         log(
-          `  ${result.completed} done, ${result.connPerSec.toFixed(0)} conn/s, ` +
-            `${result.cpuUsPerConn.toFixed(1)} us/conn, ${result.check.lost} lost`,
+          `  ${result.completed} done, ${result.connPerSec.toFixed(0)} ${unit}/s, ` +
+            `${result.cpuUsPerConn.toFixed(1)} us/${unit}, ${result.check.lost} lost`,
         );
         results.push(result);
       }

@@ -172,6 +172,9 @@ export function formatReport(results: ScenarioResult[]): string {
   }
   parts.push(...extraLines(results));
   const notes: string[] = [];
+  if (results.some((x) => x.name === "tls" || x.name === "udp")) {
+    notes.push("In the tls and udp rows, conn means a TLS session and a datagram respectively.");
+  }
   if (results.some((x) => x.clientBound)) {
     notes.push("* the load client used >= 90% of a core: it, not the target, may set the pace.");
   }
