@@ -4,7 +4,8 @@
  *
  * Flags: `--quick` (small, for CI; correctness only), `--scenario N` (one scenario, by number
  * or name: `--scenario tls`, `--scenario udp`; repeat the flag for several),
- * `--json FILE` (also write the results as JSON), `--no-baseline`, `--baseline-only`,
+ * `--json FILE` (also write the results as JSON), `--udp-rate N` (datagrams per second the UDP
+ * client sends at most; default 10,000, 5,000 with `--quick`), `--no-baseline`, `--baseline-only`,
  * `--profile DIR` (the sensor writes V8 CPU profiles there).
  *
  * Needs root (network namespaces, iptables).
@@ -39,18 +40,26 @@ function print(text: string): void {
  */
 export async function main(args: string[]): Promise<number> {
   const flags = parseArgs(args, {
-    string: ["scenario", "json", "profile"],
+    string: ["scenario", "json", "profile", "udp-rate"],
     boolean: ["quick", "no-baseline", "baseline-only", "help"],
   });
   if (flags["help"] === true) {
     print(
       "Usage: deno task bench [--quick] [--scenario N|NAME[,...]] [--json FILE] [--no-baseline] " +
-        "[--baseline-only] [--profile DIR]",
+        "[--baseline-only] [--profile DIR] [--udp-rate N]",
     );
     return 0;
   }
   const quick = flags["quick"] === true;
   let chosen = scenarios(quick);
+  if (flags["udp-rate"] !== undefined) {
+    const rate = Number(flags["udp-rate"]);
+    if (!Number.isInteger(rate) || rate < 1) {
+      log(`Cannot use --udp-rate=${flags["udp-rate"]}: give a positive integer`);
+      return 2;
+    }
+    chosen = chosen.map((s) => s.kind === "udp" ? { ...s, rate } : s);
+  }
   const wanted = flags["scenario"] === undefined ? [] : String(flags["scenario"]).split(",");
   if (wanted.length > 0) {
     const all = chosen;
