@@ -2,8 +2,10 @@
  * The bench CLI (`deno task bench`): runs the scenarios against the sensor and the baseline,
  * prints a table, and exits non-zero when the sensor lost records or logged wrong ports.
  *
- * Flags: `--quick` (small, for CI; correctness only), `--scenario N` (one scenario),
- * `--json FILE` (also write the results as JSON), `--no-baseline`, `--baseline-only`,
+ * Flags: `--quick` (small, for CI; correctness only), `--scenario N` (one scenario, by number
+ * or name: `--scenario tls`, `--scenario udp`; repeat the flag for several),
+ * `--json FILE` (also write the results as JSON), `--udp-rate N` (datagrams per second the UDP
+ * client sends at most; default 10,000, 5,000 with `--quick`), `--no-baseline`, `--baseline-only`,
  * `--profile DIR` (the sensor writes V8 CPU profiles there).
  *
  * Needs root (network namespaces, iptables).
@@ -13,10 +15,14 @@
 import { parseArgs } from "../src/std.ts";
 import { failures, formatReport, ratios } from "./report.ts";
 import { runScenario, type ScenarioResult } from "./run_scenario.ts";
+import { runUdpScenario } from "./run_udp.ts";
 import { scenarios } from "./scenarios.ts";
 import { BASELINE, SENSOR, sensorPresent, type Target } from "./targets.ts";
 
 const encoder = new TextEncoder();
+
+/** What one unit of load is, by scenario kind ("conn/s" in the table means this per second). */
+const UNITS = { tcp: "conn", tls: "session", udp: "datagram" } as const;
 
 function log(line: string): void {
   Deno.stderr.writeSync(encoder.encode(`${line}\n`));
@@ -34,23 +40,33 @@ function print(text: string): void {
  */
 export async function main(args: string[]): Promise<number> {
   const flags = parseArgs(args, {
-    string: ["scenario", "json", "profile"],
+    string: ["scenario", "json", "profile", "udp-rate"],
     boolean: ["quick", "no-baseline", "baseline-only", "help"],
   });
   if (flags["help"] === true) {
     print(
-      "Usage: deno task bench [--quick] [--scenario N] [--json FILE] [--no-baseline] " +
-        "[--baseline-only] [--profile DIR]",
+      "Usage: deno task bench [--quick] [--scenario N|NAME[,...]] [--json FILE] [--no-baseline] " +
+        "[--baseline-only] [--profile DIR] [--udp-rate N]",
     );
     return 0;
   }
   const quick = flags["quick"] === true;
   let chosen = scenarios(quick);
-  if (flags["scenario"] !== undefined) {
-    const id = Number(flags["scenario"]);
-    chosen = chosen.filter((s) => s.id === id);
+  if (flags["udp-rate"] !== undefined) {
+    const rate = Number(flags["udp-rate"]);
+    if (!Number.isInteger(rate) || rate < 1) {
+      log(`Cannot use --udp-rate=${flags["udp-rate"]}: give a positive integer`);
+      return 2;
+    }
+    chosen = chosen.map((s) => s.kind === "udp" ? { ...s, rate } : s);
+  }
+  const wanted = flags["scenario"] === undefined ? [] : String(flags["scenario"]).split(",");
+  if (wanted.length > 0) {
+    const all = chosen;
+    chosen = all.filter((s) => wanted.includes(String(s.id)) || wanted.includes(s.name));
     if (chosen.length === 0) {
-      log(`Cannot run scenario ${flags["scenario"]}: choose 1 to 5`);
+      const names = all.map((s) => `${s.id} (${s.name})`).join(", ");
+      log(`Cannot run scenario ${wanted.join(", ")}: choose from ${names}`);
       return 2;
     }
   }
@@ -70,15 +86,20 @@ export async function main(args: string[]): Promise<number> {
   try {
     for (const scenario of chosen) {
       for (const target of targets) {
-        log(`scenario ${scenario.id} (${scenario.name}), ${target.name}: ${scenario.count} conns`);
-        const result = await runScenario(scenario, target, {
+        if (target === BASELINE && !scenario.baseline) continue;
+        const unit = UNITS[scenario.kind];
+        log(
+          `scenario ${scenario.id} (${scenario.name}), ${target.name}: ${scenario.count} ${unit}s`,
+        );
+        const run = scenario.kind === "udp" ? runUdpScenario : runScenario;
+        const result = await run(scenario, target, {
           workDir,
           log,
           ...(profileDir !== undefined && target === SENSOR ? { profileDir } : {}),
         });
         log(
-          `  ${result.completed} done, ${result.connPerSec.toFixed(0)} conn/s, ` +
-            `${result.cpuUsPerConn.toFixed(1)} us/conn, ${result.check.lost} lost`,
+          `  ${result.completed} done, ${result.connPerSec.toFixed(0)} ${unit}/s, ` +
+            `${result.cpuUsPerConn.toFixed(1)} us/${unit}, ${result.check.lost} lost`,
         );
         results.push(result);
       }

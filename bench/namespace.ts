@@ -18,8 +18,19 @@ async function run(args: string[]): Promise<void> {
   }
 }
 
+/** Anything that runs commands inside a network namespace. */
+export interface InNamespace {
+  /**
+   * The argv that runs a command inside the namespace.
+   *
+   * @param argv The command and its arguments.
+   * @returns The wrapped argv.
+   */
+  command(argv: string[]): string[];
+}
+
 /** A network namespace the bench made and must delete. */
-export class Namespace {
+export class Namespace implements InNamespace {
   /** The namespace's name. */
   readonly name: string;
 

@@ -21,6 +21,18 @@ export interface Token {
 }
 
 /**
+ * The token text of connection `index`: `SPIPBENCH <runId> <index> `, the header every payload
+ * starts with.
+ *
+ * @param runId The run's id.
+ * @param index The connection's index.
+ * @returns The text.
+ */
+export function tokenText(runId: string, index: number): string {
+  return `${MARKER} ${runId} ${index} `;
+}
+
+/**
  * Builds connection `index`'s payload: the header `SPIPBENCH <runId> <index> ` followed by bytes
  * that depend on the index and the offset (binary, not only ASCII), cut or padded to `size`.
  *
@@ -31,7 +43,7 @@ export interface Token {
  * @throws {RangeError} When `size` is too small for the header.
  */
 export function makePayload(runId: string, index: number, size: number): Uint8Array {
-  const header = ascii.encode(`${MARKER} ${runId} ${index} `);
+  const header = ascii.encode(tokenText(runId, index));
   if (size < header.length) {
     throw new RangeError(
       `Cannot build a payload of ${size} bytes: the header needs ${header.length}`,
@@ -51,6 +63,20 @@ export function makePayload(runId: string, index: number, size: number): Uint8Ar
  */
 export function parseToken(bytes: Uint8Array): Token | null {
   const match = HEADER.exec(latin1.decode(bytes.subarray(0, 64)));
+  if (match === null) return null;
+  return { runId: match[1] ?? "", index: Number(match[2]) };
+}
+
+const ANYWHERE = /SPIPBENCH ([0-9a-f]+) (\d+) /;
+
+/**
+ * Finds a token anywhere in a text (a decrypted HTTP request carries it in a header).
+ *
+ * @param text The text.
+ * @returns The token, or `null` when there is none.
+ */
+export function findToken(text: string): Token | null {
+  const match = ANYWHERE.exec(text);
   if (match === null) return null;
   return { runId: match[1] ?? "", index: Number(match[2]) };
 }

@@ -134,3 +134,71 @@ export class RssSampler {
     clearInterval(this.#timer);
   }
 }
+
+/**
+ * Whether a process's network namespace has a UDP socket bound to a port, read from
+ * `/proc/PID/net/udp` and `udp6`.
+ *
+ * @param pid The process.
+ * @param port The port.
+ * @returns True once something in the process's namespace is bound to the port.
+ */
+export function isUdpBound(pid: number, port: number): boolean {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  for (const file of ["udp", "udp6"]) {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(`/proc/${pid}/net/${file}`);
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      if (line.trim().split(/\s+/)[1]?.endsWith(`:${hexPort}`)) return true;
+    }
+  }
+  return false;
+}
+
+/** The kernel's UDP error counters of one network namespace, IPv4 and IPv6 added up. */
+export interface UdpKernelCounters {
+  /** `Udp: RcvbufErrors` + `Udp6RcvbufErrors`: datagrams dropped on a full receive buffer. */
+  rcvbufErrors: number;
+  /** `Udp: InErrors` + `Udp6InErrors`: datagrams dropped on receipt, all causes. */
+  inErrors: number;
+  /** `Udp: InDatagrams` + `Udp6InDatagrams`: datagrams delivered to sockets. */
+  inDatagrams: number;
+}
+
+function snmpField(text: string, prefix: string, name: string): number {
+  const lines = text.split("\n").filter((line) => line.startsWith(`${prefix}:`));
+  const names = lines[0]?.split(/\s+/) ?? [];
+  const values = lines[1]?.split(/\s+/) ?? [];
+  const at = names.indexOf(name);
+  return at === -1 ? NaN : Number(values[at]);
+}
+
+function snmp6Field(text: string, name: string): number {
+  const match = new RegExp(`^${name}\\s+(\\d+)`, "m").exec(text);
+  return match === null ? NaN : Number(match[1]);
+}
+
+/**
+ * Reads the UDP counters of a process's network namespace from `/proc/PID/net/snmp` and
+ * `snmp6` (the process's namespace, whatever the reader's).
+ *
+ * @param pid A process in the namespace.
+ * @returns The counters; NaN where they cannot be read.
+ */
+export function udpKernelCounters(pid: number): UdpKernelCounters {
+  let v4 = "";
+  let v6 = "";
+  try {
+    v4 = Deno.readTextFileSync(`/proc/${pid}/net/snmp`);
+    v6 = Deno.readTextFileSync(`/proc/${pid}/net/snmp6`);
+  } catch { /* NaN below */ }
+  return {
+    rcvbufErrors: snmpField(v4, "Udp", "RcvbufErrors") + snmp6Field(v6, "Udp6RcvbufErrors"),
+    inErrors: snmpField(v4, "Udp", "InErrors") + snmp6Field(v6, "Udp6InErrors"),
+    inDatagrams: snmpField(v4, "Udp", "InDatagrams") + snmp6Field(v6, "Udp6InDatagrams"),
+  };
+}

@@ -54,6 +54,56 @@ export function ratios(results: ScenarioResult[]): Ratio[] {
 }
 
 /**
+ * The lines for the TLS and UDP scenarios and the plain-connection comparison (scenario 1 with
+ * TLS recognition on, scenario 8 with it off).
+ *
+ * @param results All results.
+ * @returns The lines; empty when none of those scenarios ran.
+ */
+export function extraLines(results: ScenarioResult[]): string[] {
+  const out: string[] = [];
+  const sensor = results.filter((r) => r.target === "sensor");
+  for (const r of sensor) {
+    const d = r.detail;
+    if (d === null) continue;
+    if (r.name === "tls") {
+      out.push(
+        `${r.scenario} tls: ${fixed(r.connPerSec, 0)} TLS sessions/s, ` +
+          `${fixed(r.cpuUsPerConn, 0)} us sensor CPU per session; ` +
+          `${d["hellos"]} hellos, ${d["badHello"]} sessions without a hello with ja4 and SNI, ` +
+          `${d["tlsErrors"]} tls_error records, ${r.check.lost} tokens missing, ` +
+          `${r.check.wrongPort} wrong ports`,
+      );
+    } else if (r.name === "udp") {
+      out.push(
+        `${r.scenario} udp: ${fixed(d["sentPerSec"] ?? NaN, 0)} datagrams/s sent, ` +
+          `${fixed(d["receivedPerSec"] ?? NaN, 0)} received, ` +
+          `${fixed(d["recordedPerSec"] ?? NaN, 0)} recorded; ` +
+          `${fixed(r.cpuUsPerConn, 1)} us sensor CPU per datagram ` +
+          `(${fixed(d["sensorCpuPercent"] ?? NaN, 0)}% of a core); ` +
+          `${r.check.lost} lost, ${r.check.wrongPort} wrong destinations`,
+        `  kernel (sensor namespace, /proc/net/snmp + snmp6, after - before): ` +
+          `RcvbufErrors ${d["kernelRcvbufErrors"]}, InErrors ${d["kernelInErrors"]}, ` +
+          `InDatagrams ${d["kernelInDatagrams"]}`,
+        `  sensor stats: ` +
+          Object.entries(d).filter(([k]) => k.startsWith("udp_")).map(([k, v]) => `${k} ${v}`)
+            .join(", "),
+      );
+    }
+  }
+  const on = sensor.find((r) => r.scenario === 1);
+  const off = sensor.find((r) => r.scenario === 8);
+  if (on !== undefined && off !== undefined) {
+    out.push(
+      `plain connections (scenario 1 vs 8), sensor CPU us/conn: [tls] enabled = true ` +
+        `${fixed(on.cpuUsPerConn, 1)}, enabled = false ${fixed(off.cpuUsPerConn, 1)} ` +
+        `(ratio ${fixed(on.cpuUsPerConn / off.cpuUsPerConn, 2)})`,
+    );
+  }
+  return out.length > 0 ? ["", ...out] : [];
+}
+
+/**
  * Formats the results as text tables.
  *
  * @param results All results.
@@ -120,7 +170,11 @@ export function formatReport(results: ScenarioResult[]): string {
       ),
     );
   }
+  parts.push(...extraLines(results));
   const notes: string[] = [];
+  if (results.some((x) => x.name === "tls" || x.name === "udp")) {
+    notes.push("In the tls and udp rows, conn means a TLS session and a datagram respectively.");
+  }
   if (results.some((x) => x.clientBound)) {
     notes.push("* the load client used >= 90% of a core: it, not the target, may set the pace.");
   }
@@ -139,7 +193,9 @@ export function formatReport(results: ScenarioResult[]): string {
 
 /**
  * The correctness failures `--quick` (and every run) asserts: lost, wrong-port and wrong-byte
- * records in the strict scenarios, and unaccounted records, for the sensor only.
+ * records in the strict scenarios (TLS: also sessions without a proper hello record; TLS and
+ * UDP: tokens recorded twice; UDP: records that are not UDP), and unaccounted records, for the
+ * sensor only.
  *
  * @param results All results.
  * @param strictScenarios The scenarios that must lose nothing.
@@ -156,6 +212,14 @@ export function failures(results: ScenarioResult[], strictScenarios: Set<number>
       if (c.wrongPort > 0) out.push(`${where}: ${c.wrongPort} records with the wrong port`);
       if (c.wrongBytes > 0) out.push(`${where}: ${c.wrongBytes} sessions with wrong bytes`);
       if (c.malformed > 0) out.push(`${where}: ${c.malformed} malformed lines`);
+    }
+    if (r.detail !== null && strictScenarios.has(r.scenario)) {
+      const bad = r.detail["badHello"] ?? 0;
+      if (bad > 0) out.push(`${where}: ${bad} sessions without a hello with ja4 and SNI`);
+      const notUdp = r.detail["notUdp"] ?? 0;
+      if (notUdp > 0) out.push(`${where}: ${notUdp} records that are not UDP`);
+      const twice = r.check.duplicates;
+      if (twice > 0) out.push(`${where}: ${twice} tokens recorded twice`);
     }
     if (r.unaccounted !== null && r.unaccounted !== 0) {
       out.push(`${where}: ${r.unaccounted} payloads neither written nor counted as shed`);

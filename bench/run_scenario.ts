@@ -7,9 +7,11 @@
 import { Namespace } from "./namespace.ts";
 import { newRunId } from "./payload.ts";
 import { type CheckResult, RecordChecker } from "./record_check.ts";
+import { TlsRecordChecker } from "./tls_check.ts";
 import { cpuMicros, openFds, RssSampler } from "./process_stats.ts";
 import { BASE_CONFIG, type Scenario } from "./scenarios.ts";
-import { clientArgv, type Target } from "./targets.ts";
+import { type Target } from "./targets.ts";
+import { ClientProcess } from "./client_process.ts";
 import { FAST, type Sink, TargetProcess } from "./target_process.ts";
 
 /** The port the target listens on inside the namespace (outside the dialled range). */
@@ -49,6 +51,11 @@ export interface ScenarioResult {
   clientBound: boolean;
   /** The record check. */
   check: CheckResult;
+  /**
+   * Figures only some scenarios have (TLS: hellos, bad hellos, handshake errors; UDP: the
+   * kernel's drop counters and the sensor's `udp_*` stats), or null.
+   */
+  detail: Record<string, number> | null;
   /** The target's stats line at shutdown (null when it printed none). */
   stats: Record<string, unknown> | null;
   /** Records the target shed (its `records_shed`), or null. */
@@ -71,6 +78,31 @@ export interface ScenarioResult {
   exitCode: number;
 }
 
+/** The server name the TLS client sends. */
+export const TLS_SNI = "bench.example.com";
+
+/** A record check: fed line by line, then asked for its verdict. */
+export interface Checker {
+  /** Lines fed so far. */
+  readonly records: number;
+  /** Checks one record line. */
+  feed(line: string): void;
+  /** The verdict, given which connections the client completed. */
+  result(
+    completed: (index: number) => boolean,
+  ): { check: CheckResult; detail: Record<string, number> | null };
+}
+
+function tcpChecker(inner: RecordChecker): Checker {
+  return {
+    get records(): number {
+      return inner.records;
+    },
+    feed: (line) => inner.feed(line),
+    result: (completed) => ({ check: inner.result(completed), detail: null }),
+  };
+}
+
 /** Options for {@linkcode runScenario}. */
 export interface RunOptions {
   /** A directory for the generated config. */
@@ -83,7 +115,14 @@ export interface RunOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function toml(table: Readonly<Record<string, number | boolean | string>>): string {
+/**
+ * Writes a flat config table as TOML. A dotted key such as `udp.enabled` is a TOML dotted key:
+ * it sets `enabled` in the table `[udp]`.
+ *
+ * @param table The keys and values.
+ * @returns The TOML text.
+ */
+export function toml(table: Readonly<Record<string, number | boolean | string>>): string {
   return Object.entries(table).map(([k, v]) => `${k} = ${JSON.stringify(v)}\n`).join("");
 }
 
@@ -97,73 +136,6 @@ function sumValues(value: unknown): number | null {
   let sum = 0;
   for (const v of Object.values(value)) if (typeof v === "number") sum += v;
   return sum;
-}
-
-/** Reads the client's JSON lines and hands them out as they come. */
-class ClientProcess {
-  readonly pid: number;
-  readonly #child: Deno.ChildProcess;
-  readonly #events: Record<string, unknown>[] = [];
-  readonly #done: Promise<void>;
-  #exited = false;
-
-  constructor(ns: Namespace, args: string[]) {
-    const [command, ...rest] = ns.command(clientArgv(args));
-    this.#child = new Deno.Command(command ?? "ip", {
-      args: rest,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.pid = this.#child.pid;
-    this.#child.status.then(() => this.#exited = true);
-    this.#done = this.#read();
-  }
-
-  async #read(): Promise<void> {
-    const text = this.#child.stdout.pipeThrough(new TextDecoderStream());
-    let rest = "";
-    for await (const chunk of text) {
-      const lines = (rest + chunk).split("\n");
-      rest = lines.pop() ?? "";
-      for (const line of lines) this.#events.push(JSON.parse(line) as Record<string, unknown>);
-    }
-  }
-
-  async event(name: string, timeoutMs: number): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const found = this.#events.find((e) => e["event"] === name);
-      if (found !== undefined) return found;
-      if (this.#exited) {
-        await this.#done;
-        const late = this.#events.find((e) => e["event"] === name);
-        if (late !== undefined) return late;
-        throw new Error(`Cannot run the load client: it exited before "${name}"`);
-      }
-      await sleep(20);
-    }
-    throw new Error(`Cannot run the load client: no "${name}" within ${timeoutMs} ms`);
-  }
-
-  async release(): Promise<void> {
-    const writer = this.#child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode("go\n"));
-    await writer.close();
-  }
-
-  async stop(): Promise<void> {
-    if (!this.#exited) {
-      try {
-        this.#child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }
-    await this.#child.status;
-    try {
-      await this.#child.stdin.close();
-    } catch { /* closed */ }
-    await this.#done.catch(() => {});
-  }
 }
 
 /**
@@ -188,16 +160,27 @@ export async function runScenario(
   const configFile = `${options.workDir}/s${scenario.id}-${target.name}.toml`;
   const outFile = `${options.workDir}/s${scenario.id}-${target.name}.jsonl`;
   await Deno.writeTextFile(configFile, toml(config));
-  const checker = new RecordChecker({
-    runId,
-    count: scenario.count,
-    size: scenario.size,
-    portMin: scenario.portMin,
-    portMax: scenario.portMax,
-    maxBytes: Number(config["max_bytes"]),
-    checkPort: target.checkPort,
-    fullPayload: target.fullPayload,
-  });
+  const tls = scenario.kind === "tls";
+  const checker: Checker = tls
+    ? new TlsRecordChecker({
+      runId,
+      count: scenario.count,
+      portMin: scenario.portMin,
+      portMax: scenario.portMax,
+      sni: TLS_SNI,
+    })
+    : tcpChecker(
+      new RecordChecker({
+        runId,
+        count: scenario.count,
+        size: scenario.size,
+        portMin: scenario.portMin,
+        portMax: scenario.portMax,
+        maxBytes: Number(config["max_bytes"]),
+        checkPort: target.checkPort,
+        fullPayload: target.fullPayload,
+      }),
+    );
   const ns = await Namespace.create(scenario.name, TARGET_PORT);
   let proc: TargetProcess | undefined;
   let client: ClientProcess | undefined;
@@ -218,17 +201,22 @@ export async function runScenario(
     const cpuStart = cpuMicros(proc.pid);
     const harnessStart = cpuMicros("self");
     let started = performance.now();
-    client = new ClientProcess(ns, [
+    const common = [
       `--run-id=${runId}`,
       `--count=${scenario.count}`,
       `--concurrency=${scenario.concurrency}`,
       `--port-min=${scenario.portMin}`,
       `--port-max=${scenario.portMax}`,
-      `--size=${scenario.size}`,
-      `--close=${scenario.close}`,
       `--deadline-ms=${scenario.deadlineMs}`,
-      ...(scenario.hold ? ["--hold"] : []),
-    ]);
+    ];
+    client = tls
+      ? new ClientProcess(ns, "tls_client.ts", [...common, `--sni=${TLS_SNI}`])
+      : new ClientProcess(ns, "load_client.ts", [
+        ...common,
+        `--size=${scenario.size}`,
+        `--close=${scenario.close}`,
+        ...(scenario.hold ? ["--hold"] : []),
+      ]);
     const bound = scenario.deadlineMs + 15_000;
     let rssPerIdleKiB: number | null = null;
     if (scenario.hold) {
@@ -252,7 +240,11 @@ export async function runScenario(
       proc.setPace(FAST);
     }
     const logged = Math.min(scenario.size, Number(config["max_bytes"]));
-    const perSession = target.fullPayload ? Math.ceil(logged / Number(config["read_size"])) : 1;
+    const perSession = tls
+      ? 2
+      : target.fullPayload
+      ? Math.ceil(logged / Number(config["read_size"]))
+      : 1;
     await proc.waitQuiet(1000, 15_000, () => checker.records >= completed * perSession);
     const cpuEnd = cpuMicros(proc.pid);
     const harnessEnd = cpuMicros("self");
@@ -260,7 +252,7 @@ export async function runScenario(
     const seconds = (lastAt - started) / 1000;
     sampler.stop();
     const exit = await proc.stop();
-    const check = checker.result((i) => !failed.has(i) && i < scenario.count);
+    const { check, detail } = checker.result((i) => !failed.has(i) && i < scenario.count);
     const stats = exit.stats;
     const written = numberOrNull(stats?.["records_written"]);
     const shed = numberOrNull(stats?.["records_shed"]);
@@ -280,6 +272,7 @@ export async function runScenario(
       harnessCpuUsPerConn: completed > 0 ? (harnessEnd - harnessStart) / completed : NaN,
       clientBound: !scenario.hold && clientCpu >= 0.9 * clientElapsedUs,
       check,
+      detail,
       stats,
       shed,
       written,

@@ -7,12 +7,21 @@
 
 /** One scenario. */
 export interface Scenario {
-  /** Its number, 1 to 5. */
+  /** Its number, 1 to 8. */
   readonly id: number;
-  /** A short name, also used in the namespace name. */
+  /** A short name, also used in the namespace name and accepted by `--scenario`. */
   readonly name: string;
-  /** Connections. */
+  /**
+   * What the client does: plain TCP connections (`bench/load_client.ts`), TLS 1.3 sessions
+   * (`bench/tls_client.ts`), or UDP datagrams through TPROXY (`bench/udp_client.ts`).
+   */
+  readonly kind: "tcp" | "tls" | "udp";
+  /** Connections, TLS sessions or datagrams. */
   readonly count: number;
+  /** Datagrams per second the UDP client sends at most (UDP only). */
+  readonly rate?: number;
+  /** Whether the baseline runs it too (it speaks neither TLS nor UDP). */
+  readonly baseline: boolean;
   /** Connections in flight at once. */
   readonly concurrency: number;
   /** The lowest port dialled. */
@@ -54,7 +63,8 @@ export const BASE_CONFIG: Readonly<Record<string, number | boolean | string>> = 
  * The scenarios.
  *
  * @param quick Small sizes for a smoke test.
- * @returns The five scenarios.
+ * @returns The scenarios: 1-5 plain TCP, 6 TLS, 7 UDP, 8 scenario 1 with `[tls] enabled = false`
+ *   (what plain connections cost without the TLS check).
  */
 export function scenarios(quick: boolean): Scenario[] {
   const n = (full: number, small: number): number => quick ? small : full;
@@ -62,6 +72,8 @@ export function scenarios(quick: boolean): Scenario[] {
   return [
     {
       id: 1,
+      kind: "tcp",
+      baseline: true,
       name: "fin",
       count: n(20_000, 500),
       concurrency: n(200, 50),
@@ -77,6 +89,8 @@ export function scenarios(quick: boolean): Scenario[] {
     },
     {
       id: 2,
+      kind: "tcp",
+      baseline: true,
       name: "rst",
       count: n(20_000, 500),
       concurrency: n(200, 50),
@@ -92,6 +106,8 @@ export function scenarios(quick: boolean): Scenario[] {
     },
     {
       id: 3,
+      kind: "tcp",
+      baseline: true,
       name: "idle",
       count: n(10_000, 500),
       concurrency: n(200, 50),
@@ -107,6 +123,8 @@ export function scenarios(quick: boolean): Scenario[] {
     },
     {
       id: 4,
+      kind: "tcp",
+      baseline: true,
       name: "big",
       count: n(5_000, 200),
       concurrency: n(200, 50),
@@ -122,6 +140,8 @@ export function scenarios(quick: boolean): Scenario[] {
     },
     {
       id: 5,
+      kind: "tcp",
+      baseline: true,
       name: "slow",
       count: n(5_000, 500),
       concurrency: n(200, 50),
@@ -134,6 +154,62 @@ export function scenarios(quick: boolean): Scenario[] {
       config: { output_buffer: 65536 },
       deadlineMs,
       strict: false,
+    },
+    {
+      id: 6,
+      name: "tls",
+      kind: "tls",
+      baseline: false,
+      count: n(2_000, 100),
+      concurrency: n(100, 20),
+      portMin: 1,
+      portMax: 1000,
+      size: 0,
+      close: "fin",
+      hold: false,
+      slowRead: null,
+      config: {},
+      deadlineMs,
+      strict: true,
+    },
+    {
+      id: 7,
+      name: "udp",
+      kind: "udp",
+      baseline: false,
+      count: n(50_000, 2_000),
+      rate: n(10_000, 5_000),
+      concurrency: 1,
+      portMin: 1,
+      portMax: 65535,
+      size: 64,
+      close: "fin",
+      hold: false,
+      slowRead: null,
+      config: {
+        mode: "tproxy",
+        "udp.enabled": true,
+        "udp.max_rate": 1_000_000,
+      },
+      deadlineMs,
+      strict: true,
+    },
+    {
+      id: 8,
+      name: "fin-notls",
+      kind: "tcp",
+      baseline: false,
+      count: n(20_000, 500),
+      concurrency: n(200, 50),
+      portMin: 1,
+      portMax: 1000,
+      size: 64,
+      close: "fin",
+      hold: false,
+      slowRead: null,
+      config: { "tls.enabled": false },
+      deadlineMs,
+      strict: true,
     },
   ];
 }

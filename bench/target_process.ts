@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Namespace } from "./namespace.ts";
+import type { InNamespace } from "./namespace.ts";
 import { executable, isListening } from "./process_stats.ts";
 
 /** How the harness reads the target's stdout. */
@@ -63,7 +63,7 @@ export class TargetProcess {
    * @param sink Where its stdout goes (a pipe's pace can change later).
    * @param onLine Called with each stdout line (for a file sink: after the target stops).
    */
-  constructor(ns: Namespace, argv: string[], sink: Sink, onLine: (line: string) => void) {
+  constructor(ns: InNamespace, argv: string[], sink: Sink, onLine: (line: string) => void) {
     this.#file = "file" in sink ? sink.file : undefined;
     this.#onLine = onLine;
     // `sh -c 'exec ...'` replaces the shell with deno, so the pid stays the target's own.

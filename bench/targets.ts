@@ -94,14 +94,20 @@ export function sensorPresent(): boolean {
   }
 }
 
-/** The client's command line, without the namespace wrapper. */
-export function clientArgv(args: string[]): string[] {
+/**
+ * A load client's command line, without the namespace wrapper.
+ *
+ * @param args The client's flags.
+ * @param script The client's file name in `bench/`.
+ * @returns The argv.
+ */
+export function clientArgv(args: string[], script = "load_client.ts"): string[] {
   return [
     Deno.execPath(),
     "run",
     // Reading /proc/self/stat (its own CPU time) needs --allow-all in Deno 2.9.
     "--allow-all",
-    `${ROOT}bench/load_client.ts`,
+    `${ROOT}bench/${script}`,
     ...args,
   ];
 }

@@ -5,12 +5,14 @@ const ROOT = new URL("../..", import.meta.url).pathname;
 interface QuickResult {
   scenario: number;
   target: string;
+  planned: number;
   completed: number;
-  check: { lost: number; wrongPort: number; wrongBytes: number };
+  check: { lost: number; wrongPort: number; wrongBytes: number; duplicates: number };
+  detail: Record<string, number> | null;
   unaccounted: number | null;
 }
 
-Deno.test("bench --quick runs every scenario against the sensor and loses no record", async () => {
+Deno.test("bench --quick runs every scenario (TCP, TLS, UDP) against the sensor and loses no record", async () => {
   const json = await Deno.makeTempFile({ prefix: "spip-bench-quick-", suffix: ".json" });
   try {
     const output = await new Deno.Command(Deno.execPath(), {
@@ -24,7 +26,7 @@ Deno.test("bench --quick runs every scenario against the sensor and loses no rec
     assertEquals(output.code, 0, stderr);
     const report = JSON.parse(await Deno.readTextFile(json)) as { results: QuickResult[] };
     const sensor = report.results.filter((r) => r.target === "sensor");
-    assertEquals(sensor.map((r) => r.scenario), [1, 2, 3, 4, 5]);
+    assertEquals(sensor.map((r) => r.scenario), [1, 2, 3, 4, 5, 6, 7, 8]);
     for (const r of sensor) {
       assert(r.completed > 0, `scenario ${r.scenario}: no connection completed`);
       if (r.scenario !== 2 && r.scenario !== 5) {
@@ -34,6 +36,18 @@ Deno.test("bench --quick runs every scenario against the sensor and loses no rec
       }
     }
     assertEquals(sensor.find((r) => r.scenario === 5)?.unaccounted, 0);
+    const tls = sensor.find((r) => r.scenario === 6);
+    assertEquals(tls?.completed, tls?.planned, "every TLS session completes");
+    assertEquals(tls?.detail?.["badHello"], 0, "every TLS session has a hello with ja4 and SNI");
+    assertEquals(tls?.detail?.["hellos"], tls?.planned);
+    const udp = sensor.find((r) => r.scenario === 7);
+    assertEquals(udp?.check.duplicates, 0);
+    assertEquals(
+      udp?.detail?.["udp_datagrams"],
+      udp?.completed,
+      "the sensor counted each datagram",
+    );
+    assertEquals(udp?.detail?.["kernelInDatagrams"], udp?.completed);
   } finally {
     await Deno.remove(json).catch(() => {});
   }
