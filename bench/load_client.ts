@@ -17,7 +17,7 @@
 import { parseArgs } from "../src/std.ts";
 import { makePayload, portFor } from "./payload.ts";
 import { FdFinder, setLingerZero } from "./linger_ffi.ts";
-import { cpuMicros } from "./process_stats.ts";
+import { errorKind, positiveInt, say, sayDone } from "./client_protocol.ts";
 
 /** The load client's settings. */
 export interface LoadOptions {
@@ -41,20 +41,6 @@ export interface LoadOptions {
   hold: boolean;
   /** Stop starting connections after this many milliseconds. */
   deadlineMs: number;
-}
-
-const encoder = new TextEncoder();
-
-function say(event: Record<string, unknown>): void {
-  Deno.stdout.writeSync(encoder.encode(`${JSON.stringify(event)}\n`));
-}
-
-function errorKind(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === "string" ? code : error.name;
-  }
-  return "unknown";
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
@@ -165,22 +151,7 @@ export async function runLoad(options: LoadOptions): Promise<void> {
       }
     });
   }
-  const failed: number[] = [];
-  for (let i = 0; i < options.count; i++) if (tally.completed[i] === 0) failed.push(i);
-  say({
-    event: "done",
-    completed: options.count - failed.length,
-    failed,
-    errors: tally.errors,
-    elapsed_ms: performance.now() - started,
-    cpu_us: cpuMicros("self"),
-  });
-}
-
-function positiveInt(value: unknown, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`Cannot use --${flag}=${value}`);
-  return n;
+  sayDone(tally.completed, tally.errors, started);
 }
 
 /**

@@ -13,7 +13,7 @@
 import tls from "node:tls";
 import { parseArgs } from "../src/std.ts";
 import { portFor, tokenText } from "./payload.ts";
-import { cpuMicros } from "./process_stats.ts";
+import { errorKind, positiveInt, sayDone } from "./client_protocol.ts";
 
 /** The TLS client's settings. */
 export interface TlsLoadOptions {
@@ -37,12 +37,6 @@ export interface TlsLoadOptions {
   sessionTimeoutMs: number;
 }
 
-const encoder = new TextEncoder();
-
-function say(event: Record<string, unknown>): void {
-  Deno.stdout.writeSync(encoder.encode(`${JSON.stringify(event)}\n`));
-}
-
 /**
  * The HTTP request session `index` sends inside TLS: its token is in a header.
  *
@@ -53,14 +47,6 @@ function say(event: Record<string, unknown>): void {
  */
 export function tlsRequest(runId: string, index: number, sni: string): string {
   return `GET / HTTP/1.1\r\nHost: ${sni}\r\nX-Bench: ${tokenText(runId, index)}\r\n\r\n`;
-}
-
-function errorKind(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === "string" ? code : error.message.slice(0, 60);
-  }
-  return "unknown";
 }
 
 /** One session: resolves once the request was written and the connection closed. */
@@ -117,22 +103,7 @@ export async function runTlsLoad(options: TlsLoadOptions): Promise<void> {
     }
   });
   await Promise.all(lanes);
-  const failed: number[] = [];
-  for (let i = 0; i < options.count; i++) if (completed[i] === 0) failed.push(i);
-  say({
-    event: "done",
-    completed: options.count - failed.length,
-    failed,
-    errors,
-    elapsed_ms: performance.now() - started,
-    cpu_us: cpuMicros("self"),
-  });
-}
-
-function positiveInt(value: unknown, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`Cannot use --${flag}=${value}`);
-  return n;
+  sayDone(completed, errors, started);
 }
 
 /**

@@ -14,7 +14,7 @@ import dgram from "node:dgram";
 import { Buffer } from "node:buffer";
 import { parseArgs } from "../src/std.ts";
 import { makePayload } from "./payload.ts";
-import { cpuMicros } from "./process_stats.ts";
+import { errorKind, positiveInt, sayDone } from "./client_protocol.ts";
 import { ROUTED_V4, ROUTED_V6 } from "./tproxy_pair.ts";
 
 /** The UDP client's settings. */
@@ -54,20 +54,6 @@ export function udpDestination(index: number): UdpDestination {
     return { ip: `${ROUTED_V6}${(1 + (index % 65534)).toString(16)}`, port, family: "udp6" };
   }
   return { ip: `${ROUTED_V4}.${1 + (index % 254)}`, port, family: "udp4" };
-}
-
-const encoder = new TextEncoder();
-
-function say(event: Record<string, unknown>): void {
-  Deno.stdout.writeSync(encoder.encode(`${JSON.stringify(event)}\n`));
-}
-
-function errorKind(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === "string" ? code : error.name;
-  }
-  return "unknown";
 }
 
 /** Sends through one socket; resolves when the kernel took the datagram. */
@@ -121,22 +107,7 @@ export async function runUdpLoad(options: UdpLoadOptions): Promise<void> {
     sockets.udp4.close();
     sockets.udp6.close();
   }
-  const failed: number[] = [];
-  for (let i = 0; i < options.count; i++) if (sent[i] === 0) failed.push(i);
-  say({
-    event: "done",
-    completed: options.count - failed.length,
-    failed,
-    errors,
-    elapsed_ms: performance.now() - started,
-    cpu_us: cpuMicros("self"),
-  });
-}
-
-function positiveInt(value: unknown, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`Cannot use --${flag}=${value}`);
-  return n;
+  sayDone(sent, errors, started);
 }
 
 /**

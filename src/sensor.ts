@@ -96,16 +96,8 @@ export class Sensor {
     };
     // Over-budget sessions are read and closed like any other, but make no records; TLS is
     // not terminated for them.
-    this.#quietContext = {
-      sensorName: config.name,
-      readSize: config.readSize,
-      maxBytes: config.maxBytes,
-      recordSilent: false,
-      writer: this.#writer,
-      stats: this.stats,
-      onClose: this.#context.onClose,
-      quiet: true,
-    };
+    const { tls: _tls, ...plain } = this.#context;
+    this.#quietContext = { ...plain, recordSilent: false, quiet: true };
     if (config.budget.sessionsPerMinute > 0) {
       this.#budget = new SourceBudget(
         config.budget,

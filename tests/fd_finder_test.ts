@@ -1,31 +1,8 @@
+import { connectedPair } from "./_connected_pair.ts";
 import { assert, assertEquals } from "../src/std.ts";
 import { FdFinder } from "../src/fd_finder.ts";
 import { peerAddress } from "../ffi/socket.ts";
 import { normalizeIp } from "../src/ip_address.ts";
-
-interface Pair {
-  listener: Deno.TcpListener;
-  server: Deno.TcpConn;
-  client: Deno.TcpConn;
-  [Symbol.dispose](): void;
-}
-
-async function connectedPair(): Promise<Pair> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const connecting = Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
-  const server = await listener.accept();
-  const client = await connecting;
-  return {
-    listener,
-    server,
-    client,
-    [Symbol.dispose](): void {
-      server.close();
-      client.close();
-      listener.close();
-    },
-  };
-}
 
 function remoteOf(conn: Deno.TcpConn): [string, number] {
   return [normalizeIp(conn.remoteAddr.hostname), conn.remoteAddr.port];

@@ -1,3 +1,4 @@
+import { connectedPair } from "../_connected_pair.ts";
 import { assert, assertEquals, assertThrows } from "../../src/std.ts";
 import {
   findListenerFd,
@@ -38,34 +39,6 @@ function fdOf(conn: Deno.Conn): number {
   const fd = (conn as unknown as Record<symbol, unknown>)[symbol];
   if (typeof fd !== "number" || fd < 0) throw new Error(`Bad internal fd ${String(fd)}`);
   return fd;
-}
-
-interface Pair {
-  listener: Deno.TcpListener;
-  server: Deno.TcpConn;
-  client: Deno.TcpConn;
-  [Symbol.dispose](): void;
-}
-
-async function connectedPair(): Promise<Pair> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const connecting = Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
-  const server = await listener.accept();
-  const client = await connecting;
-  return {
-    listener,
-    server,
-    client,
-    [Symbol.dispose](): void {
-      for (const closer of [server, client, listener]) {
-        try {
-          closer.close();
-        } catch {
-          // Already closed by the test.
-        }
-      }
-    },
-  };
 }
 
 /** Polls a non-blocking receive until it returns something other than -EAGAIN, for 2 s. */
