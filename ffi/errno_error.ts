@@ -42,6 +42,7 @@ export const Errno = {
   EAGAIN: 11,
   ENOTSOCK: 88,
   ENOPROTOOPT: 92,
+  EPIPE: 32,
   ECONNRESET: 104,
   ENOTCONN: 107,
 } as const;

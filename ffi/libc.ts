@@ -110,6 +110,66 @@ export const LIBC_SYMBOLS = {
     ],
     result: "i32",
   },
+  /** `ssize_t send(int sockfd, const void *buf, size_t len, int flags);` */
+  send: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // const void *buf
+      "usize", // size_t len
+      "i32", // int flags
+    ],
+    result: "isize",
+  },
+  /** `int epoll_create1(int flags);` */
+  epoll_create1: {
+    parameters: [
+      "i32", // int flags
+    ],
+    result: "i32",
+  },
+  /** `int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event);` */
+  epoll_ctl: {
+    parameters: [
+      "i32", // int epfd
+      "i32", // int op
+      "i32", // int fd
+      "buffer", // struct epoll_event *event
+    ],
+    result: "i32",
+  },
+  /**
+   * `int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout);`
+   *
+   * Runs on one of Deno's blocking threads and returns a Promise, so waiting for readiness never
+   * blocks the event loop. `errno` belongs to that thread and cannot be read afterwards.
+   */
+  epoll_wait: {
+    parameters: [
+      "i32", // int epfd
+      "buffer", // struct epoll_event *events
+      "i32", // int maxevents
+      "i32", // int timeout
+    ],
+    result: "i32",
+    nonblocking: true,
+  },
+  /** `int eventfd(unsigned int initval, int flags);` */
+  eventfd: {
+    parameters: [
+      "u32", // unsigned int initval
+      "i32", // int flags
+    ],
+    result: "i32",
+  },
+  /** `ssize_t write(int fd, const void *buf, size_t count);` */
+  write: {
+    parameters: [
+      "i32", // int fd
+      "buffer", // const void *buf
+      "usize", // size_t count
+    ],
+    result: "isize",
+  },
   /**
    * `int recvmmsg(int sockfd, struct mmsghdr *msgvec, unsigned int vlen, int flags,
    * struct timespec *timeout);`

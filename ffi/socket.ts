@@ -1,6 +1,7 @@
 /**
  * Typed socket calls on raw file descriptors: the original destination of a redirected
- * connection, peer and local names, the listen backlog, and a non-blocking receive.
+ * connection, peer and local names, the listen backlog, non-blocking receive and send, and
+ * shutting the writing side.
  *
  * Each function reuses module-level scratch buffers, so none allocates on the hot path. They are
  * safe because JavaScript runs them to completion one at a time.
@@ -18,6 +19,9 @@ const SOL_IPV6 = 41;
 /** `SO_ORIGINAL_DST` (linux/netfilter_ipv4.h) and `IP6T_SO_ORIGINAL_DST`: both 80. */
 const SO_ORIGINAL_DST = 80;
 const MSG_DONTWAIT = 0x40;
+/** `MSG_NOSIGNAL`: a send to a reset peer fails with EPIPE instead of raising SIGPIPE. */
+const MSG_NOSIGNAL = 0x4000;
+const SHUT_WR = 1;
 
 const addressBytes = new Uint8Array(SOCKADDR_MAX);
 const addressLength = new Uint32Array(1);
@@ -151,4 +155,29 @@ export function receiveQueued(fd: number, into: Uint8Array): number {
   if (into.length === 0) return -Errno.EAGAIN;
   const n = Number(libc().recv(fd, into, BigInt(into.length), MSG_DONTWAIT));
   return n >= 0 ? n : -lastErrno();
+}
+
+/**
+ * Sends what fits in the socket's send buffer now, without waiting (`send` with MSG_DONTWAIT and
+ * MSG_NOSIGNAL).
+ *
+ * @param fd The socket's file descriptor.
+ * @param bytes What to send.
+ * @returns The count of bytes sent, or a negated errno (-EAGAIN when the buffer is full, -EPIPE
+ * or -ECONNRESET when the peer is gone).
+ */
+export function sendNow(fd: number, bytes: Uint8Array): number {
+  if (bytes.length === 0) return 0;
+  const n = Number(libc().send(fd, bytes, BigInt(bytes.length), MSG_DONTWAIT | MSG_NOSIGNAL));
+  return n >= 0 ? n : -lastErrno();
+}
+
+/**
+ * Shuts the writing side of a socket (`shutdown(SHUT_WR)`): the peer reads an end of stream.
+ *
+ * @param fd The socket's file descriptor.
+ * @returns False when the call failed, for example because the peer is gone.
+ */
+export function shutdownWrite(fd: number): boolean {
+  return libc().shutdown(fd, SHUT_WR) === 0;
 }

@@ -13,6 +13,7 @@ import { type SessionContext, TcpSession } from "./tcp_session.ts";
 import { UdpListener } from "./udp_listener.ts";
 import { TlsTerminator } from "./tls_terminator.ts";
 import { SourceBudget } from "./source_budget.ts";
+import { ReadinessPoller } from "./readiness_poller.ts";
 
 /** Options beyond the configuration. */
 export interface SensorOptions {
@@ -53,6 +54,7 @@ export class Sensor {
   readonly #writer: RecordWriter;
   readonly #sessions: SessionTable;
   readonly #acceptor: TcpAcceptor;
+  readonly #poller: ReadinessPoller;
   readonly #tls: TlsTerminator | undefined;
   readonly #context: SessionContext;
   readonly #quietContext: SessionContext;
@@ -66,6 +68,12 @@ export class Sensor {
   private constructor(config: Config, options: SensorOptions) {
     this.#tls = config.tls.enabled ? TlsTerminator.create(config.tls) : undefined;
     this.#acceptor = new TcpAcceptor(config, this.stats);
+    try {
+      this.#poller = new ReadinessPoller();
+    } catch (error) {
+      this.#acceptor.close();
+      throw error;
+    }
     this.#writer = new RecordWriter(options.sink ?? stdoutSink(), config.outputBuffer, this.stats);
     try {
       this.#udp = config.udp.enabled
@@ -78,6 +86,7 @@ export class Sensor {
         : undefined;
     } catch (error) {
       this.#acceptor.close();
+      void this.#poller.close();
       throw error;
     }
     this.#sessions = new SessionTable(config);
@@ -88,6 +97,7 @@ export class Sensor {
       recordSilent: config.recordSilent,
       writer: this.#writer,
       stats: this.stats,
+      poller: this.#poller,
       onClose: (closed) => {
         this.#acceptor.release(closed.connection);
         this.#sessions.delete(closed);
@@ -148,7 +158,7 @@ export class Sensor {
     }
     const session = new TcpSession(connection, context);
     this.#sessions.add(session);
-    void session.run();
+    session.start();
   }
 
   /** Writes the counters to stderr as one JSON line. */
@@ -184,6 +194,7 @@ export class Sensor {
     })();
     const finished = await Promise.race([drained, deadline]);
     clearTimeout(timer);
+    await this.#poller.close();
     return finished;
   }
 }

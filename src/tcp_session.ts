@@ -3,8 +3,9 @@
  *
  * @module
  */
-import { receiveQueued } from "../ffi/socket.ts";
+import { receiveQueued, setIntOption } from "../ffi/socket.ts";
 import { Errno } from "../ffi/errno_error.ts";
+import { EPOLLERR, EPOLLHUP } from "../ffi/epoll.ts";
 import type { AcceptedConnection } from "./tcp_acceptor.ts";
 import { createFlow, encodeRecord, type Flow } from "./record.ts";
 import type { RecordWriter } from "./record_writer.ts";
@@ -18,13 +19,8 @@ import {
   sniffTls,
 } from "./client_hello.ts";
 import { tlsHelloFields, type TlsTerminator } from "./tls_terminator.ts";
-
-/**
- * Bytes of the per-connection buffer that a pending read holds. Kept small so that an idle
- * connection pins little memory; whatever else has arrived is then taken at once from the
- * socket into one shared buffer (`recv` with MSG_DONTWAIT), so a burst still makes one record.
- */
-export const FIRST_READ_BYTES = 256;
+import type { ReadinessHandler, ReadinessPoller } from "./readiness_poller.ts";
+import { FdDuplex } from "./fd_duplex.ts";
 
 /** Why a session ended. */
 export type EndReason = "eof" | "reset" | "idle" | "lifetime" | "evicted" | "shutdown";
@@ -43,6 +39,8 @@ export interface SessionContext {
   readonly writer: RecordWriter;
   /** Counters. */
   readonly stats: Stats;
+  /** Tells each session when its socket is readable. */
+  readonly poller: ReadinessPoller;
   /** Called once when the session's connection is closed, before its fd is freed. */
   readonly onClose: (session: TcpSession) => void;
   /** Terminates TLS when the first bytes are a ClientHello; absent, TLS is plain bytes. */
@@ -54,18 +52,34 @@ export interface SessionContext {
 /** The extra field on every record of decrypted bytes. */
 const INSIDE_TLS: Readonly<Record<string, unknown>> = { tls: true };
 
-/** How reading the first bytes as a possible ClientHello ended. */
-type TlsAttempt = "tls" | "plain" | "plain-ended";
+/**
+ * Reads per readiness report at most. A client that keeps the socket full is read again at the
+ * next batch, so it cannot hold the event loop.
+ */
+const READS_PER_EVENT = 8;
+
+const IPPROTO_TCP = 6;
+const TCP_NODELAY = 1;
+
+/** Bytes read so far that may be a ClientHello, each read kept to be recorded as it came. */
+interface HelloCandidate {
+  readonly reads: { bytes: Uint8Array; timeMs: number }[];
+  all: Uint8Array;
+}
 
 let scratch = new Uint8Array(4096);
 
 /**
- * A TCP session. `run` reads until end of stream, a reset, or `close` (which the sweeper calls
- * at the idle timeout or the lifetime cap), writing one record per read, all with the session's
- * id. Bytes past the byte cap are counted, not logged, and the last logged record is marked
- * truncated. A session that sends nothing gets one silent record.
+ * A TCP session. After {@linkcode TcpSession.start}, the poller reports the socket readable and
+ * the session reads what is queued: each read (up to `readSize` bytes) is a record, all with the
+ * session's id. It ends at end of stream, a reset, or `close` (which the sweeper calls at the idle
+ * timeout or the lifetime cap). Bytes past the byte cap are counted, not logged, and the last
+ * logged record is marked truncated. A session that sends nothing gets one silent record.
+ *
+ * An idle session holds no buffer and no pending operation: this object, Deno's resource for its
+ * socket (kept open, since closing it shuts the socket's writing side), and the kernel's socket.
  */
-export class TcpSession {
+export class TcpSession implements ReadinessHandler {
   /** The accepted connection. */
   readonly connection: AcceptedConnection;
   /** What its records share. */
@@ -73,14 +87,18 @@ export class TcpSession {
   /** When data last arrived (or the connection was accepted), epoch ms. */
   lastActivityMs: number;
   readonly #context: SessionContext;
+  #token = 0;
   #seq = 0;
   #received = 0;
   #logged = 0;
   #held:
     | { bytes: Uint8Array; timeMs: number; extra: Readonly<Record<string, unknown>> | undefined }
     | null = null;
+  #hello: HelloCandidate | null = null;
+  #tls: FdDuplex | null = null;
   #truncated = false;
   #closed = false;
+  #finished = false;
   #reason: EndReason = "eof";
 
   /**
@@ -101,7 +119,26 @@ export class TcpSession {
   }
 
   /**
-   * Closes the connection; a pending read then ends and `run` finishes.
+   * Starts reading. `Stats.connectionsOpen` counts the sessions started and not yet finished.
+   */
+  start(): void {
+    this.#context.stats.connectionsOpen++;
+    const { fd, conn } = this.connection;
+    if (fd < 0) {
+      void this.#readWithoutFd(conn);
+      return;
+    }
+    try {
+      this.#token = this.#context.poller.watch(fd, this);
+    } catch (error) {
+      printDiagnostic(`Cannot watch a session: ${error instanceof Error ? error.message : error}`);
+      this.#end("eof");
+    }
+  }
+
+  /**
+   * Closes the connection and finishes the session, or, under TLS, ends the TLS session, which
+   * then finishes it.
    *
    * @param reason Why.
    */
@@ -110,137 +147,142 @@ export class TcpSession {
     this.#closed = true;
     this.#reason = reason;
     this.#context.onClose(this);
+    if (this.#token !== 0) this.#context.poller.forget(this.#token);
     try {
       this.connection.conn.close();
     } catch {
       // Already closed.
     }
+    if (this.#tls !== null) this.#tls.detach();
+    else this.#finish();
   }
 
   /**
-   * Reads until the session ends, writing its records. It never rejects: a failure is reported
-   * on stderr and the session is closed. `Stats.connectionsOpen` counts sessions still running.
+   * Reads what the socket has queued; called by the poller.
    *
-   * @returns When the session has ended and its records are queued.
+   * @param events The `EPOLL*` bits.
    */
-  async run(): Promise<void> {
-    const stats = this.#context.stats;
-    stats.connectionsOpen++;
-    try {
-      await this.#read();
-    } catch (error) {
-      this.close("eof");
-      printDiagnostic(`Cannot finish a session: ${error instanceof Error ? error.message : error}`);
-    } finally {
-      stats.connectionsOpen--;
+  onReady(events: number): void {
+    if (this.#closed) return;
+    if (this.#tls !== null) {
+      this.#tls.onReady(events);
+      return;
+    }
+    const fd = this.connection.fd;
+    const into = scratch.subarray(0, this.#context.readSize);
+    for (let reads = 0; reads < READS_PER_EVENT; reads++) {
+      const n = receiveQueued(fd, into);
+      if (n > 0) {
+        this.#bytes(into.subarray(0, n), Date.now());
+        // TLS may have taken the socket over, or the session been closed.
+        if (this.#closed || this.#tls !== null) return;
+        continue;
+      }
+      if (n === 0) this.#end("eof");
+      else if (n === -Errno.ECONNRESET) this.#end("reset");
+      else if (n !== -Errno.EAGAIN) this.#end("eof");
+      else if ((events & (EPOLLERR | EPOLLHUP)) !== 0 && reads === 0) this.#end("eof");
+      return;
     }
   }
 
-  async #read(): Promise<void> {
-    const { conn, fd } = this.connection;
-    const first = new Uint8Array(FIRST_READ_BYTES);
-    const readSize = this.#context.readSize;
+  /** Reads through Deno when the fd is unknown (never seen on Deno 2.9; kept as a fallback). */
+  async #readWithoutFd(conn: Deno.Conn): Promise<void> {
+    const buffer = new Uint8Array(this.#context.readSize);
     while (!this.#closed) {
       let n: number | null;
       try {
-        n = await conn.read(first);
+        n = await conn.read(buffer);
       } catch (error) {
-        if (!this.#closed) {
-          this.close(error instanceof Deno.errors.ConnectionReset ? "reset" : "eof");
-        }
-        break;
+        this.#end(error instanceof Deno.errors.ConnectionReset ? "reset" : "eof");
+        return;
       }
       if (n === null) break;
-      const timeMs = Date.now();
-      this.lastActivityMs = timeMs;
-      let size = n;
-      let ended = false;
-      scratch.set(first.subarray(0, n));
-      // Take at once whatever else is queued, so that a burst is one record, and learn of an
-      // end of stream that has already arrived without another async read. The fd is only
-      // used while the connection is open, so it cannot belong to another connection.
-      if (fd >= 0 && !this.#closed) {
-        const more = receiveQueued(fd, scratch.subarray(n, readSize));
-        if (more > 0) size += more;
-        else if (more === 0) ended = true;
-        else if (more === -Errno.ECONNRESET) {
-          ended = true;
-          this.#reason = "reset";
-        }
-      }
-      if (
-        this.#received === 0 && this.#context.tls !== undefined &&
-        sniffTls(scratch.subarray(0, size)) !== "not-tls"
-      ) {
-        const attempt = await this.#tryTls(scratch.slice(0, size), timeMs, ended);
-        if (attempt !== "plain") break;
-        continue;
-      }
-      this.#take(scratch.subarray(0, size), timeMs);
-      if (ended) break;
+      this.lastActivityMs = Date.now();
+      this.#take(buffer.subarray(0, n), this.lastActivityMs);
     }
-    this.#finish();
+    this.#end("eof");
+  }
+
+  #end(reason: EndReason): void {
+    if (!this.#closed) this.close(reason);
+  }
+
+  #bytes(bytes: Uint8Array, timeMs: number): void {
+    this.lastActivityMs = timeMs;
+    if (
+      this.#hello !== null ||
+      (this.#received === 0 && this.#context.tls !== undefined && sniffTls(bytes) !== "not-tls")
+    ) {
+      this.#collectHello(bytes, timeMs);
+    } else {
+      this.#take(bytes, timeMs);
+    }
   }
 
   /**
-   * Reads on until the bytes hold a whole ClientHello, then runs TLS over the connection. When
-   * they turn out not to be one, each read becomes a record exactly as on the plain path.
+   * Gathers reads until they hold a whole ClientHello, then hands the socket to TLS. When they
+   * turn out not to be one, each read becomes a record exactly as on the plain path.
    */
-  async #tryTls(bytes: Uint8Array, timeMs: number, ended: boolean): Promise<TlsAttempt> {
-    const tls = this.#context.tls;
-    const reads = [{ bytes, timeMs }];
-    let all = bytes;
+  #collectHello(bytes: Uint8Array, timeMs: number): void {
+    const copy = bytes.slice();
+    const candidate = this.#hello ?? { reads: [], all: new Uint8Array(0) };
+    this.#hello = candidate;
+    candidate.reads.push({ bytes: copy, timeMs });
+    const all = new Uint8Array(candidate.all.length + copy.length);
+    all.set(candidate.all);
+    all.set(copy, candidate.all.length);
+    candidate.all = all;
     let hello: ClientHello | null = null;
-    let buffer: Uint8Array | null = null;
-    while (tls !== undefined) {
-      try {
-        if (sniffTls(all) === "tls" && clientHelloBytesNeeded(all) === 0) {
-          hello = parseClientHello(all);
-          break;
-        }
-        if (sniffTls(all) === "not-tls") break;
-      } catch (error) {
-        if (!(error instanceof ClientHelloError)) throw error;
-        break;
-      }
-      if (ended || this.#closed) break;
-      buffer ??= new Uint8Array(this.#context.readSize);
-      let n: number | null;
-      try {
-        n = await this.connection.conn.read(buffer);
-      } catch (error) {
-        if (!this.#closed) {
-          this.close(error instanceof Deno.errors.ConnectionReset ? "reset" : "eof");
-        }
-        n = null;
-      }
-      if (n === null) {
-        ended = true;
-        break;
-      }
-      const now = Date.now();
-      this.lastActivityMs = now;
-      const more = buffer.slice(0, n);
-      reads.push({ bytes: more, timeMs: now });
-      const joined = new Uint8Array(all.length + n);
-      joined.set(all);
-      joined.set(more, all.length);
-      all = joined;
+    try {
+      const kind = sniffTls(all);
+      if (kind === "tls" && clientHelloBytesNeeded(all) === 0) hello = parseClientHello(all);
+      else if (kind !== "not-tls") return; // Wait for more.
+    } catch (error) {
+      if (!(error instanceof ClientHelloError)) throw error;
     }
-    if (tls === undefined || hello === null) {
-      for (const read of reads) this.#take(read.bytes, read.timeMs);
-      return ended || this.#closed ? "plain-ended" : "plain";
+    this.#hello = null;
+    if (hello === null) {
+      this.#takePlain(candidate);
+      return;
     }
-    reads.forEach((read, i) => {
-      this.#take(
-        read.bytes,
-        read.timeMs,
-        i === reads.length - 1 ? tlsHelloFields(hello) : undefined,
-      );
+    candidate.reads.forEach((read, i) => {
+      const last = i === candidate.reads.length - 1;
+      this.#take(read.bytes, read.timeMs, last ? tlsHelloFields(hello) : undefined);
     });
+    void this.#runTls(all, hello);
+  }
+
+  #takePlain(candidate: HelloCandidate): void {
+    for (const read of candidate.reads) this.#take(read.bytes, read.timeMs);
+  }
+
+  async #runTls(replay: Uint8Array, hello: ClientHello): Promise<void> {
+    const tls = this.#context.tls;
+    if (tls === undefined) return;
+    const { fd } = this.connection;
+    try {
+      setIntOption(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+    } catch {
+      // Closed meanwhile: the handshake fails below and says so.
+    }
+    const duplex = new FdDuplex(fd, replay, {
+      setInterest: (events) => {
+        if (this.#closed) return;
+        try {
+          this.#context.poller.change(fd, this.#token, events);
+        } catch {
+          this.#end("eof");
+        }
+      },
+      onActivity: () => {
+        this.lastActivityMs = Date.now();
+      },
+      close: () => this.#end("eof"),
+    });
+    this.#tls = duplex;
     const outcome = await tls.terminate({
-      conn: this.connection.conn,
-      replay: all,
+      transport: duplex,
       hello,
       destinationIp: this.flow.destinationIp,
       onData: (plain) => {
@@ -248,11 +290,9 @@ export class TcpSession {
         this.lastActivityMs = now;
         this.#take(plain, now, INSIDE_TLS);
       },
-      onActivity: () => {
-        this.lastActivityMs = Date.now();
-      },
-      close: () => this.close("eof"),
+      close: () => this.#end("eof"),
     });
+    this.#end("eof");
     if (outcome.error !== null) {
       if (this.#held !== null) {
         this.#emit(this.#held.bytes, this.#held.timeMs, false, this.#held.extra);
@@ -261,7 +301,7 @@ export class TcpSession {
       const reason = this.#reason === "eof" ? outcome.error : `${this.#reason}: ${outcome.error}`;
       this.#emit(new Uint8Array(0), Date.now(), false, { tls: true, tls_error: reason });
     }
-    return "tls";
+    this.#finish();
   }
 
   #take(bytes: Uint8Array, timeMs: number, extra?: Readonly<Record<string, unknown>>): void {
@@ -313,13 +353,21 @@ export class TcpSession {
     writer.push(line);
   }
 
+  /** Writes what is still held, counts how the session ended, and marks it finished. */
   #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#hello !== null) {
+      // The connection ended before the bytes were known to be a ClientHello or not.
+      const candidate = this.#hello;
+      this.#hello = null;
+      this.#takePlain(candidate);
+    }
     if (this.#held !== null) {
       this.#emit(this.#held.bytes, this.#held.timeMs, false, this.#held.extra);
       this.#held = null;
     }
     const { stats, recordSilent } = this.#context;
-    if (!this.#closed) this.close(this.#reason);
     switch (this.#reason) {
       case "reset":
         stats.sessionsReset++;
@@ -338,5 +386,6 @@ export class TcpSession {
       stats.sessionsSilent++;
       if (recordSilent) this.#emit(new Uint8Array(0), Date.now(), true);
     }
+    stats.connectionsOpen--;
   }
 }

@@ -1,14 +1,14 @@
 /**
  * TLS termination on any port: after a session has read a whole ClientHello in the clear, the
  * handshake is completed as a server with node:tls over a Duplex that first replays the bytes
- * already read, then reads and writes the Deno connection. The decrypted bytes go back to the
- * session, which records them.
+ * already read, then reads and writes the socket (`FdDuplex`). The decrypted bytes go back to
+ * the session, which records them.
  *
  * @module
  */
 import tls from "node:tls";
-import { Duplex } from "node:stream";
-import { Buffer } from "node:buffer";
+import type { Duplex } from "node:stream";
+import type { Buffer } from "node:buffer";
 import { type ClientHello, offeredVersions } from "./client_hello.ts";
 import { ja3 } from "./ja3.ts";
 import { ja4 } from "./ja4.ts";
@@ -49,18 +49,14 @@ export function tlsHelloFields(hello: ClientHello): Record<string, unknown> {
 
 /** What the terminator needs from the session that owns the connection. */
 export interface TlsPeer {
-  /** The connection, with the hello already read from it. */
-  readonly conn: Deno.Conn;
-  /** The bytes already read: handed to TLS before anything else. */
-  readonly replay: Uint8Array;
+  /** The connection as a stream that first yields the bytes already read (the hello). */
+  readonly transport: Duplex;
   /** The parsed hello, to choose the certificate. */
   readonly hello: ClientHello;
   /** The address the client dialled, named by the certificate when there is no SNI. */
   readonly destinationIp: string;
   /** Receives each decrypted chunk. */
   readonly onData: (bytes: Uint8Array) => void;
-  /** Called when encrypted bytes arrive, to keep the idle timeout at bay. */
-  readonly onActivity: () => void;
   /** Closes the connection the session's way (the session owns it). */
   readonly close: () => void;
 }
@@ -73,60 +69,8 @@ export interface TlsOutcome {
   readonly error: string | null;
 }
 
-/** Bytes per read from the connection once TLS has taken it over: one full TLS record. */
-const TLS_READ_BYTES = 16384 + 2048 + 5;
-
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * A node Duplex over a Deno connection that first yields `replay`. The replayed bytes are
- * pushed in a microtask: pushed synchronously, a malformed hello reaches node:tls before its
- * handle has started, and the fatal alert then throws where nothing can catch it.
- */
-function replayingDuplex(peer: TlsPeer): Duplex {
-  let replayed = false;
-  let reading = false;
-  let buffer: Uint8Array | null = null;
-  return new Duplex({
-    read(): void {
-      if (!replayed) {
-        replayed = true;
-        queueMicrotask(() => this.push(Buffer.from(peer.replay)));
-        return;
-      }
-      if (reading) return;
-      reading = true;
-      buffer ??= new Uint8Array(TLS_READ_BYTES);
-      const into = buffer;
-      peer.conn.read(into).then((n) => {
-        reading = false;
-        if (n === null) {
-          this.push(null);
-        } else {
-          peer.onActivity();
-          this.push(Buffer.from(into.subarray(0, n)));
-        }
-      }, (error) => {
-        reading = false;
-        this.destroy(error instanceof Error ? error : new Error(String(error)));
-      });
-    },
-    write(chunk: Buffer, _encoding, callback): void {
-      (async () => {
-        let offset = 0;
-        while (offset < chunk.length) offset += await peer.conn.write(chunk.subarray(offset));
-      })().then(() => callback(), (error) => callback(error));
-    },
-    final(callback): void {
-      peer.conn.closeWrite().then(() => callback(), () => callback());
-    },
-    destroy(error, callback): void {
-      peer.close();
-      callback(error);
-    },
-  });
 }
 
 /**
@@ -176,19 +120,12 @@ export class TlsTerminator {
       peer.close();
       return { handshake: false, error: `Cannot make a certificate: ${message(error)}` };
     }
-    if ("setNoDelay" in peer.conn) {
-      try {
-        (peer.conn as Deno.TcpConn).setNoDelay(true);
-      } catch {
-        // Closed meanwhile: the handshake fails below and says so.
-      }
-    }
     return await new Promise<TlsOutcome>((resolve) => {
       let handshake = false;
       let error: string | null = null;
       let socket: tls.TLSSocket;
       try {
-        socket = new tls.TLSSocket(replayingDuplex(peer), {
+        socket = new tls.TLSSocket(peer.transport, {
           isServer: true,
           cert: certificate.cert,
           key: certificate.key,
