@@ -5,7 +5,7 @@
  * @module
  */
 import { Epoll, EPOLLIN, EPOLLRDHUP } from "../ffi/epoll.ts";
-import { RateLimitedLog } from "./diagnostics.ts";
+import { printDiagnostic, RateLimitedLog } from "./diagnostics.ts";
 
 /** What the poller calls when a watched fd is ready. It must not throw. */
 export interface ReadinessHandler {
@@ -23,7 +23,7 @@ export interface PollerOptions {
    * How long to let events gather after each batch before waiting again, in ms. Each wait is a
    * hop to a blocking thread and back, which costs far more than handling one event; under
    * load this turns thousands of hops a second into a few hundred batches. An fd that becomes
-   * ready while the poller is idle is still reported at once. Default 1.
+   * ready while the poller waits is reported at once; during the delay, when it ends. Default 1.
    */
   batchDelayMs?: number;
   /** Most events per batch. Default 256. */
@@ -56,7 +56,12 @@ export class ReadinessPoller {
   constructor(options: PollerOptions = {}) {
     this.#epoll = new Epoll(options.maxEvents ?? 256);
     this.#batchDelayMs = options.batchDelayMs ?? 1;
-    this.#running = this.#run();
+    this.#running = this.#run().catch((error) => {
+      // Only a bug gets here; sessions then end at their idle timeout, and the sensor goes on.
+      printDiagnostic(
+        `Cannot poll for readiness: ${error instanceof Error ? error.message : error}`,
+      );
+    });
   }
 
   /** Fds watched now. */
@@ -129,7 +134,14 @@ export class ReadinessPoller {
       this.batches++;
       for (let i = 0; i < n; i++) {
         const handler = this.#handlers.get(epoll.token(i));
-        if (handler !== undefined) handler.onReady(epoll.events(i));
+        if (handler === undefined) continue;
+        try {
+          handler.onReady(epoll.events(i));
+        } catch (error) {
+          // Handlers must not throw; if one does, the others still get their events.
+          const detail = error instanceof Error ? error.message : String(error);
+          this.#failures.print(`Cannot handle a readiness event: ${detail}`);
+        }
       }
       if (this.#batchDelayMs > 0 && !this.#closing) await pause(this.#batchDelayMs);
     }

@@ -125,7 +125,7 @@ export class TcpSession implements ReadinessHandler {
     this.#context.stats.connectionsOpen++;
     const { fd, conn } = this.connection;
     if (fd < 0) {
-      void this.#readWithoutFd(conn);
+      this.#readWithoutFd(conn).catch((error) => this.#fail(error));
       return;
     }
     try {
@@ -164,10 +164,22 @@ export class TcpSession implements ReadinessHandler {
    */
   onReady(events: number): void {
     if (this.#closed) return;
-    if (this.#tls !== null) {
-      this.#tls.onReady(events);
-      return;
+    try {
+      if (this.#tls !== null) this.#tls.onReady(events);
+      else this.#receive(events);
+    } catch (error) {
+      this.#fail(error);
     }
+  }
+
+  /** Reports an unexpected error on stderr and ends the session; the sensor goes on. */
+  #fail(error: unknown): void {
+    printDiagnostic(`Cannot finish a session: ${error instanceof Error ? error.message : error}`);
+    this.#end("eof");
+    this.#finish();
+  }
+
+  #receive(events: number): void {
     const fd = this.connection.fd;
     const into = scratch.subarray(0, this.#context.readSize);
     for (let reads = 0; reads < READS_PER_EVENT; reads++) {
@@ -250,7 +262,7 @@ export class TcpSession implements ReadinessHandler {
       const last = i === candidate.reads.length - 1;
       this.#take(read.bytes, read.timeMs, last ? tlsHelloFields(hello) : undefined);
     });
-    void this.#runTls(all, hello);
+    this.#runTls(all, hello).catch((error) => this.#fail(error));
   }
 
   #takePlain(candidate: HelloCandidate): void {
