@@ -148,8 +148,18 @@ export async function snapshot(ns: string): Promise<string> {
     await inNs(ns, "ip", "-4", "route", "show", "table", "all"),
     await inNs(ns, "ip", "-6", "route", "show", "table", "all"),
   ];
-  return parts.join("\n---\n")
-    .split("\n")
+  return withoutCounters(parts.join("\n---\n"));
+}
+
+/**
+ * The output of iptables-save, ip6tables-save or nft without what changes by itself: comment
+ * lines (they carry dates), packet and byte counters.
+ *
+ * @param text The output.
+ * @returns The same output, comments dropped and counters zeroed.
+ */
+export function withoutCounters(text: string): string {
+  return text.split("\n")
     .filter((line) => !line.startsWith("#"))
     .map((line) =>
       line.replace(/\[\d+:\d+\]/g, "[0:0]").replace(/counter packets \d+ bytes \d+/g, "counter")
