@@ -5,6 +5,7 @@
  * @module
  */
 import { Epoll, EPOLLIN, EPOLLRDHUP } from "../ffi/epoll.ts";
+import { Errno, ErrnoError } from "../ffi/errno_error.ts";
 import { printDiagnostic, RateLimitedLog } from "./diagnostics.ts";
 
 /** What the poller calls when a watched fd is ready. It must not throw. */
@@ -37,6 +38,7 @@ export interface PollerOptions {
 export class ReadinessPoller {
   readonly #epoll: Epoll;
   readonly #handlers = new Map<number, ReadinessHandler>();
+  readonly #paused = new Set<number>();
   readonly #batchDelayMs: number;
   readonly #failures = new RateLimitedLog(60_000);
   readonly #running: Promise<void>;
@@ -87,7 +89,10 @@ export class ReadinessPoller {
   }
 
   /**
-   * Changes what is reported for a watched fd; 0 pauses it (errors and hang-ups still come).
+   * Changes what is reported for a watched fd. 0 pauses it entirely: the fd leaves the epoll set
+   * until it is changed back, so not even an error or a hang-up is reported meanwhile (epoll
+   * reports those whatever it is asked, and level-triggered, so a paused reader of a reset socket
+   * would otherwise be woken at every batch).
    *
    * @param fd The fd.
    * @param token Its token.
@@ -95,7 +100,18 @@ export class ReadinessPoller {
    * @throws {ErrnoError} When the fd is not watched or is closed.
    */
   change(fd: number, token: number, events: number): void {
-    this.#epoll.modify(fd, token, events);
+    if (this.#paused.has(token)) {
+      if (events === 0) return;
+      this.#epoll.add(fd, token, events);
+      this.#paused.delete(token);
+    } else if (events === 0) {
+      if (!this.#handlers.has(token) || !this.#epoll.remove(fd)) {
+        throw new ErrnoError("epoll_ctl(EPOLL_CTL_DEL)", Errno.ENOENT);
+      }
+      this.#paused.add(token);
+    } else {
+      this.#epoll.modify(fd, token, events);
+    }
   }
 
   /**
@@ -106,6 +122,7 @@ export class ReadinessPoller {
    */
   forget(token: number): void {
     this.#handlers.delete(token);
+    this.#paused.delete(token);
   }
 
   /**

@@ -6,8 +6,8 @@ import {
   type ReadinessHandler,
   ReadinessPoller,
 } from "../src/readiness_poller.ts";
-import { EPOLLIN, EPOLLRDHUP } from "../ffi/epoll.ts";
-import { receiveQueued } from "../ffi/socket.ts";
+import { EPOLLHUP, EPOLLIN, EPOLLRDHUP } from "../ffi/epoll.ts";
+import { receiveQueued, shutdownWrite } from "../ffi/socket.ts";
 import { ErrnoError } from "../ffi/errno_error.ts";
 
 /** The longest a report that must come may take. */
@@ -130,6 +130,26 @@ Deno.test("ReadinessPoller.change() to 0 stops reports, and back resumes them", 
   assertEquals(handler.events.length, calls, "paused");
   poller.change(fd, token, EPOLLIN);
   await until(() => handler.events.length > calls, READY_MS, "reports after resuming");
+  poller.forget(token);
+});
+
+Deno.test("ReadinessPoller.change() to 0 silences even a hang-up until resumed", async () => {
+  await using poller = openPoller();
+  using pair = await connectedPair();
+  const fd = fdOf(pair.server);
+  const handler = new Recorder(poller); // Never reads.
+  const token = poller.watch(fd, handler);
+  poller.change(fd, token, 0);
+  // Both directions shut: epoll reports EPOLLHUP whatever it is asked, at every batch.
+  assert(shutdownWrite(fd));
+  pair.client.close();
+  const batches = poller.batches;
+  await sleep(QUIET_MS);
+  assertEquals(handler.events, [], "nothing while paused");
+  assertEquals(poller.batches, batches, "the poller itself is not woken");
+  poller.change(fd, token, EPOLLIN | EPOLLRDHUP);
+  await until(() => handler.events.length > 0, READY_MS, "the hang-up after resuming");
+  assert((handler.events[0]! & EPOLLHUP) !== 0, "reported as a hang-up");
   poller.forget(token);
 });
 
