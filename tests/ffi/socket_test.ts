@@ -1,4 +1,5 @@
 import { connectedPair } from "../_connected_pair.ts";
+import { fdOf } from "../_socket_fd.ts";
 import { assert, assertEquals, assertThrows } from "../../src/std.ts";
 import {
   findListenerFd,
@@ -25,20 +26,6 @@ function clientFd(conn: Deno.TcpConn): number {
     }
   }
   throw new Error(`No fd for local port ${conn.localAddr.port}`);
-}
-
-/**
- * The fd of an accepted connection, which Deno keeps under its undocumented own symbol, as
- * src/fd_finder.ts reads it.
- */
-function fdOf(conn: Deno.Conn): number {
-  const symbol = Object.getOwnPropertySymbols(conn).find((s) =>
-    s.description === "Deno.internal.fd"
-  );
-  if (symbol === undefined) throw new Error("Deno.Conn has no Symbol(Deno.internal.fd)");
-  const fd = (conn as unknown as Record<symbol, unknown>)[symbol];
-  if (typeof fd !== "number" || fd < 0) throw new Error(`Bad internal fd ${String(fd)}`);
-  return fd;
 }
 
 /** Polls a non-blocking receive until it returns something other than -EAGAIN, for 2 s. */
