@@ -9,8 +9,8 @@
 import { Ajv2020, type ErrorObject } from "npm:ajv@8/dist/2020.js";
 import schema from "../schema/record.schema.json" with { type: "json" };
 
-/** The standard fields, in the order every record carries them. */
-export const RECORD_FIELDS: readonly string[] = [
+/** Spip's eight fields, in the order every record starts with them. */
+export const SPIP_FIELDS: readonly string[] = [
   "timestamp",
   "payload",
   "payload_hex",
@@ -19,6 +19,11 @@ export const RECORD_FIELDS: readonly string[] = [
   "destination_ip",
   "destination_port",
   "session_id",
+];
+
+/** The standard fields, in the order every record carries them. */
+export const RECORD_FIELDS: readonly string[] = [
+  ...SPIP_FIELDS,
   "transport",
   "sensor_name",
   "seq",

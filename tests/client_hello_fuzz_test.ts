@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals } from "../src/std.ts";
 import {
   clientHelloBytesNeeded,
   ClientHelloError,

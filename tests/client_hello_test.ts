@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "@std/assert";
+import { assert, assertEquals, assertThrows } from "../src/std.ts";
 import {
   clientHelloBytesNeeded,
   ClientHelloError,

@@ -4,7 +4,7 @@ import {
   assertMatch,
   assertRejects,
   assertStringIncludes,
-} from "@std/assert";
+} from "../src/std.ts";
 import { parseToml } from "../src/std.ts";
 
 const decoder = new TextDecoder();

@@ -1,4 +1,4 @@
-import { assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
+import { assertEquals, assertStringIncludes, assertThrows } from "../src/std.ts";
 import { configFromTable } from "../src/config.ts";
 import {
   capturesPort,

@@ -1,4 +1,4 @@
-import { assertEquals, assertMatch, assertThrows } from "@std/assert";
+import { assertEquals, assertMatch, assertThrows } from "../src/std.ts";
 import { configFromTable } from "../src/config.ts";
 import { parseFirewallArgs, runFirewallCommand } from "../src/firewall.ts";
 import { firewallScript, firewallSettings } from "../src/firewall_rules.ts";

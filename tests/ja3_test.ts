@@ -1,4 +1,4 @@
-import { assertEquals } from "@std/assert";
+import { assertEquals } from "../src/std.ts";
 import { createHash } from "node:crypto";
 import { parseClientHello } from "../src/client_hello.ts";
 import { ja3 } from "../src/ja3.ts";

@@ -1,4 +1,4 @@
-import { assertEquals } from "@std/assert";
+import { assertEquals } from "../src/std.ts";
 import { parseClientHello } from "../src/client_hello.ts";
 import { ja4 } from "../src/ja4.ts";
 import {

@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "@std/assert";
+import { assertEquals, assertThrows } from "../src/std.ts";
 import { parseConfig } from "../src/config.ts";
 
 const BASE = 'ip = "::"\nport = 5555\nname = "t"\n';

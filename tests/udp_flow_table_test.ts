@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals } from "../src/std.ts";
 import { UdpFlowTable } from "../src/udp_flow_table.ts";
 
 const limits = { maxFlows: 2, idleTimeoutMs: 1000, sensorName: "t" };

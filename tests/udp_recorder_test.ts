@@ -1,4 +1,5 @@
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals } from "../src/std.ts";
+import { SPIP_FIELDS } from "./_schema.ts";
 import { Stats } from "../src/stats.ts";
 import { UdpRecorder } from "../src/udp_recorder.ts";
 
@@ -30,16 +31,7 @@ Deno.test("UdpRecorder: one record per datagram with Spip's fields first", () =>
   const { rec, lines, stats } = recorder();
   assert(rec.record(src, dst, bytes, bytes.length, 1_700_000_000_123));
   assert(rec.record(src, dst, bytes, bytes.length, 1_700_000_000_200));
-  assertEquals(Object.keys(lines[0] ?? {}).slice(0, 8), [
-    "timestamp",
-    "payload",
-    "payload_hex",
-    "source_ip",
-    "source_port",
-    "destination_ip",
-    "destination_port",
-    "session_id",
-  ]);
+  assertEquals(Object.keys(lines[0] ?? {}).slice(0, 8), [...SPIP_FIELDS]);
   assertEquals(lines[0]?.["timestamp"], 1_700_000_000);
   assertEquals(lines[0]?.["payload_hex"], "6e74703f");
   assertEquals([lines[0]?.["transport"], lines[0]?.["sensor_name"]], ["udp", "unit"]);

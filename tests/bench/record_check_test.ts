@@ -1,4 +1,4 @@
-import { assertEquals } from "@std/assert";
+import { assertEquals } from "../../src/std.ts";
 import { RecordChecker } from "../../bench/record_check.ts";
 import { makePayload, parseToken, portFor } from "../../bench/payload.ts";
 

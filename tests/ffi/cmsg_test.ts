@@ -1,4 +1,4 @@
-import { assertEquals } from "@std/assert";
+import { assertEquals } from "../../src/std.ts";
 import {
   IP_ORIGDSTADDR,
   IPV6_ORIGDSTADDR,

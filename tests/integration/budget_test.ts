@@ -2,7 +2,7 @@
  * The per-source budget: a source past `sessions_per_minute` is read and counted but not
  * recorded, with one summary on stderr; another source is unaffected.
  */
-import { assertEquals } from "@std/assert";
+import { assertEquals } from "../../src/std.ts";
 import { TestNamespace } from "./_namespace.ts";
 import { SensorProcess, testConfig } from "./_sensor_process.ts";
 

@@ -1,4 +1,4 @@
-import { assertEquals, assertMatch } from "@std/assert";
+import { assertEquals, assertMatch } from "../../src/std.ts";
 import { connect, withTopology } from "./firewall_helpers.ts";
 
 const PORT = 18081;

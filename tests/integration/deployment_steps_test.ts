@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../src/std.ts";
 import { startTask } from "../../bench/targets.ts";
 import { loadConfig } from "../../src/config.ts";
 import {

@@ -1,4 +1,4 @@
-import { assertEquals, assertMatch, assertNotEquals } from "@std/assert";
+import { assertEquals, assertMatch, assertNotEquals } from "../../src/std.ts";
 import { type Config, configFromTable } from "../../src/config.ts";
 import { runFirewallCommand } from "../../src/firewall.ts";
 import {

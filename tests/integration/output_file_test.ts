@@ -2,7 +2,7 @@
  * The output file: rotation by rename + SIGHUP under load loses and cuts nothing; a full disk
  * is counted and survived without spinning, and writing resumes when space returns.
  */
-import { assert, assertEquals, assertGreater, assertLess } from "@std/assert";
+import { assert, assertEquals, assertGreater, assertLess } from "../../src/std.ts";
 import { TestNamespace } from "./_namespace.ts";
 import { SensorProcess, testConfig } from "./_sensor_process.ts";
 

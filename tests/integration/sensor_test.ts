@@ -3,7 +3,7 @@
  */
 import { assert, assertEquals, assertGreater, assertMatch } from "../../src/std.ts";
 import { TestNamespace } from "./_namespace.ts";
-import { validateRecord } from "../_schema.ts";
+import { SPIP_FIELDS, validateRecord } from "../_schema.ts";
 import { type SensorProcess, SensorProcess as Sensor, testConfig } from "./_sensor_process.ts";
 
 const PORT = 5555;
@@ -97,16 +97,7 @@ for port in (${ports.join(",")}):
     }
     for (const record of records) {
       assertEquals(validateRecord(record), [], JSON.stringify(record));
-      assertEquals(Object.keys(record).slice(0, 8), [
-        "timestamp",
-        "payload",
-        "payload_hex",
-        "source_ip",
-        "source_port",
-        "destination_ip",
-        "destination_port",
-        "session_id",
-      ]);
+      assertEquals(Object.keys(record).slice(0, 8), [...SPIP_FIELDS]);
       assertEquals(record["sensor_name"], "test-sensor");
       assertEquals(record["transport"], "tcp");
       assertMatch(String(record["community_id"]), /^1:[A-Za-z0-9+/]{27}=$/);

@@ -2,7 +2,7 @@
  * End-to-end tests of tproxy mode and UDP capture: the real sensor in one namespace, real
  * clients (python sockets, dig, nmap) in another, TPROXY rules between them.
  */
-import { assert, assertEquals, assertMatch } from "@std/assert";
+import { assert, assertEquals, assertMatch } from "../../src/std.ts";
 import { type SensorResult, TproxySensor } from "./_tproxy_sensor.ts";
 import { validateRecord } from "../_schema.ts";
 import {
