@@ -9,7 +9,10 @@
 /** The longest input {@linkcode sha1Short} accepts: one block less the padding. */
 export const SHA1_SHORT_MAX = 55;
 
-const block = new Uint32Array(80);
+/** The message schedule; signed, so that every word stays a small integer for the JIT. */
+const block = new Int32Array(80);
+/** The padded block, reused: JavaScript runs one call at a time. */
+const padded = new Uint8Array(64);
 
 function rotl(x: number, n: number): number {
   return (x << n) | (x >>> (32 - n));
@@ -26,10 +29,11 @@ export function sha1Short(input: Uint8Array): Uint8Array {
   if (input.length > SHA1_SHORT_MAX) {
     throw new RangeError(`Cannot hash ${input.length} bytes: sha1Short takes at most 55`);
   }
-  const padded = new Uint8Array(64);
+  padded.fill(0);
   padded.set(input);
   padded[input.length] = 0x80;
-  new DataView(padded.buffer).setUint32(60, input.length * 8);
+  padded[62] = (input.length * 8) >> 8;
+  padded[63] = (input.length * 8) & 0xff;
   const w = block;
   for (let i = 0; i < 16; i++) {
     w[i] = ((padded[i * 4] ?? 0) << 24) | ((padded[i * 4 + 1] ?? 0) << 16) |
