@@ -5,7 +5,7 @@
  * @module
  */
 import { communityId, IPPROTO } from "./community_id.ts";
-import { generateUuidV7 } from "./std.ts";
+import { newSessionId } from "./session_id.ts";
 
 /** The transport a record's bytes came over. */
 export type Transport = "tcp" | "udp";
@@ -55,7 +55,7 @@ export function createFlow(
 ): Flow {
   const protocol = transport === "tcp" ? IPPROTO.TCP : IPPROTO.UDP;
   return {
-    sessionId: generateUuidV7(),
+    sessionId: newSessionId(),
     transport,
     sensorName,
     sourceIp: source.ip,

@@ -8,7 +8,6 @@
  */
 import { parse as untypedParseToml } from "@std/toml";
 import { parseArgs as untypedParseArgs } from "@std/cli/parse-args";
-import { generate as untypedGenerateV7 } from "@std/uuid/v7";
 import { TextLineStream as UntypedTextLineStream } from "@std/streams/text-line-stream";
 
 /** A parsed TOML document: a table whose values are TOML values. */
@@ -54,14 +53,6 @@ export interface ParsedArgs {
  */
 export const parseArgs: (args: string[], options?: ParseArgsOptions) => ParsedArgs =
   untypedParseArgs;
-
-/**
- * Generates a UUIDv7: a random UUID whose first 48 bits are the Unix time in milliseconds, so
- * that ids sort by creation time.
- *
- * @returns The UUID as lowercase hyphenated text.
- */
-export const generateUuidV7: () => string = untypedGenerateV7;
 
 /** Splits a stream of text into lines, without the line endings. */
 export const TextLineStream: new () => TransformStream<string, string> = UntypedTextLineStream;
