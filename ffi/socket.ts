@@ -14,6 +14,7 @@ import { decodeSockaddr, SOCKADDR_MAX, type SocketAddress } from "./sockaddr.ts"
 
 const SOL_SOCKET = 1;
 const SO_ACCEPTCONN = 30;
+const SO_OOBINLINE = 10;
 const SOL_IP = 0;
 const SOL_IPV6 = 41;
 /** `SO_ORIGINAL_DST` (linux/netfilter_ipv4.h) and `IP6T_SO_ORIGINAL_DST`: both 80. */
@@ -103,6 +104,18 @@ export function isListening(fd: number): boolean {
  */
 export function setListenBacklog(fd: number, backlog: number): void {
   if (libc().listen(fd, backlog) !== 0) throw new ErrnoError("listen", lastErrno());
+}
+
+/**
+ * Keeps TCP urgent (`MSG_OOB`) bytes in the normal stream (`SO_OOBINLINE`). Without it the kernel
+ * takes each urgent byte out of the stream, and a plain `recv` never sees it. Set on a listening
+ * socket, it holds for every connection accepted from it, which inherit the listener's flags.
+ *
+ * @param fd The socket's file descriptor.
+ * @throws {ErrnoError} When `setsockopt` fails.
+ */
+export function keepUrgentInline(fd: number): void {
+  setIntOption(fd, SOL_SOCKET, SO_OOBINLINE, 1, "SO_OOBINLINE");
 }
 
 /**

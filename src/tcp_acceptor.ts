@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { findListenerFd, originalDestination, setListenBacklog } from "../ffi/socket.ts";
+import {
+  findListenerFd,
+  keepUrgentInline,
+  originalDestination,
+  setListenBacklog,
+} from "../ffi/socket.ts";
 import { enableTransparent } from "../ffi/transparent.ts";
 import { FdFinder } from "./fd_finder.ts";
 import { normalizeIp } from "./ip_address.ts";
@@ -71,7 +76,8 @@ export class TcpAcceptor {
   #closed = false;
 
   /**
-   * Listens on the address and raises the backlog through FFI; in tproxy mode, marks the
+   * Listens on the address, raises the backlog and keeps urgent bytes in the stream
+   * (`SO_OOBINLINE`, which accepted connections inherit) through FFI; in tproxy mode, marks the
    * listener transparent (`IP_TRANSPARENT`), which works on the bound socket because TPROXY
    * checks the mark as each packet arrives.
    *
@@ -101,6 +107,13 @@ export class TcpAcceptor {
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
       printDiagnostic(`Cannot raise the listen backlog to ${options.backlog}: ${detail}`);
+    }
+    try {
+      if (fd < 0) throw new Error("listening socket not found");
+      keepUrgentInline(fd);
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      printDiagnostic(`Cannot keep urgent bytes in the stream (SO_OOBINLINE): ${detail}`);
     }
   }
 

@@ -145,6 +145,28 @@ s.close()
   });
 });
 
+Deno.test("urgent (MSG_OOB) bytes are logged in the stream, not dropped", async () => {
+  await withSensor("urgent", "", async (ns, sensor) => {
+    const result = await ns.python(`
+import socket, time
+s = socket.create_connection(("127.0.0.1", 7002))
+s.sendall(b"AB")
+time.sleep(0.15)
+s.send(b"X", socket.MSG_OOB)
+time.sleep(0.15)
+s.sendall(b"CD")
+time.sleep(0.15)
+s.close()
+`);
+    assertEquals(result.code, 0, result.stderr);
+    const exit = await sensor.stop();
+    const records = sensor.records();
+    assertEquals(records.map((r) => r.payload).join(""), "ABXCD");
+    assert(records.every((r) => r.destination_port === 7002));
+    assertEquals(exit.stats["bytes_received"], 5);
+  });
+});
+
 Deno.test("silent connections get exactly one silent record, unless switched off", async () => {
   await withSensor("silent", "", async (ns, sensor) => {
     await ns.run(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/2323; exec 3>&-"]);
