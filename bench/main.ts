@@ -6,14 +6,15 @@
  * or name: `--scenario tls`, `--scenario udp`; repeat the flag for several),
  * `--json FILE` (also write the results as JSON), `--udp-rate N` (datagrams per second the UDP
  * client sends at most; default 10,000, 5,000 with `--quick`), `--no-baseline`, `--baseline-only`,
- * `--profile DIR` (the sensor writes V8 CPU profiles there).
+ * `--profile DIR` (the sensor writes V8 CPU profiles there), `--rounds N` (run everything N times,
+ * round after round, and show each scenario's median run; every run must pass the checks).
  *
  * Needs root (network namespaces, iptables).
  *
  * @module
  */
 import { parseArgs } from "../src/std.ts";
-import { failures, formatReport, ratios } from "./report.ts";
+import { failures, formatReport, formatRounds, medianRuns, ratios } from "./report.ts";
 import { runScenario, type ScenarioResult } from "./run_scenario.ts";
 import { runUdpScenario } from "./run_udp.ts";
 import { scenarios } from "./scenarios.ts";
@@ -40,13 +41,13 @@ function print(text: string): void {
  */
 export async function main(args: string[]): Promise<number> {
   const flags = parseArgs(args, {
-    string: ["scenario", "json", "profile", "udp-rate"],
+    string: ["scenario", "json", "profile", "udp-rate", "rounds"],
     boolean: ["quick", "no-baseline", "baseline-only", "help"],
   });
   if (flags["help"] === true) {
     print(
       "Usage: deno task bench [--quick] [--scenario N|NAME[,...]] [--json FILE] [--no-baseline] " +
-        "[--baseline-only] [--profile DIR] [--udp-rate N]",
+        "[--baseline-only] [--profile DIR] [--udp-rate N] [--rounds N]",
     );
     return 0;
   }
@@ -59,6 +60,11 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     chosen = chosen.map((s) => s.kind === "udp" ? { ...s, rate } : s);
+  }
+  const rounds = Number(flags["rounds"] ?? 1);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) {
+    log(`Cannot use --rounds=${flags["rounds"]}: give an integer from 1 to 20`);
+    return 2;
   }
   const wanted = flags["scenario"] === undefined ? [] : String(flags["scenario"]).split(",");
   if (wanted.length > 0) {
@@ -84,36 +90,44 @@ export async function main(args: string[]): Promise<number> {
   const results: ScenarioResult[] = [];
   const started = performance.now();
   try {
-    for (const scenario of chosen) {
-      for (const target of targets) {
-        if (target === BASELINE && !scenario.baseline) continue;
-        const unit = UNITS[scenario.kind];
-        log(
-          `scenario ${scenario.id} (${scenario.name}), ${target.name}: ${scenario.count} ${unit}s`,
-        );
-        const run = scenario.kind === "udp" ? runUdpScenario : runScenario;
-        const result = await run(scenario, target, {
-          workDir,
-          log,
-          ...(profileDir !== undefined && target === SENSOR ? { profileDir } : {}),
-        });
-        log(
-          `  ${result.completed} done, ${result.connPerSec.toFixed(0)} ${unit}/s, ` +
-            `${result.cpuUsPerConn.toFixed(1)} us/${unit}, ${result.check.lost} lost`,
-        );
-        results.push(result);
+    for (let round = 1; round <= rounds; round++) {
+      if (rounds > 1) log(`round ${round} of ${rounds}`);
+      for (const scenario of chosen) {
+        for (const target of targets) {
+          if (target === BASELINE && !scenario.baseline) continue;
+          const unit = UNITS[scenario.kind];
+          log(
+            `scenario ${scenario.id} (${scenario.name}), ${target.name}: ${scenario.count} ${unit}s`,
+          );
+          const run = scenario.kind === "udp" ? runUdpScenario : runScenario;
+          const result = await run(scenario, target, {
+            workDir,
+            log,
+            ...(profileDir !== undefined && target === SENSOR ? { profileDir } : {}),
+          });
+          log(
+            `  ${result.completed} done, ${result.connPerSec.toFixed(0)} ${unit}/s, ` +
+              `${result.cpuUsPerConn.toFixed(1)} us/${unit}, ${result.check.lost} lost`,
+          );
+          results.push(result);
+        }
       }
     }
   } finally {
     await Deno.remove(workDir, { recursive: true });
   }
-  print(formatReport(results));
+  const shown = rounds > 1 ? medianRuns(results) : results;
+  print(formatReport(shown));
+  if (rounds > 1) {
+    print(`\n${rounds} rounds; the table shows each scenario's median run by CPU us/conn:`);
+    for (const line of formatRounds(results)) print(`  ${line}`);
+  }
   print(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (typeof flags["json"] === "string") {
-    await Deno.writeTextFile(
-      flags["json"],
-      `${JSON.stringify({ quick, results, ratios: ratios(results) }, null, 2)}\n`,
-    );
+    const json = rounds > 1
+      ? { quick, rounds, results: shown, ratios: ratios(shown), allRuns: results }
+      : { quick, results, ratios: ratios(results) };
+    await Deno.writeTextFile(flags["json"], `${JSON.stringify(json, null, 2)}\n`);
   }
   const strict = new Set(chosen.filter((s) => s.strict).map((s) => s.id));
   const problems = failures(results, strict);

@@ -54,6 +54,46 @@ export function ratios(results: ScenarioResult[]): Ratio[] {
 }
 
 /**
+ * Of several rounds, the run to show for each scenario and target: the one with the median CPU
+ * per connection (the lower of the two middle ones for an even count), so that one slow moment of
+ * the machine does not make the table.
+ *
+ * @param results Every round's results, in the order they ran.
+ * @returns One result per scenario and target, in the order each first ran.
+ */
+export function medianRuns(results: ScenarioResult[]): ScenarioResult[] {
+  const groups = new Map<string, ScenarioResult[]>();
+  for (const result of results) {
+    const key = `${result.scenario} ${result.target}`;
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [result]);
+    else group.push(result);
+  }
+  return [...groups.values()].map((group) => {
+    const sorted = [...group].sort((a, b) => a.cpuUsPerConn - b.cpuUsPerConn);
+    return sorted[Math.floor((sorted.length - 1) / 2)] ?? group[0] as ScenarioResult;
+  });
+}
+
+/**
+ * One line per scenario and target with each round's CPU per connection, in the order they ran.
+ *
+ * @param results Every round's results.
+ * @returns The lines.
+ */
+export function formatRounds(results: ScenarioResult[]): string[] {
+  const shown = medianRuns(results);
+  return shown.map((median) => {
+    const runs = results.filter((r) =>
+      r.scenario === median.scenario && r.target === median.target
+    );
+    const values = runs.map((r) => fixed(r.cpuUsPerConn, 1)).join(", ");
+    return `${median.scenario} ${median.name} ${median.target}: cpu us/conn ${values} ` +
+      `(median ${fixed(median.cpuUsPerConn, 1)})`;
+  });
+}
+
+/**
  * The lines for the TLS and UDP scenarios and the plain-connection comparison (scenario 1 with
  * TLS recognition on, scenario 8 with it off).
  *

@@ -1,0 +1,101 @@
+import { assertEquals } from "../../src/std.ts";
+import { failures, formatRounds, medianRuns, ratios } from "../../bench/report.ts";
+import type { ScenarioResult } from "../../bench/run_scenario.ts";
+
+function result(
+  scenario: number,
+  target: "sensor" | "baseline",
+  cpuUsPerConn: number,
+  lost = 0,
+): ScenarioResult {
+  return {
+    scenario,
+    name: scenario === 1 ? "fin" : "idle",
+    target,
+    planned: 100,
+    completed: 100,
+    clientErrors: {},
+    connPerSec: 1000 / cpuUsPerConn,
+    seconds: 1,
+    cpuUsPerConn,
+    clientCpuUsPerConn: 50,
+    harnessCpuUsPerConn: 2,
+    clientBound: false,
+    check: {
+      records: 100 - lost,
+      malformed: 0,
+      untokened: 0,
+      foreign: 0,
+      lost,
+      wrongPort: 0,
+      wrongBytes: 0,
+      wrongFlags: 0,
+      wrongSeq: 0,
+      duplicates: 0,
+    },
+    detail: null,
+    stats: null,
+    shed: null,
+    written: 100 - lost,
+    unaccounted: null,
+    acceptErrors: 0,
+    rssRestMiB: 60,
+    rssPeakMiB: 100,
+    rssPerIdleKiB: null,
+    pidIsDeno: true,
+    exitCode: 0,
+  };
+}
+
+Deno.test("medianRuns() keeps each scenario and target's median run, in first-run order", () => {
+  const runs = [
+    result(1, "sensor", 76),
+    result(1, "baseline", 44),
+    result(3, "sensor", 80),
+    result(1, "sensor", 61.5),
+    result(1, "baseline", 50.5),
+    result(3, "sensor", 82),
+    result(1, "sensor", 62.5),
+    result(1, "baseline", 44.5),
+    result(3, "sensor", 90),
+  ];
+  const shown = medianRuns(runs);
+  assertEquals(shown.map((r) => [r.scenario, r.target, r.cpuUsPerConn]), [
+    [1, "sensor", 62.5],
+    [1, "baseline", 44.5],
+    [3, "sensor", 82],
+  ]);
+  // The ratios are those of the median runs.
+  assertEquals(ratios(shown).map((r) => r.cpuUsPerConn), [62.5 / 44.5]);
+});
+
+Deno.test("medianRuns() takes the lower middle run of an even count, and a single run as it is", () => {
+  const shown = medianRuns([result(1, "sensor", 70), result(1, "sensor", 60)]);
+  assertEquals(shown.map((r) => r.cpuUsPerConn), [60]);
+  const one = result(1, "sensor", 65);
+  assertEquals(medianRuns([one]), [one]);
+  assertEquals(medianRuns([]), []);
+});
+
+Deno.test("formatRounds() lists every round's CPU in run order, with the median", () => {
+  const lines = formatRounds([
+    result(1, "sensor", 76),
+    result(1, "baseline", 44),
+    result(1, "sensor", 61.5),
+    result(1, "baseline", 50.5),
+    result(1, "sensor", 62.5),
+    result(1, "baseline", 44.5),
+  ]);
+  assertEquals(lines, [
+    "1 fin sensor: cpu us/conn 76.0, 61.5, 62.5 (median 62.5)",
+    "1 fin baseline: cpu us/conn 44.0, 50.5, 44.5 (median 44.5)",
+  ]);
+});
+
+Deno.test("a lost record in any round is a failure, even when the median run lost none", () => {
+  const runs = [result(1, "sensor", 60), result(1, "sensor", 61, 3), result(1, "sensor", 62)];
+  assertEquals(medianRuns(runs)[0]?.check.lost, 3);
+  const clean = [result(1, "sensor", 60), result(1, "sensor", 70, 3), result(1, "sensor", 61)];
+  assertEquals(medianRuns(clean)[0]?.check.lost, 0);
+  assertEquals(failures(clean, new Set([1])).length > 0, true);
+});
