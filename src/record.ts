@@ -105,7 +105,8 @@ export interface RecordMarks {
  * @param payload The bytes this record carries.
  * @param timeMs When the bytes arrived, in epoch milliseconds.
  * @param marks Whether the record is silent or truncated.
- * @param extra Fields that follow the standard ones, such as TLS details.
+ * @param extra Fields that follow the standard ones, such as TLS details; one named like a
+ * standard field is left out.
  * @returns The JSON text.
  */
 export function encodeRecord(
@@ -133,5 +134,11 @@ export function encodeRecord(
     silent: marks.silent,
     truncated: marks.truncated,
   };
-  return JSON.stringify(extra === undefined ? record : { ...record, ...extra });
+  if (extra === undefined) return JSON.stringify(record);
+  // Extra fields follow the standard ones and never replace one: Spip's consumers rely on them.
+  const withExtra: Record<string, unknown> = { ...record };
+  for (const [key, value] of Object.entries(extra)) {
+    if (!(key in record)) withExtra[key] = value;
+  }
+  return JSON.stringify(withExtra);
 }

@@ -35,6 +35,15 @@ Deno.test("encodeRecord() appends extra fields after the standard ones", () => {
   assertEquals(record["tls_sni"], "example.org");
 });
 
+Deno.test("encodeRecord() never lets an extra field replace a standard one", () => {
+  const extra = { payload: "forged", destination_port: 1, seq: 99, tls_sni: "example.org" };
+  const record = parse(encodeRecord(flow(), 2, bytes(0x41), 0, NOT_SILENT, extra));
+  assertEquals(Object.keys(record), [...RECORD_FIELDS, "tls_sni"]);
+  assertEquals(record["payload"], "A");
+  assertEquals(record["destination_port"], flow().destinationPort);
+  assertEquals(record["seq"], 2);
+});
+
 Deno.test("encodeRecord() carries the flow, seq, marks and both timestamps", () => {
   const f = flow();
   const timeMs = 1_700_000_000_999;
