@@ -60,6 +60,20 @@ function errorKind(error: unknown): string {
 }
 
 /**
+ * Applies one setting to the listening socket through FFI. The sensor works without it, so a
+ * failure is reported on stderr, not thrown.
+ */
+function tuneListener(fd: number, what: string, apply: (fd: number) => void): void {
+  try {
+    if (fd < 0) throw new Error("listening socket not found");
+    apply(fd);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    printDiagnostic(`Cannot ${what}: ${detail}`);
+  }
+}
+
+/**
  * Accepts TCP connections for ever, until closed.
  *
  * The loop survives every accept error: a peer that reset before Deno accepted it
@@ -101,20 +115,12 @@ export class TcpAcceptor {
         throw error;
       }
     }
-    try {
-      if (fd < 0) throw new Error("listening socket not found");
-      setListenBacklog(fd, options.backlog);
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      printDiagnostic(`Cannot raise the listen backlog to ${options.backlog}: ${detail}`);
-    }
-    try {
-      if (fd < 0) throw new Error("listening socket not found");
-      keepUrgentInline(fd);
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      printDiagnostic(`Cannot keep urgent bytes in the stream (SO_OOBINLINE): ${detail}`);
-    }
+    tuneListener(
+      fd,
+      `raise the listen backlog to ${options.backlog}`,
+      (listener) => setListenBacklog(listener, options.backlog),
+    );
+    tuneListener(fd, "keep urgent bytes in the stream (SO_OOBINLINE)", keepUrgentInline);
   }
 
   /** The address the listener is bound to. */
