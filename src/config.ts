@@ -5,6 +5,7 @@
  */
 import { parseToml } from "./std.ts";
 import { ConfigReader } from "./config_reader.ts";
+import { findDuplicateKey } from "./duplicate_keys.ts";
 import { ipToBytes } from "./ip_address.ts";
 import { type Mode, MODES, readUdpConfig, type UdpConfig } from "./udp_config.ts";
 import type { TlsConfig } from "./tls_terminator.ts";
@@ -142,7 +143,7 @@ function readTlsConfig(r: ConfigReader, file: string): TlsConfig {
  * @param text The TOML text.
  * @param file The file it came from, for messages.
  * @returns The configuration.
- * @throws {SyntaxError} "Cannot parse FILE: ..." for text that is not TOML.
+ * @throws {SyntaxError} "Cannot parse FILE: ..." for text that is not TOML, or that sets a key twice.
  * @throws {TypeError | RangeError} For a bad value; see {@linkcode configFromTable}.
  */
 export function parseConfig(text: string, file: string): Config {
@@ -152,6 +153,13 @@ export function parseConfig(text: string, file: string): Config {
   } catch (error) {
     const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new SyntaxError(`Cannot parse ${file}: ${detail}`);
+  }
+  const duplicate = findDuplicateKey(text);
+  if (duplicate !== null) {
+    throw new SyntaxError(
+      `Cannot parse ${file}: key "${duplicate.key}" is set twice, on lines ` +
+        `${duplicate.firstLine} and ${duplicate.secondLine}`,
+    );
   }
   return configFromTable(table, file);
 }

@@ -178,6 +178,16 @@ Deno.test("parseConfig() reports bad TOML as a one-line SyntaxError", () => {
   }
 });
 
+Deno.test("parseConfig() reports a key set twice as a one-line SyntaxError with both lines", () => {
+  assertConfigError(MINIMAL + "port = 8080\n", SyntaxError, 'key "port"', "lines 2 and 3");
+  assertConfigError(
+    MINIMAL + "[tls]\nenabled = true\nenabled = false\n",
+    SyntaxError,
+    'key "tls.enabled"',
+    "lines 4 and 5",
+  );
+});
+
 Deno.test("parseConfig() reports a missing ip or port as a TypeError naming the key", () => {
   assertConfigError("port = 5555", TypeError, 'key "ip"', "expected a string", "required");
   assertConfigError(

@@ -179,9 +179,11 @@ export class SensorProcess {
  * A configuration for tests: the namespace's port on dual stack, short timeouts.
  *
  * @param port The port.
- * @param extra More TOML lines.
+ * @param extra More TOML lines; a top-level `idle_timeout` among them replaces the default 2 s.
  * @returns The TOML text.
  */
 export function testConfig(port: number, extra = ""): string {
-  return `ip = "::"\nport = ${port}\nname = "test-sensor"\nidle_timeout = 2\n${extra}\n`;
+  // TOML sets a key once: an idle_timeout in `extra` replaces the short default.
+  const idle = /^idle_timeout\s*=/m.test(extra) ? "" : "idle_timeout = 2\n";
+  return `ip = "::"\nport = ${port}\nname = "test-sensor"\n${idle}${extra}\n`;
 }
