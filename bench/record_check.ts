@@ -50,6 +50,26 @@ export interface CheckResult {
   duplicates: number;
 }
 
+/**
+ * A check with nothing found yet: every count 0. Checkers start from it and count up.
+ *
+ * @returns A fresh result.
+ */
+export function emptyCheckResult(): CheckResult {
+  return {
+    records: 0,
+    malformed: 0,
+    untokened: 0,
+    foreign: 0,
+    lost: 0,
+    wrongPort: 0,
+    wrongBytes: 0,
+    wrongFlags: 0,
+    wrongSeq: 0,
+    duplicates: 0,
+  };
+}
+
 interface Session {
   index: number;
   head: Uint8Array;

@@ -6,7 +6,7 @@
  * @module
  */
 import { findToken, portFor } from "./payload.ts";
-import type { CheckResult } from "./record_check.ts";
+import { type CheckResult, emptyCheckResult } from "./record_check.ts";
 
 /** What the TLS check expects of a run. */
 export interface TlsCheckPlan {
@@ -127,16 +127,9 @@ export class TlsRecordChecker {
     const plan = this.#plan;
     const seen = new Uint8Array(plan.count);
     const check: CheckResult = {
+      ...emptyCheckResult(),
       records: this.#records,
       malformed: this.#malformed,
-      untokened: 0,
-      foreign: 0,
-      lost: 0,
-      wrongPort: 0,
-      wrongBytes: 0,
-      wrongFlags: 0,
-      wrongSeq: 0,
-      duplicates: 0,
     };
     const detail = { ...this.#detail };
     for (const session of this.#sessions.values()) {

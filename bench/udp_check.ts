@@ -6,7 +6,7 @@
  * @module
  */
 import { makePayload, parseToken } from "./payload.ts";
-import type { CheckResult } from "./record_check.ts";
+import { type CheckResult, emptyCheckResult } from "./record_check.ts";
 import { udpDestination } from "./udp_client.ts";
 
 /** What the UDP check expects of a run. */
@@ -31,18 +31,7 @@ interface UdpRecordFields {
 export class UdpRecordChecker {
   readonly #plan: UdpCheckPlan;
   readonly #seen: Uint8Array;
-  readonly #out: CheckResult = {
-    records: 0,
-    malformed: 0,
-    untokened: 0,
-    foreign: 0,
-    lost: 0,
-    wrongPort: 0,
-    wrongBytes: 0,
-    wrongFlags: 0,
-    wrongSeq: 0,
-    duplicates: 0,
-  };
+  readonly #out: CheckResult = emptyCheckResult();
   #notUdp = 0;
   #firstMs = Infinity;
   #lastMs = -Infinity;

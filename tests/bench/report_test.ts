@@ -1,6 +1,7 @@
 import { assertEquals } from "../../src/std.ts";
 import { failures, formatRounds, medianRuns, ratios } from "../../bench/report.ts";
 import type { ScenarioResult } from "../../bench/run_scenario.ts";
+import { emptyCheckResult } from "../../bench/record_check.ts";
 
 function result(
   scenario: number,
@@ -21,18 +22,7 @@ function result(
     clientCpuUsPerConn: 50,
     harnessCpuUsPerConn: 2,
     clientBound: false,
-    check: {
-      records: 100 - lost,
-      malformed: 0,
-      untokened: 0,
-      foreign: 0,
-      lost,
-      wrongPort: 0,
-      wrongBytes: 0,
-      wrongFlags: 0,
-      wrongSeq: 0,
-      duplicates: 0,
-    },
+    check: { ...emptyCheckResult(), records: 100 - lost, lost },
     detail: null,
     stats: null,
     shed: null,
