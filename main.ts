@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { ExitCode, parseCommand, USAGE, VERSION } from "./src/cli.ts";
-import { loadConfig, resolveConfigPath } from "./src/config.ts";
-import { printDiagnostic } from "./src/diagnostics.ts";
-import { Sensor } from "./src/sensor.ts";
-import { FileSink } from "./src/file_sink.ts";
-import { parseFirewallArgs, runFirewallCommand } from "./src/firewall.ts";
+import { ExitCode, parseCommand, USAGE, VERSION } from "./src/cli/cli.ts";
+import { loadConfig, resolveConfigPath } from "./src/config/config.ts";
+import { printDiagnostic } from "./src/output/diagnostics.ts";
+import { Sensor } from "./src/sensor/sensor.ts";
+import { FileSink } from "./src/output/file_sink.ts";
+import { parseFirewallArgs, runFirewallCommand } from "./src/firewall/command.ts";
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

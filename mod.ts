@@ -17,10 +17,10 @@ export {
   loadConfig,
   parseConfig,
   resolveConfigPath,
-} from "./src/config.ts";
-export { Sensor, type SensorOptions } from "./src/sensor.ts";
-export { Stats } from "./src/stats.ts";
-export { type ByteSink, RecordWriter } from "./src/record_writer.ts";
+} from "./src/config/config.ts";
+export { Sensor, type SensorOptions } from "./src/sensor/sensor.ts";
+export { Stats } from "./src/output/stats.ts";
+export { type ByteSink, RecordWriter } from "./src/output/record_writer.ts";
 export {
   createFlow,
   encodeRecord,
@@ -28,12 +28,16 @@ export {
   type Flow,
   type RecordMarks,
   type Transport,
-} from "./src/record.ts";
-export { communityId } from "./src/community_id.ts";
+} from "./src/record/record.ts";
+export { communityId } from "./src/record/community_id.ts";
 export {
   type AcceptedConnection,
   type ConnectionHandler,
   TcpAcceptor,
-} from "./src/tcp_acceptor.ts";
-export { FileSink, REOPEN_RETRY_MS } from "./src/file_sink.ts";
-export { type BudgetConfig, type BudgetSummary, SourceBudget } from "./src/source_budget.ts";
+} from "./src/capture/tcp_acceptor.ts";
+export { FileSink, REOPEN_RETRY_MS } from "./src/output/file_sink.ts";
+export {
+  type BudgetConfig,
+  type BudgetSummary,
+  SourceBudget,
+} from "./src/session/source_budget.ts";

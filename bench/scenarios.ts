@@ -44,7 +44,7 @@ export interface Scenario {
   readonly strict: boolean;
 }
 
-/** The sensor config every scenario starts from (the sensor's keys, `src/config.ts`). */
+/** The sensor config every scenario starts from (the sensor's keys, `src/config/config.ts`). */
 export const BASE_CONFIG: Readonly<Record<string, number | boolean | string>> = {
   ip: "::",
   name: "bench",

@@ -14,7 +14,7 @@ import { AF_INET, AF_INET6, decodeSockaddr, type SocketAddress } from "./sockadd
 import { parseControl, SO_RXQ_OVFL, SOL_IP, SOL_IPV6, SOL_SOCKET } from "./cmsg.ts";
 import { enableTransparent } from "./transparent.ts";
 import { setIntOption } from "./socket.ts";
-import { ipToBytes } from "../src/ip_address.ts";
+import { ipToBytes } from "../src/record/ip_address.ts";
 
 const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0x80000;

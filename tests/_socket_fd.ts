@@ -7,7 +7,7 @@
 
 /**
  * The fd of an accepted connection, which Deno keeps under its undocumented own symbol, as
- * src/fd_finder.ts reads it.
+ * src/capture/fd_finder.ts reads it.
  *
  * @param conn An accepted connection.
  * @returns Its fd.

@@ -17,7 +17,7 @@
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../src/std.ts";
 import { startTask } from "../../bench/targets.ts";
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config/config.ts";
 import {
   CLIENT_V4,
   CLIENT_V6,

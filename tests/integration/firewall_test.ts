@@ -1,6 +1,6 @@
 import { assertEquals, assertMatch, assertNotEquals } from "../../src/std.ts";
-import { type Config, configFromTable } from "../../src/config.ts";
-import { runFirewallCommand } from "../../src/firewall.ts";
+import { type Config, configFromTable } from "../../src/config/config.ts";
+import { runFirewallCommand } from "../../src/firewall/command.ts";
 import {
   CLIENT_V4,
   connect,

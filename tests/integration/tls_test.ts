@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals, assertMatch } from "../../src/std.ts";
 import { validateRecord } from "../_schema.ts";
-import { buildClientHello } from "../tls_fixtures.ts";
+import { buildClientHello } from "../tls/_fixtures.ts";
 import { TestNamespace } from "./_namespace.ts";
 import { type SensorProcess, SensorProcess as Sensor, testConfig } from "./_sensor_process.ts";
 

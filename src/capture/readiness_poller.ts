@@ -1,0 +1,170 @@
+/**
+ * One readiness loop for every open TCP session: an epoll set waited on by one nonblocking-FFI
+ * thread, in batches.
+ *
+ * @module
+ */
+import { Epoll, EPOLLIN, EPOLLRDHUP } from "../../ffi/epoll.ts";
+import { Errno, ErrnoError } from "../../ffi/errno_error.ts";
+import { printDiagnostic, RateLimitedLog } from "../output/diagnostics.ts";
+
+/** What the poller calls when a watched fd is ready. It must not throw. */
+export interface ReadinessHandler {
+  /**
+   * Called with the `EPOLL*` bits of each readiness event. Level-triggered: an fd that stays
+   * ready is reported again at the next batch, so a handler may leave work for later, and must
+   * accept a report of readiness that another batch already consumed.
+   */
+  onReady(events: number): void;
+}
+
+/** How the poller batches. */
+export interface PollerOptions {
+  /**
+   * How long to let events gather after each batch before waiting again, in ms. Each wait is a
+   * hop to a blocking thread and back, which costs far more than handling one event; under
+   * load this turns thousands of hops a second into a few hundred batches. An fd that becomes
+   * ready while the poller waits is reported at once; during the delay, when it ends. Default 1.
+   */
+  batchDelayMs?: number;
+  /** Most events per batch. Default 256. */
+  maxEvents?: number;
+}
+
+/**
+ * Watches fds for readiness and calls their handlers. A handler is identified by a token that
+ * is never reused, so a stale event for a closed (and reused) fd number reaches nobody.
+ */
+export class ReadinessPoller {
+  readonly #epoll: Epoll;
+  readonly #handlers = new Map<number, ReadinessHandler>();
+  readonly #paused = new Set<number>();
+  readonly #batchDelayMs: number;
+  readonly #failures = new RateLimitedLog(60_000);
+  readonly #running: Promise<void>;
+  #nextToken = 1;
+  #closing = false;
+  /** Batches handled. */
+  batches = 0;
+  /** Waits that failed (each is retried after a pause). */
+  waitFailures = 0;
+
+  /**
+   * Creates the epoll set and starts waiting.
+   *
+   * @param options How to batch.
+   * @throws {ErrnoError} When the epoll set cannot be made.
+   */
+  constructor(options: PollerOptions = {}) {
+    this.#epoll = new Epoll(options.maxEvents ?? 256);
+    this.#batchDelayMs = options.batchDelayMs ?? 1;
+    this.#running = this.#run().catch((error) => {
+      // Only a bug gets here; sessions then end at their idle timeout, and the sensor goes on.
+      printDiagnostic(
+        `Cannot poll for readiness: ${error instanceof Error ? error.message : error}`,
+      );
+    });
+  }
+
+  /** Fds watched now. */
+  get size(): number {
+    return this.#handlers.size;
+  }
+
+  /**
+   * Starts watching an fd.
+   *
+   * @param fd The fd; it must stay open until {@linkcode ReadinessPoller.forget}.
+   * @param handler Receives its events.
+   * @param events What to report. Default: readable or ended (`EPOLLIN | EPOLLRDHUP`).
+   * @returns The token for {@linkcode ReadinessPoller.change} and
+   * {@linkcode ReadinessPoller.forget}.
+   * @throws {ErrnoError} When the fd cannot be watched.
+   */
+  watch(fd: number, handler: ReadinessHandler, events = EPOLLIN | EPOLLRDHUP): number {
+    const token = this.#nextToken++;
+    this.#epoll.add(fd, token, events);
+    this.#handlers.set(token, handler);
+    return token;
+  }
+
+  /**
+   * Changes what is reported for a watched fd. 0 pauses it entirely: the fd leaves the epoll set
+   * until it is changed back, so not even an error or a hang-up is reported meanwhile (epoll
+   * reports those whatever it is asked, and level-triggered, so a paused reader of a reset socket
+   * would otherwise be woken at every batch).
+   *
+   * @param fd The fd.
+   * @param token Its token.
+   * @param events What to report.
+   * @throws {ErrnoError} When the fd is not watched or is closed.
+   */
+  change(fd: number, token: number, events: number): void {
+    if (this.#paused.has(token)) {
+      if (events === 0) return;
+      this.#epoll.add(fd, token, events);
+      this.#paused.delete(token);
+    } else if (events === 0) {
+      if (!this.#handlers.has(token) || !this.#epoll.remove(fd)) {
+        throw new ErrnoError("epoll_ctl(EPOLL_CTL_DEL)", Errno.ENOENT);
+      }
+      this.#paused.add(token);
+    } else {
+      this.#epoll.modify(fd, token, events);
+    }
+  }
+
+  /**
+   * Stops calling a handler. Call it before closing the fd; closing the fd removes it from the
+   * epoll set.
+   *
+   * @param token The handler's token.
+   */
+  forget(token: number): void {
+    this.#handlers.delete(token);
+    this.#paused.delete(token);
+  }
+
+  /**
+   * Stops waiting and closes the epoll set. Forget or close every fd first.
+   *
+   * @returns When the wait has ended.
+   */
+  async close(): Promise<void> {
+    if (this.#closing) return await this.#running;
+    this.#closing = true;
+    this.#epoll.wake();
+    await this.#running;
+    this.#epoll.close();
+  }
+
+  async #run(): Promise<void> {
+    const epoll = this.#epoll;
+    while (!this.#closing) {
+      const n = await epoll.wait(-1);
+      if (n < 0) {
+        this.waitFailures++;
+        this.#failures.print("Cannot wait for readiness: epoll_wait failed; retrying");
+        await pause(10);
+        continue;
+      }
+      this.batches++;
+      for (let i = 0; i < n; i++) {
+        const handler = this.#handlers.get(epoll.token(i));
+        if (handler === undefined) continue;
+        try {
+          handler.onReady(epoll.events(i));
+        } catch (error) {
+          // Handlers must not throw; if one does, the others still get their events.
+          const detail = error instanceof Error ? error.message : String(error);
+          this.#failures.print(`Cannot handle a readiness event: ${detail}`);
+        }
+      }
+      if (this.#batchDelayMs > 0 && !this.#closing) await pause(this.#batchDelayMs);
+    }
+  }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

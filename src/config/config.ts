@@ -1,0 +1,214 @@
+/**
+ * The sensor's configuration: `config.toml`, its defaults, and where it is found.
+ *
+ * @module
+ */
+import { parseToml } from "../std.ts";
+import { ConfigReader } from "./config_reader.ts";
+import { findDuplicateKey } from "./duplicate_keys.ts";
+import { ipToBytes } from "../record/ip_address.ts";
+import { type Mode, MODES, readUdpConfig, type UdpConfig } from "./udp_config.ts";
+import type { TlsConfig } from "../tls/terminator.ts";
+import { type BudgetConfig, readBudgetConfig } from "../session/source_budget.ts";
+
+/** The checked configuration. Durations are in milliseconds. */
+export interface Config {
+  /** The path the configuration was read from, for messages. */
+  file: string;
+  /** Address to bind; `"::"` listens on IPv6 and IPv4 (dual stack). Spip's key. */
+  ip: string;
+  /** Port to bind; the firewall redirects every other port here. Spip's key. */
+  port: number;
+  /** The sensor's name, carried on every record. Default: the host name. */
+  name: string;
+  /** Close a connection after this long without data. Default 10 s, as in Spip. */
+  idleTimeoutMs: number;
+  /** Close a connection this long after it was accepted, however active. Default 300 s. */
+  maxLifetimeMs: number;
+  /** Bytes recorded per session; bytes past it are counted, not logged. Default 1 MiB. */
+  maxBytes: number;
+  /** The most bytes one record carries; a longer burst spans several records. Default 4096. */
+  readSize: number;
+  /** Open connections at most; past it the oldest is closed to make room. Default 10000. */
+  maxConnections: number;
+  /** The listen backlog, raised through FFI. Default 4096 (the kernel caps it at somaxconn). */
+  backlog: number;
+  /** Write one record for a connection that sends nothing. Default true. */
+  recordSilent: boolean;
+  /** Seconds between stats lines on stderr, in ms; 0 writes them only at shutdown. Default 0. */
+  statsIntervalMs: number;
+  /** Bytes of records held while stdout is slow; past it records are shed and counted. 16 MiB. */
+  outputBuffer: number;
+  /** The file records are appended to; `null` (the default) writes them to stdout. */
+  output: string | null;
+  /** How traffic reaches the sensor: netfilter REDIRECT or TPROXY. Default "redirect". */
+  mode: Mode;
+  /** The SSH port, which the firewall never captures. Default 22. */
+  sshPort: number;
+  /** Further ports the firewall never captures (TCP and UDP). Default none. */
+  excludePorts: number[];
+  /** UDP capture, the `[udp]` table; it requires `mode = "tproxy"`. */
+  udp: UdpConfig;
+  /** TLS recognition and termination on every port: the `[tls]` table. */
+  tls: TlsConfig;
+  /** The per-source session budget: the `[budget]` table. */
+  budget: BudgetConfig;
+}
+
+/** The name used when the host name cannot be read. */
+const FALLBACK_NAME = "spip";
+
+function defaultName(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return FALLBACK_NAME;
+  }
+}
+
+function checkIp(value: string): string | null {
+  return ipToBytes(value) === null ? 'an IPv4 or IPv6 address such as "0.0.0.0" or "::"' : null;
+}
+
+function checkPath(value: string): string | null {
+  return value.length > 0 && !value.includes("\0") ? null : "a file path";
+}
+
+function checkName(value: string): string | null {
+  return value.length > 0 && value.length <= 255 ? null : "a name of 1 to 255 characters";
+}
+
+/**
+ * Checks a parsed TOML document and fills in the defaults.
+ *
+ * @param table The parsed document.
+ * @param file The file it came from, for messages.
+ * @returns The configuration.
+ * @throws {TypeError} For a wrong type, a missing required key or an unknown key.
+ * @throws {RangeError} For a value out of range.
+ */
+export function configFromTable(table: Record<string, unknown>, file: string): Config {
+  const r = new ConfigReader(file, table);
+  const ip = r.string("ip", undefined, checkIp);
+  const port = r.integer("port", 1, 65535);
+  const mode = r.choice("mode", MODES, "redirect");
+  const config: Config = {
+    file,
+    ip,
+    port,
+    name: r.has("name") ? r.string("name", undefined, checkName) : defaultName(),
+    idleTimeoutMs: r.seconds("idle_timeout", 0.1, 86400, 10),
+    maxLifetimeMs: r.seconds("max_lifetime", 0.1, 86400 * 7, 300),
+    maxBytes: r.integer("max_bytes", 1, 2 ** 31, 1024 * 1024),
+    readSize: r.integer("read_size", 64, 1024 * 1024, 4096),
+    maxConnections: r.integer("max_connections", 1, 1_000_000, 10_000),
+    backlog: r.integer("backlog", 1, 65535, 4096),
+    recordSilent: r.boolean("record_silent", true),
+    statsIntervalMs: r.seconds("stats_interval", 0, 86400, 0),
+    outputBuffer: r.integer("output_buffer", 65536, 2 ** 30, 16 * 1024 * 1024),
+    output: r.has("output") ? r.string("output", undefined, checkPath) : null,
+    mode,
+    sshPort: r.integer("ssh_port", 1, 65535, 22),
+    excludePorts: r.integerList("exclude_ports", 1, 65535, []),
+    udp: readUdpConfig(r.table("udp"), file, mode, port),
+    tls: readTlsConfig(r.table("tls"), file),
+    budget: readBudgetConfig(r.table("budget")),
+  };
+  r.finish();
+  return config;
+}
+
+function readTlsConfig(r: ConfigReader, file: string): TlsConfig {
+  const tls: TlsConfig = {
+    enabled: r.boolean("enabled", true),
+    certFile: r.optionalString("cert"),
+    keyFile: r.optionalString("key"),
+    handshakeTimeoutMs: r.seconds("handshake_timeout", 0.1, 3600, 10),
+    certCache: r.integer("cert_cache", 1, 1_000_000, 1000),
+  };
+  if ((tls.certFile === null) !== (tls.keyFile === null)) {
+    const [given, missing] = tls.certFile === null ? ["key", "cert"] : ["cert", "key"];
+    throw new TypeError(
+      `Cannot load config ${file}: key "tls.${missing}": expected a PEM file path ` +
+        `(required with "tls.${given}"), found nothing`,
+    );
+  }
+  r.finish();
+  return tls;
+}
+
+/**
+ * Parses and checks configuration text.
+ *
+ * @param text The TOML text.
+ * @param file The file it came from, for messages.
+ * @returns The configuration.
+ * @throws {SyntaxError} "Cannot parse FILE: ..." for text that is not TOML, or that sets a key twice.
+ * @throws {TypeError | RangeError} For a bad value; see {@linkcode configFromTable}.
+ */
+export function parseConfig(text: string, file: string): Config {
+  let table: Record<string, unknown>;
+  try {
+    table = parseToml(text);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new SyntaxError(`Cannot parse ${file}: ${detail}`);
+  }
+  const duplicate = findDuplicateKey(text);
+  if (duplicate !== null) {
+    throw new SyntaxError(
+      `Cannot parse ${file}: key "${duplicate.key}" is set twice, on lines ` +
+        `${duplicate.firstLine} and ${duplicate.secondLine}`,
+    );
+  }
+  return configFromTable(table, file);
+}
+
+/**
+ * Reads, parses and checks a configuration file.
+ *
+ * @param file The path.
+ * @returns The configuration.
+ * @throws {Error} "Cannot read config FILE: ..." when the file cannot be read.
+ */
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch (error) {
+    const detail = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    throw new Error(`Cannot read config ${file}: ${detail}`);
+  }
+  return parseConfig(text, file);
+}
+
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Chooses the configuration file: the `--config` path when given; otherwise `config.toml`
+ * beside the compiled executable, as the original Spip did; otherwise `config.toml` in the
+ * working directory.
+ *
+ * @param flag The `--config` value, if any.
+ * @param execPath The running executable, `Deno.execPath()`.
+ * @returns The path to read.
+ */
+export function resolveConfigPath(flag: string | undefined, execPath: string): string {
+  if (flag !== undefined) return flag;
+  const executable = execPath.split("/").pop() ?? "";
+  if (!/^deno(\.exe)?$/.test(executable)) {
+    const beside = `${execPath.slice(0, execPath.length - executable.length)}config.toml`;
+    if (exists(beside)) return beside;
+  }
+  return "config.toml";
+}

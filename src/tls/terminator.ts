@@ -1,0 +1,162 @@
+/**
+ * TLS termination on any port: after a session has read a whole ClientHello in the clear, the
+ * handshake is completed as a server with node:tls over a Duplex that first replays the bytes
+ * already read, then reads and writes the socket (`FdDuplex`). The decrypted bytes go back to
+ * the session, which records them.
+ *
+ * @module
+ */
+import tls from "node:tls";
+import type { Duplex } from "node:stream";
+import type { Buffer } from "node:buffer";
+import { type ClientHello, offeredVersions } from "./client_hello.ts";
+import { ja3 } from "./ja3.ts";
+import { ja4 } from "./ja4.ts";
+import { CertificateStore, loadCertificateFiles } from "./certificates.ts";
+
+/** The `[tls]` settings. Durations are in milliseconds. */
+export interface TlsConfig {
+  /** Whether TLS is recognised and terminated. Default true. */
+  enabled: boolean;
+  /** A PEM certificate shown to every client; null makes one per name. Default null. */
+  certFile: string | null;
+  /** The PEM key of {@linkcode TlsConfig.certFile}. Default null. */
+  keyFile: string | null;
+  /** How long a handshake may take. Default 10 s. */
+  handshakeTimeoutMs: number;
+  /** How many generated certificates are kept. Default 1000. */
+  certCache: number;
+}
+
+/**
+ * The record fields describing a ClientHello: SNI, ALPN, offered versions, JA4, JA3 string
+ * and JA3 MD5. They go on the record whose read completed the hello.
+ *
+ * @param hello The parsed hello.
+ * @returns The fields, in record order.
+ */
+export function tlsHelloFields(hello: ClientHello): Record<string, unknown> {
+  const fingerprint = ja3(hello);
+  return {
+    tls_sni: hello.serverName,
+    tls_alpn: hello.alpn,
+    tls_versions: offeredVersions(hello),
+    ja4: ja4(hello),
+    ja3: fingerprint.text,
+    ja3_hash: fingerprint.hash,
+  };
+}
+
+/** What the terminator needs from the session that owns the connection. */
+export interface TlsPeer {
+  /** The connection as a stream that first yields the bytes already read (the hello). */
+  readonly transport: Duplex;
+  /** The parsed hello, to choose the certificate. */
+  readonly hello: ClientHello;
+  /** The address the client dialled, named by the certificate when there is no SNI. */
+  readonly destinationIp: string;
+  /** Receives each decrypted chunk. */
+  readonly onData: (bytes: Uint8Array) => void;
+  /** Closes the connection the session's way (the session owns it). */
+  readonly close: () => void;
+}
+
+/** How a TLS session ended. */
+export interface TlsOutcome {
+  /** Whether the handshake completed. */
+  readonly handshake: boolean;
+  /** Why it failed, or null when it ended cleanly. */
+  readonly error: string | null;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Completes TLS handshakes as a server, with the certificate the {@linkcode CertificateStore}
+ * chooses, ALPN `http/1.1` only, and a deadline on the handshake.
+ */
+export class TlsTerminator {
+  /** How long a handshake may take, in ms. */
+  readonly handshakeTimeoutMs: number;
+  readonly #store: Promise<CertificateStore>;
+
+  private constructor(handshakeTimeoutMs: number, store: Promise<CertificateStore>) {
+    this.handshakeTimeoutMs = handshakeTimeoutMs;
+    this.#store = store;
+  }
+
+  /**
+   * Makes a terminator: loads the PEM files at once (so a bad file stops the start-up), or
+   * starts generating the fallback certificate.
+   *
+   * @param config The `[tls]` settings.
+   * @returns The terminator.
+   * @throws {Error} "Cannot load TLS certificate FILE: ..." for a file that cannot be used.
+   */
+  static create(config: TlsConfig): TlsTerminator {
+    const fixed = config.certFile !== null && config.keyFile !== null
+      ? loadCertificateFiles(config.certFile, config.keyFile)
+      : null;
+    const store = CertificateStore.create({ fixed, cacheSize: config.certCache });
+    store.catch(() => {}); // Reported to each session that awaits it.
+    return new TlsTerminator(config.handshakeTimeoutMs, store);
+  }
+
+  /**
+   * Runs TLS over a connection whose ClientHello has been read: handshake, then every
+   * decrypted chunk to `peer.onData`, until the connection ends.
+   *
+   * @param peer The session's side.
+   * @returns How it ended; never rejects.
+   */
+  async terminate(peer: TlsPeer): Promise<TlsOutcome> {
+    let certificate;
+    try {
+      const store = await this.#store;
+      certificate = await store.certificateFor(peer.hello.serverName, peer.destinationIp);
+    } catch (error) {
+      peer.close();
+      return { handshake: false, error: `Cannot make a certificate: ${message(error)}` };
+    }
+    return await new Promise<TlsOutcome>((resolve) => {
+      let handshake = false;
+      let error: string | null = null;
+      let socket: tls.TLSSocket;
+      try {
+        socket = new tls.TLSSocket(peer.transport, {
+          isServer: true,
+          cert: certificate.cert,
+          key: certificate.key,
+          ALPNProtocols: ["http/1.1"],
+        });
+      } catch (thrown) {
+        peer.close();
+        resolve({ handshake: false, error: message(thrown) });
+        return;
+      }
+      const timer = setTimeout(() => {
+        error ??= "handshake timeout";
+        socket.destroy();
+      }, this.handshakeTimeoutMs);
+      socket.once("secure", () => {
+        handshake = true;
+        clearTimeout(timer);
+      });
+      socket.on("data", (chunk: Buffer) => {
+        peer.onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      });
+      socket.on("error", (thrown: unknown) => {
+        error ??= message(thrown);
+      });
+      socket.once("end", () => socket.destroy());
+      socket.once("close", () => {
+        clearTimeout(timer);
+        peer.close();
+        if (!handshake) error ??= "connection closed during the handshake";
+        resolve({ handshake, error });
+      });
+    });
+  }
+}
