@@ -36,8 +36,5 @@ export {
   TcpAcceptor,
 } from "./src/capture/tcp_acceptor.ts";
 export { FileSink, REOPEN_RETRY_MS } from "./src/output/file_sink.ts";
-export {
-  type BudgetConfig,
-  type BudgetSummary,
-  SourceBudget,
-} from "./src/session/source_budget.ts";
+export { type BudgetSummary, SourceBudget } from "./src/session/source_budget.ts";
+export type { BudgetConfig } from "./src/config/budget.ts";
