@@ -8,6 +8,7 @@ import { ConfigReader } from "./reader.ts";
 import { findDuplicateKey } from "./duplicate_keys.ts";
 import { ipToBytes } from "../record/ip_address.ts";
 import { DEFAULT_MODE, type Mode, MODES } from "./mode.ts";
+import { ACCEPT_ENGINES, type AcceptEngine, DEFAULT_ACCEPT_ENGINE } from "./accept.ts";
 import { readUdpConfig, type UdpConfig } from "./udp.ts";
 import { readTlsConfig, type TlsConfig } from "./tls.ts";
 import { type BudgetConfig, readBudgetConfig } from "./budget.ts";
@@ -44,6 +45,8 @@ export interface Config {
   output: string | null;
   /** How traffic reaches the sensor: netfilter REDIRECT or TPROXY. Default "redirect". */
   mode: Mode;
+  /** Which engine accepts connections: `accept4` (default) or Deno's own accept. */
+  accept: AcceptEngine;
   /** The SSH port, which the firewall never captures. Default 22. */
   sshPort: number;
   /** Further ports the firewall never captures (TCP and UDP). Default none. */
@@ -128,6 +131,7 @@ export function configFromTable(table: Record<string, unknown>, file: string): C
     outputBuffer: r.integer("output_buffer", 65536, 2 ** 30, DEFAULT_OUTPUT_BUFFER_BYTES),
     output: r.has("output") ? r.string("output", undefined, checkPath) : null,
     mode,
+    accept: r.choice("accept", ACCEPT_ENGINES, DEFAULT_ACCEPT_ENGINE),
     sshPort: r.integer("ssh_port", 1, 65535, DEFAULT_SSH_PORT),
     excludePorts: r.integerList("exclude_ports", 1, 65535, []),
     udp: readUdpConfig(r.table("udp"), file, mode, port),

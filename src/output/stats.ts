@@ -41,6 +41,9 @@ export class Stats {
   originalDestinationFailures = 0;
   /** Connections whose fd could not be found (their local address was used). */
   fdNotFound = 0;
+  /** Sessions whose SYN the kernel did not save (SYN cookies, an allocation failure) or that
+   * could not be parsed: their first record has no `syn_*` fields. */
+  synMissing = 0;
   /** Sessions accepted and read but not recorded: their source was over its budget. */
   sessionsOverBudget = 0;
   /** Sources forgotten to make room under `budget.max_sources` before their window ended. */
@@ -100,6 +103,7 @@ export class Stats {
       accept_errors: { ...this.acceptErrors },
       original_destination_failures: this.originalDestinationFailures,
       fd_not_found: this.fdNotFound,
+      syn_missing: this.synMissing,
       sessions_over_budget: this.sessionsOverBudget,
       budget_sources_evicted: this.budgetSourcesEvicted,
       output_errors: this.outputErrors,

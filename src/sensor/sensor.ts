@@ -8,7 +8,8 @@ import { printDiagnostic } from "../output/diagnostics.ts";
 import { type ByteSink, RecordWriter } from "../output/record_writer.ts";
 import { SessionTable } from "../session/session_table.ts";
 import { Stats } from "../output/stats.ts";
-import { type AcceptedConnection, TcpAcceptor } from "../capture/tcp_acceptor.ts";
+import { TcpAcceptor } from "../capture/tcp_acceptor.ts";
+import type { AcceptedConnection } from "../capture/accepted_connection.ts";
 import { type SessionContext, TcpSession } from "../session/tcp_session.ts";
 import { UdpListener } from "../capture/udp_listener.ts";
 import { TlsTerminator } from "../tls/terminator.ts";
@@ -114,7 +115,16 @@ export class Sensor {
     if (config.statsIntervalMs > 0) {
       this.#statsTimer = setInterval(() => this.printStats(), config.statsIntervalMs);
     }
-    this.#accepting = this.#acceptor.run((connection) => this.#handle(connection));
+    try {
+      this.#accepting = this.#acceptor.run((connection) => this.#handle(connection), this.#poller);
+    } catch (error) {
+      if (this.#statsTimer !== undefined) clearInterval(this.#statsTimer);
+      if (this.#budgetTimer !== undefined) clearInterval(this.#budgetTimer);
+      this.#acceptor.close();
+      this.#udp?.close();
+      void this.#poller.close();
+      throw error;
+    }
     this.#receiving = this.#udp?.run() ?? Promise.resolve();
   }
 
@@ -144,7 +154,6 @@ export class Sensor {
   }
 
   readonly #onClose = (closed: TcpSession): void => {
-    this.#acceptor.release(closed.connection);
     this.#sessions.delete(closed);
   };
 

@@ -6,7 +6,7 @@
 import { receiveQueued } from "../../ffi/socket.ts";
 import { Errno } from "../../ffi/errno_error.ts";
 import { EPOLLERR, EPOLLHUP } from "../../ffi/epoll.ts";
-import type { AcceptedConnection } from "../capture/tcp_acceptor.ts";
+import type { AcceptedConnection } from "../capture/accepted_connection.ts";
 import type { ReadinessHandler } from "../capture/readiness_poller.ts";
 import { createFlow, type Flow } from "../record/record.ts";
 import { printDiagnostic } from "../output/diagnostics.ts";
@@ -41,8 +41,8 @@ let scratch = new Uint8Array(4096);
  * that sends nothing gets one silent record. When TLS is on and the first bytes are a
  * ClientHello, the socket is handed to TLS and the decrypted bytes are recorded.
  *
- * An idle session holds no buffer and no pending operation: this object, Deno's resource for its
- * socket (kept open, since closing it shuts the socket's writing side), and the kernel's socket.
+ * An idle session holds no buffer and no pending operation: this object, its fd (with the
+ * `accept = "deno"` engine also Deno's resource for it), and the kernel's socket.
  */
 export class TcpSession implements ReadinessHandler {
   /** The accepted connection. */
@@ -83,6 +83,7 @@ export class TcpSession implements ReadinessHandler {
       writer: context.writer,
       stats: context.stats,
       quiet: context.quiet === true,
+      firstFields: connection.firstRecordFields,
     });
     if (scratch.length < context.readSize) scratch = new Uint8Array(context.readSize);
   }
@@ -117,11 +118,7 @@ export class TcpSession implements ReadinessHandler {
     this.#reason = reason;
     this.#onClose(this);
     if (this.#token !== 0) this.#context.poller.forget(this.#token);
-    try {
-      this.connection.conn.close();
-    } catch {
-      // Already closed.
-    }
+    this.connection.close();
     if (this.#tls !== null) this.#tls.detach();
     else this.#finish();
   }

@@ -41,6 +41,7 @@ Deno.test("parseConfig() needs only ip and port and fills in the defaults", () =
     outputBuffer: 16 * 1024 * 1024,
     output: null,
     mode: "redirect",
+    accept: "accept4",
     sshPort: 22,
     excludePorts: [],
     udp: {
@@ -80,6 +81,7 @@ Deno.test("parseConfig() reads every key, seconds as milliseconds", () => {
       "stats_interval = 1.5",
       "output_buffer = 65536",
       'mode = "tproxy"',
+      'accept = "deno"',
       "ssh_port = 2222",
       "exclude_ports = [80, 443]",
       'output = "/var/log/spip/spip.jsonl"',
@@ -105,6 +107,7 @@ Deno.test("parseConfig() reads every key, seconds as milliseconds", () => {
     outputBuffer: 65536,
     output: "/var/log/spip/spip.jsonl",
     mode: "tproxy",
+    accept: "deno",
     sshPort: 2222,
     excludePorts: [80, 443],
     udp: { ...config.udp, enabled: false, port: 1 },
@@ -230,6 +233,7 @@ Deno.test("parseConfig() reports a value out of range as a RangeError", () => {
     ['ip = "::"\nport = 1\nmax_connections = 0', "max_connections", "from 1 to", "found 0"],
     ['ip = "::"\nport = 1\noutput_buffer = 1024', "output_buffer", "from 65536", "found 1024"],
     ['ip = "::"\nport = 1\nname = ""', "name", "1 to 255 characters", 'found ""'],
+    ['ip = "::"\nport = 1\naccept = "epoll"', "accept", 'one of "accept4", "deno"', '"epoll"'],
   ];
   for (const [text, key, expected, found] of cases) {
     assertConfigError(text, RangeError, `key "${key}"`, expected, found);
