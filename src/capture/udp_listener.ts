@@ -16,7 +16,7 @@ import {
   wakeUdpSocket,
 } from "../../ffi/udp_socket.ts";
 import type { Stats } from "../output/stats.ts";
-import type { UdpConfig } from "../config/udp_config.ts";
+import type { UdpConfig } from "../config/udp.ts";
 import { type LineSink, UdpRecorder } from "../session/udp_recorder.ts";
 
 /** What a {@linkcode UdpListener} needs beyond `[udp]`. */

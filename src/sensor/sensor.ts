@@ -98,10 +98,6 @@ export class Sensor {
       writer: this.#writer,
       stats: this.stats,
       poller: this.#poller,
-      onClose: (closed) => {
-        this.#acceptor.release(closed.connection);
-        this.#sessions.delete(closed);
-      },
       ...(this.#tls === undefined ? {} : { tls: this.#tls }),
     };
     // Over-budget sessions are read and closed like any other, but make no records; TLS is
@@ -147,6 +143,11 @@ export class Sensor {
     this.stats.budgetSourcesEvicted = budget.evicted;
   }
 
+  readonly #onClose = (closed: TcpSession): void => {
+    this.#acceptor.release(closed.connection);
+    this.#sessions.delete(closed);
+  };
+
   #handle(connection: AcceptedConnection): void {
     let context = this.#context;
     if (
@@ -156,7 +157,7 @@ export class Sensor {
       this.stats.sessionsOverBudget++;
       context = this.#quietContext;
     }
-    const session = new TcpSession(connection, context);
+    const session = new TcpSession(connection, context, this.#onClose);
     this.#sessions.add(session);
     session.start();
   }
