@@ -12,7 +12,13 @@ const FLOW = createFlow(
 );
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
-function records(maxBytes: number, quiet = false) {
+interface Harness {
+  capped: CappedRecords;
+  lines: Record<string, unknown>[];
+  stats: Stats;
+}
+
+function records(maxBytes: number, quiet = false): Harness {
   const lines: Record<string, unknown>[] = [];
   const writer = {
     push: (line: string) => (lines.push(JSON.parse(line)), true),
