@@ -85,7 +85,7 @@ export class TcpAcceptor {
     const tproxy = options.mode === "tproxy";
     this.#facts = new ConnectionFacts(stats, tproxy);
     this.#listener = Deno.listen({ hostname: options.ip, port: options.port, transport: "tcp" });
-    const fd = findListenerFd(options.port);
+    const fd = findListenerFd(this.#listener.addr.port);
     this.#listenerFd = fd;
     try {
       if (fd < 0 && (tproxy || this.engine === "accept4")) {
