@@ -5,7 +5,11 @@
  * @module
  */
 
-/** One scenario. */
+/**
+ * One scenario. Scenario 2 ("rst") is the reset-right-after-send case: the C load client sends
+ * and closes with RST at once, fast enough that many connections are reset while they still wait
+ * in the accept queue; the accept4 engine must record every one of them.
+ */
 export interface Scenario {
   /** Its number, 1 to 8. */
   readonly id: number;
@@ -102,7 +106,7 @@ export function scenarios(quick: boolean): Scenario[] {
       slowRead: null,
       config: {},
       deadlineMs,
-      strict: false,
+      strict: true,
     },
     {
       id: 3,
