@@ -15,7 +15,7 @@ import { Buffer } from "node:buffer";
 import { parseArgs } from "../src/std.ts";
 import { makePayload } from "./payload.ts";
 import { errorKind, positiveInt, sayDone } from "./client_protocol.ts";
-import { ROUTED_V4, ROUTED_V6 } from "./tproxy_pair.ts";
+import { ROUTED_V4, ROUTED_V6 } from "../testing/tproxy_pair.ts";
 
 /** The UDP client's settings. */
 export interface UdpLoadOptions {

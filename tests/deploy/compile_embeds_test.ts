@@ -1,4 +1,4 @@
-import { assert, assertMatch } from "../../src/std.ts";
+import { assert, assertMatch } from "../../testing/std.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -18,7 +18,7 @@ Deno.test("compile:offline embeds the sensor's npm packages and no test-only pac
   const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
   assert(output.success, `compile:offline failed:\n${text}`);
   assertMatch(text, /^Files: [\d.]+[KM]B$/m);
-  const tree = text.split("\n").filter((line) => /[│├└]/.test(line)).join("\n");
+  const tree = text.split("\n").filter((line) => /[\u2502\u251c\u2514]/.test(line)).join("\n");
   for (const name of SENSOR_PACKAGES) {
     assert(tree.includes(` ${name}`), `${name} is missing from the embedded files:\n${tree}`);
   }

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import {
   IP_ORIGDSTADDR,
   IPV6_ORIGDSTADDR,

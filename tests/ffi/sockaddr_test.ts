@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import { AF_INET, AF_INET6, decodeSockaddr, formatIpv6, SOCKADDR_MAX } from "../../ffi/sockaddr.ts";
 
 /** A `struct sockaddr_in` as Linux lays it out on a little-endian host. */
