@@ -11,11 +11,14 @@
 import { lastErrno, libc } from "./libc.ts";
 import { check, Errno, ErrnoError } from "./errno_error.ts";
 import {
+  AF_INET,
+  AF_INET6,
   IP6T_SO_ORIGINAL_DST,
   MSG_DONTWAIT,
   MSG_NOSIGNAL,
   SHUT_WR,
   SO_ACCEPTCONN,
+  SO_LINGER,
   SO_OOBINLINE,
   SO_ORIGINAL_DST,
   SOL_IP,
@@ -55,6 +58,36 @@ export function peerAddress(fd: number): SocketAddress | null {
  */
 export function localAddress(fd: number): SocketAddress | null {
   return readName("getsockname", fd);
+}
+
+function readPort(call: "getpeername" | "getsockname", fd: number): number {
+  addressLength[0] = SOCKADDR_MAX;
+  if (libc()[call](fd, addressBytes, addressLength) !== 0) return -1;
+  const family = (addressBytes[0] ?? 0) | ((addressBytes[1] ?? 0) << 8);
+  if (family !== AF_INET && family !== AF_INET6) return -1;
+  return ((addressBytes[2] ?? 0) << 8) | (addressBytes[3] ?? 0);
+}
+
+/**
+ * The port of the peer connected to a socket (`getpeername`), without formatting its address:
+ * for probing many fds.
+ *
+ * @param fd The socket's file descriptor.
+ * @returns The peer's port, or -1 when the fd is not a connected IP socket.
+ */
+export function peerPort(fd: number): number {
+  return readPort("getpeername", fd);
+}
+
+/**
+ * The local port of a socket (`getsockname`), without formatting its address: for probing many
+ * fds.
+ *
+ * @param fd The socket's file descriptor.
+ * @returns The local port, or -1 when the fd is not an IP socket.
+ */
+export function localPort(fd: number): number {
+  return readPort("getsockname", fd);
 }
 
 /**
@@ -139,6 +172,20 @@ export function setIntOption(
 ): void {
   intValue[0] = value;
   check(libc().setsockopt(fd, level, name, intValue, 4), `setsockopt(${what})`);
+}
+
+/** `struct linger { int l_onoff; int l_linger; }` = {1, 0}. */
+const lingerZero = new Int32Array([1, 0]);
+
+/**
+ * Makes the next `close` of a socket send RST instead of FIN (`SO_LINGER` {1, 0}), and drop
+ * whatever it had not sent yet.
+ *
+ * @param fd The socket's file descriptor.
+ * @throws {ErrnoError} When `setsockopt` fails.
+ */
+export function setLingerZero(fd: number): void {
+  check(libc().setsockopt(fd, SOL_SOCKET, SO_LINGER, lingerZero, 8), "setsockopt(SO_LINGER)");
 }
 
 /**
