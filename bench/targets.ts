@@ -8,7 +8,7 @@
  */
 import type { CPrograms } from "./c_programs.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+import { ROOT, startTask } from "../testing/start_task.ts";
 
 /** A program the bench drives. */
 export interface Target {
@@ -40,21 +40,6 @@ export interface Target {
 
 /** The targets' names. */
 export type TargetName = "sensor" | "sensor-deno" | "baseline" | "c-loop";
-
-/**
- * Reads the `start` task of `deno.json`: the flags production runs the sensor with.
- *
- * @returns The task's words, `deno run ... main.ts`.
- * @throws {Error} When the task is missing.
- */
-export function startTask(): string[] {
-  const json = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as {
-    tasks?: Record<string, string>;
-  };
-  const task = json.tasks?.["start"];
-  if (task === undefined) throw new Error("Cannot find the start task in deno.json");
-  return task.trim().split(/\s+/);
-}
 
 function profileFlags(profileDir: string | undefined): string[] {
   return profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];

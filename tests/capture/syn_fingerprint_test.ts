@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import { handshakeFields, parseSyn } from "../../src/capture/syn_fingerprint.ts";
 
 /** A TCP SYN header: ports 40000 -> 80, window, then the option bytes padded to 4. */

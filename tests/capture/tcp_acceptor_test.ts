@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertLessOrEqual } from "../../src/std.ts";
+import { assert, assertEquals, assertLessOrEqual } from "../../testing/std.ts";
 import { TcpAcceptor } from "../../src/capture/tcp_acceptor.ts";
 import type { AcceptedConnection } from "../../src/capture/accepted_connection.ts";
 import { ACCEPTS_PER_EVENT } from "../../src/capture/accept4_loop.ts";

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertGreaterOrEqual } from "../../src/std.ts";
+import { assert, assertEquals, assertGreaterOrEqual } from "../../testing/std.ts";
 import {
   acceptConnection,
   type AcceptedSocket,
