@@ -10,23 +10,16 @@
  */
 import { lastErrno, libc } from "./libc.ts";
 import { Errno, ErrnoError } from "./errno_error.ts";
+import {
+  IPPROTO_TCP,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  TCP_INFO,
+  TCP_SAVE_SYN,
+  TCP_SAVED_SYN,
+} from "./constants.ts";
 import { decodeSockaddr, SOCKADDR_MAX, type SocketAddress } from "./sockaddr.ts";
 import { setIntOption } from "./socket.ts";
-
-/** `SOCK_NONBLOCK` (given to `accept4`): the new fd is nonblocking. */
-const SOCK_NONBLOCK = 0o4000;
-/** `SOCK_CLOEXEC` (given to `accept4`): the new fd closes on exec. */
-const SOCK_CLOEXEC = 0o2000000;
-/** `IPPROTO_TCP`: the level of the TCP options. */
-const IPPROTO_TCP = 6;
-/** `TCP_INFO` (linux/tcp.h): a `struct tcp_info`. */
-const TCP_INFO = 11;
-/** `TCP_SAVE_SYN` (linux/tcp.h): on a listener, keep each connection's SYN headers. */
-const TCP_SAVE_SYN = 27;
-/** `TCP_SAVED_SYN` (linux/tcp.h): the IP and TCP headers of the connection's SYN, once. */
-const TCP_SAVED_SYN = 28;
-/** `EINVAL`: `TCP_SAVED_SYN` into a buffer too short for the saved headers. */
-const EINVAL = 22;
 
 /** Offset of `__u32 tcpi_rtt` in `struct tcp_info` (linux/tcp.h): 8 bytes of `__u8`, 15 `__u32`. */
 const TCPI_RTT_OFFSET = 68;
@@ -112,7 +105,7 @@ export function readSavedSyn(fd: number): Uint8Array | null {
     const errno = lastErrno();
     const needed = optionLength[0] ?? 0;
     // EINVAL with the length it needs: the buffer is short; grow it once and ask again.
-    if (errno !== EINVAL || needed <= savedSyn.length || needed > SAVED_SYN_MAX_BYTES) {
+    if (errno !== Errno.EINVAL || needed <= savedSyn.length || needed > SAVED_SYN_MAX_BYTES) {
       throw new ErrnoError("getsockopt(TCP_SAVED_SYN)", errno);
     }
     savedSyn = new Uint8Array(needed);
@@ -132,16 +125,3 @@ export function roundTripMicros(fd: number): number {
   if ((optionLength[0] ?? 0) < TCP_INFO_BYTES) return -1;
   return tcpInfoView.getUint32(TCPI_RTT_OFFSET, true);
 }
-
-/** errno values of `accept4` that the accept engine treats by name. */
-export const AcceptErrno = {
-  EAGAIN: Errno.EAGAIN,
-  EINTR: Errno.EINTR,
-  EBADF: Errno.EBADF,
-  ENOTSOCK: Errno.ENOTSOCK,
-  EINVAL,
-  ENOMEM: 12,
-  ENFILE: 23,
-  EMFILE: 24,
-  ENOBUFS: 105,
-} as const;

@@ -10,8 +10,8 @@
  * @module
  */
 import { EPOLLIN } from "../../ffi/epoll.ts";
-import { errnoName } from "../../ffi/errno_error.ts";
-import { acceptConnection, AcceptErrno, closeFd } from "../../ffi/accept.ts";
+import { Errno, errnoName } from "../../ffi/errno_error.ts";
+import { acceptConnection, closeFd } from "../../ffi/accept.ts";
 import type { Stats } from "../output/stats.ts";
 import { printDiagnostic } from "../output/diagnostics.ts";
 import type { ReadinessHandler, ReadinessPoller } from "./readiness_poller.ts";
@@ -28,9 +28,9 @@ export const ACCEPTS_PER_EVENT = 64;
 
 /** Errors that mean the listener itself is gone: the engine stops. */
 const LISTENER_GONE: ReadonlySet<number> = new Set([
-  AcceptErrno.EBADF,
-  AcceptErrno.ENOTSOCK,
-  AcceptErrno.EINVAL,
+  Errno.EBADF,
+  Errno.ENOTSOCK,
+  Errno.EINVAL,
 ]);
 
 /**
@@ -97,8 +97,8 @@ export class Accept4Loop implements ReadinessHandler {
         continue;
       }
       const errno = -accepted;
-      if (errno === AcceptErrno.EAGAIN) return;
-      if (errno === AcceptErrno.EINTR) continue;
+      if (errno === Errno.EAGAIN) return;
+      if (errno === Errno.EINTR) continue;
       const kind = errnoName(errno);
       this.#stats.countAcceptError(kind);
       if (RESOURCE_ERRORS.has(kind)) {
