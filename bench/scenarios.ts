@@ -8,7 +8,10 @@
 /**
  * One scenario. Scenario 2 ("rst") is the reset-right-after-send case: the C load client sends
  * and closes with RST at once, fast enough that many connections are reset while they still wait
- * in the accept queue; the accept4 engine must record every one of them.
+ * in the accept queue; the accept4 engine records every one of them (`bench_quick_test.ts`
+ * asserts it). It is not strict: a reset frees the client's port at once, the client reuses it
+ * for its next port, and NAT may then answer `SO_ORIGINAL_DST` for a connection still waiting in
+ * the queue with the next one's port (the C loop shows a few such wrong ports too).
  */
 export interface Scenario {
   /** Its number, 1 to 8. */
@@ -106,7 +109,7 @@ export function scenarios(quick: boolean): Scenario[] {
       slowRead: null,
       config: {},
       deadlineMs,
-      strict: true,
+      strict: false,
     },
     {
       id: 3,

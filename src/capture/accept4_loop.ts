@@ -24,7 +24,7 @@ import { nextBackoffMs, RESOURCE_ERRORS } from "./deno_accept_loop.ts";
  * the next batch (the listener is level-triggered), so sessions' reads and timers still run
  * between batches.
  */
-export const ACCEPTS_PER_EVENT = 64;
+export const ACCEPTS_PER_EVENT = 256;
 
 /** Errors that mean the listener itself is gone: the engine stops. */
 const LISTENER_GONE: ReadonlySet<number> = new Set([
