@@ -10,6 +10,7 @@ import { printDiagnostic } from "./src/output/diagnostics.ts";
 import { Sensor } from "./src/sensor/sensor.ts";
 import { FileSink } from "./src/output/file_sink.ts";
 import { parseFirewallArgs, runFirewallCommand } from "./src/firewall/command.ts";
+import { parseReportArgs, REPORT_USAGE, runReport } from "./src/report/command.ts";
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -27,8 +28,34 @@ async function firewall(args: string[]): Promise<number> {
   return await runFirewallCommand(args, config);
 }
 
+async function report(args: string[]): Promise<number> {
+  let command;
+  try {
+    command = parseReportArgs(args);
+  } catch (error) {
+    printDiagnostic(message(error));
+    return ExitCode.Usage;
+  }
+  const encoder = new TextEncoder();
+  const print = (text: string): void => {
+    Deno.stdout.writeSync(encoder.encode(`${text}\n`));
+  };
+  if (command.help) {
+    print(REPORT_USAGE);
+    return ExitCode.Ok;
+  }
+  try {
+    await runReport(command, print);
+  } catch (error) {
+    printDiagnostic(message(error));
+    return ExitCode.Failure;
+  }
+  return ExitCode.Ok;
+}
+
 async function main(args: string[]): Promise<number> {
   if (args[0] === "firewall") return await firewall(args.slice(1));
+  if (args[0] === "report") return await report(args.slice(1));
   let command;
   try {
     command = parseCommand(args);
