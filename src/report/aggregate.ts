@@ -253,7 +253,7 @@ export class ReportAggregate {
     );
     return {
       inputs: input.names,
-      lines: this.lines,
+      lines: this.lines + input.tooLong,
       badLines: this.badLines,
       tooLong: input.tooLong,
       outside: this.outside,

@@ -110,6 +110,10 @@ async function splitLines(
       return;
     }
     if (line.length === 0 || line === "\r") return;
+    if (line.length > MAX_LINE_CHARS) {
+      counts.tooLong++;
+      return;
+    }
     counts.lines++;
     onLine(line);
   };
@@ -126,6 +130,7 @@ async function splitLines(
     }
     rest = text.slice(start);
     if (rest.length > MAX_LINE_CHARS) {
+      // Drop the line's start at once so memory stays bounded; its end is skipped when it comes.
       if (!skipping) counts.tooLong++;
       skipping = true;
       rest = "";

@@ -96,7 +96,7 @@ export interface NewSince {
 export interface ReportSummary {
   /** The inputs read. */
   readonly inputs: string[];
-  /** Non-empty lines read. */
+  /** Non-empty lines read, bad ones included. */
   readonly lines: number;
   /** Lines that were not JSON records, skipped. */
   readonly badLines: number;
