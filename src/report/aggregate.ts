@@ -45,7 +45,6 @@ class TransportCounts {
   records = 0;
   sessions = 0;
   silent = 0;
-  readonly sources = new DistinctCounter();
   readonly topSources = new SpaceSaving<string>(TOP_SOURCE_KEYS);
   readonly firstLines = new SpaceSaving<string>(TOP_SOURCE_KEYS);
 }
@@ -69,7 +68,8 @@ export class ReportAggregate {
   tlsRecords = 0;
   first = Infinity;
   last = -Infinity;
-  readonly #sources = new DistinctCounter();
+  /** Distinct sources, in group 0 (TCP) and 1 (UDP). */
+  readonly #sources = new DistinctCounter(2);
   readonly #transports = { tcp: new TransportCounts(), udp: new TransportCounts() };
   readonly #portSessions = new Float64Array(PORT_KEYS);
   readonly #heat = new Uint32Array(PORT_KEYS * HOURS);
@@ -128,10 +128,9 @@ export class ReportAggregate {
     if (t < this.first) this.first = t;
     if (t > this.last) this.last = t;
     if (record.tls) this.tlsRecords++;
-    this.#sources.add(record.sourceIp);
+    this.#sources.add(record.sourceIp, record.transport === "udp" ? 1 : 0);
     const counts = this.#transports[record.transport];
     counts.records++;
-    counts.sources.add(record.sourceIp);
     if (record.sessionStart) {
       counts.sessions++;
       if (record.silent) counts.silent++;
@@ -180,7 +179,7 @@ export class ReportAggregate {
       records: c.records,
       sessions: c.sessions,
       silent: c.silent,
-      sources: c.sources.count(),
+      sources: this.#sources.count(transport === "udp" ? 1 : 0),
       ports: { entries: ports, total: c.sessions, exact: true, capacity: 65536 },
       topSources: topList(c.topSources, top),
       firstLines: topList(c.firstLines, top),

@@ -38,18 +38,25 @@ export interface DistinctCount {
   readonly exact: boolean;
 }
 
-/** Counts distinct strings in bounded memory. */
+/**
+ * Counts distinct strings in bounded memory, overall and per group (such as per transport), with
+ * one table lookup per key: each key remembers the groups it was seen in.
+ */
 export class DistinctCounter {
-  #exact: Set<string> | null = new Set();
-  #registers: Uint8Array | null = null;
+  #exact: Map<string, number> | null = new Map();
+  /** One sketch per group, and the last one for all groups together. */
+  #sketches: Uint8Array[] | null = null;
   readonly #limit: number;
+  readonly #groups: number;
 
   /**
    * Creates an empty counter.
    *
-   * @param exactLimit Keys counted exactly before the sketch takes over.
+   * @param groups How many groups keys are counted in (at most 30).
+   * @param exactLimit Keys counted exactly before the sketches take over.
    */
-  constructor(exactLimit: number = DISTINCT_EXACT_KEYS) {
+  constructor(groups = 1, exactLimit: number = DISTINCT_EXACT_KEYS) {
+    this.#groups = groups;
     this.#limit = exactLimit;
   }
 
@@ -57,29 +64,52 @@ export class DistinctCounter {
    * Counts a key.
    *
    * @param key The key.
+   * @param group Its group, from 0.
    */
-  add(key: string): void {
+  add(key: string, group = 0): void {
+    const bit = 1 << group;
     if (this.#exact !== null) {
-      this.#exact.add(key);
+      const seen = this.#exact.get(key) ?? 0;
+      if ((seen & bit) !== 0) return;
+      this.#exact.set(key, seen | bit);
       if (this.#exact.size <= this.#limit) return;
-      const registers = new Uint8Array(REGISTERS);
-      for (const seen of this.#exact) addToSketch(registers, seen);
-      this.#registers = registers;
+      this.#sketches = Array.from({ length: this.#groups + 1 }, () => new Uint8Array(REGISTERS));
+      for (const [known, groups] of this.#exact) this.#sketch(known, groups);
       this.#exact = null;
       return;
     }
-    if (this.#registers !== null) addToSketch(this.#registers, key);
+    this.#sketch(key, bit);
   }
 
-  /** The count so far. */
-  count(): DistinctCount {
-    if (this.#exact !== null) return { count: this.#exact.size, exact: true };
-    return { count: estimate(this.#registers ?? new Uint8Array(REGISTERS)), exact: false };
+  #sketch(key: string, groups: number): void {
+    const sketches = this.#sketches ?? [];
+    const h = hash32(key);
+    addToSketch(sketches[this.#groups] ?? new Uint8Array(REGISTERS), h);
+    for (let g = 0; g < this.#groups; g++) {
+      if ((groups & (1 << g)) !== 0) addToSketch(sketches[g] ?? new Uint8Array(REGISTERS), h);
+    }
+  }
+
+  /**
+   * The count so far.
+   *
+   * @param group One group, or undefined for all.
+   * @returns The count, and whether it is exact.
+   */
+  count(group?: number): DistinctCount {
+    if (this.#exact !== null) {
+      if (group === undefined) return { count: this.#exact.size, exact: true };
+      const bit = 1 << group;
+      let n = 0;
+      for (const groups of this.#exact.values()) if ((groups & bit) !== 0) n++;
+      return { count: n, exact: true };
+    }
+    const sketch = this.#sketches?.[group ?? this.#groups] ?? new Uint8Array(REGISTERS);
+    return { count: estimate(sketch), exact: false };
   }
 }
 
-function addToSketch(registers: Uint8Array, key: string): void {
-  const h = hash32(key);
+function addToSketch(registers: Uint8Array, h: number): void {
   const index = h >>> (32 - PRECISION_BITS);
   const rest = (h << PRECISION_BITS) >>> 0;
   const rank = rest === 0 ? 32 - PRECISION_BITS + 1 : Math.clz32(rest) + 1;
