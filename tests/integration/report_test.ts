@@ -3,10 +3,10 @@
  * by headless Chromium without network: screenshot, no console errors, SVG charts with the
  * expected number of bars.
  */
-import { assert, assertEquals, assertGreater, assertStringIncludes } from "../../src/std.ts";
+import { assert, assertEquals, assertGreater, assertStringIncludes } from "../../testing/std.ts";
 import { parseReportArgs, summarise } from "../../src/report/command.ts";
 import { writeRecordsFile } from "../../bench/report_records.ts";
-import { TestNamespace } from "./_namespace.ts";
+import { RedirectNamespace } from "../../testing/namespace.ts";
 import { ROOT, SensorProcess, testConfig } from "./_sensor_process.ts";
 import { independentCounts } from "../report/_independent_counts.ts";
 import { assertSameCounts } from "../report/_compare.ts";
@@ -38,7 +38,7 @@ for i in range(7):
 `;
 
 Deno.test("report: counts on a real sensor's records file equal Python's", async () => {
-  const ns = await TestNamespace.create("report");
+  const ns = await RedirectNamespace.create("report");
   const dir = await Deno.makeTempDir({ prefix: "spip-report-int-" });
   const path = `${dir}/records.jsonl`;
   let sensor: SensorProcess | undefined;

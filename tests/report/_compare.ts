@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { assert, assertEquals } from "../../src/std.ts";
+import { assert, assertEquals } from "../../testing/std.ts";
 import type { ReportSummary, TopList } from "../../src/report/summary.ts";
 import type { IndependentCounts } from "./_independent_counts.ts";
 

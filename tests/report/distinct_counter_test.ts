@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../src/std.ts";
+import { assert, assertEquals } from "../../testing/std.ts";
 import { DISTINCT_RELATIVE_ERROR, DistinctCounter } from "../../src/report/distinct_counter.ts";
 
 Deno.test("DistinctCounter: exact below its limit, then within 4 standard errors", () => {

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import { MAX_LINE_CHARS, readLines } from "../../src/report/line_reader.ts";
 
 Deno.test("readLines: CRLF and a last line without newline; an overlong line is counted and skipped", async () => {

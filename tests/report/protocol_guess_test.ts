@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import { GUESS_MAX_CHARS, guessProtocol } from "../../src/report/protocol_guess.ts";
 
 const hex = (text: string): string => new TextEncoder().encode(text).toHex();

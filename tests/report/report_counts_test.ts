@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertGreater, assertStringIncludes } from "../../src/std.ts";
+import { assert, assertEquals, assertGreater, assertStringIncludes } from "../../testing/std.ts";
 import { parseReportArgs, summarise } from "../../src/report/command.ts";
 import { writeRecordsFile } from "../../bench/report_records.ts";
 import { independentCounts } from "./_independent_counts.ts";

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "../../src/std.ts";
+import { assert, assertEquals, assertThrows } from "../../testing/std.ts";
 import { SpaceSaving } from "../../src/report/space_saving.ts";
 
 Deno.test("SpaceSaving: exact while the keys fit, with ties in text order", () => {

@@ -1,6 +1,6 @@
-import { assert, assertEquals, assertGreater } from "../../src/std.ts";
-import { main } from "../../bench/main.ts";
-import type { ReportBenchResult } from "../../bench/run_report.ts";
+import { assert, assertEquals, assertGreater } from "../testing/std.ts";
+import { main } from "./main.ts";
+import type { ReportBenchResult } from "./run_report.ts";
 
 Deno.test("bench --scenario report: a tiny records file, timed against jq, with the report's RSS", async () => {
   const json = await Deno.makeTempFile({ prefix: "spip-bench-report-", suffix: ".json" });
