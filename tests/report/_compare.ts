@@ -11,7 +11,12 @@ function asMap(list: TopList): Record<string, number> {
   return Object.fromEntries(list.entries.map((e) => [e.label, e.count]));
 }
 
-function assertTop(name: string, list: TopList, expected: Record<string, number>, top: number) {
+function assertTop(
+  name: string,
+  list: TopList,
+  expected: Record<string, number>,
+  top: number,
+): void {
   assert(list.exact, `${name}: the table is exact at this size`);
   const sorted = Object.values(expected).sort((a, b) => b - a);
   assertEquals(list.entries.length, Math.min(top, sorted.length), `${name}: entries listed`);
