@@ -67,6 +67,7 @@ export class RecordWriter {
   #inFlight: Chunk | null = null;
   #inFlightWritten = 0;
   #abandoned = false;
+  readonly #abandonedSignal = Promise.withResolvers<void>();
 
   /**
    * @param sink Where the bytes go.
@@ -218,6 +219,7 @@ export class RecordWriter {
     this.#pendingBytes = 0;
     this.#draining = false;
     this.#stats.recordsShed += lost;
+    this.#abandonedSignal.resolve();
     return lost;
   }
 
@@ -235,7 +237,7 @@ export class RecordWriter {
     this.#scheduled = false;
     while (!this.#abandoned && (this.#draining || this.#pendingBytes > 0)) {
       if (!this.#draining) this.#drained = this.#drain();
-      await this.#drained;
+      await Promise.race([this.#drained, this.#abandonedSignal.promise]);
     }
   }
 }
