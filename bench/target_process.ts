@@ -11,6 +11,7 @@
  */
 import type { InNamespace } from "./namespace.ts";
 import { executable, isListening } from "./process_stats.ts";
+import { startTaskEnv } from "./targets.ts";
 
 /** How the harness reads the target's stdout. */
 export interface ReadPace {
@@ -73,6 +74,7 @@ export class TargetProcess {
     const [command, ...args] = ns.command(wrapped);
     this.#child = new Deno.Command(command ?? "ip", {
       args,
+      env: startTaskEnv(),
       stdin: "null",
       stdout: this.#file === undefined ? "piped" : "null",
       stderr: "piped",

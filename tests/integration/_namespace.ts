@@ -5,6 +5,8 @@
  * @module
  */
 
+import { startTaskEnv } from "../../bench/targets.ts";
+
 let created = 0;
 
 /** The output of a finished command. */
@@ -103,6 +105,8 @@ export class TestNamespace {
   spawn(command: string[], stdin: "null" | "piped" = "null"): Deno.ChildProcess {
     return new Deno.Command("ip", {
       args: ["netns", "exec", this.name, ...command],
+      // As the start task does: no background update check in a sensor started by `deno run`.
+      env: startTaskEnv(),
       stdin,
       stdout: "piped",
       stderr: "piped",
