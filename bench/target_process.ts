@@ -9,9 +9,9 @@
  *
  * @module
  */
-import type { InNamespace } from "./namespace.ts";
+import type { InNamespace } from "../testing/namespace.ts";
 import { executable, isListening } from "./process_stats.ts";
-import { startTaskEnv } from "./targets.ts";
+import { startTaskEnv } from "../testing/start_task.ts";
 
 /** How the harness reads the target's stdout. */
 export interface ReadPace {

@@ -5,7 +5,7 @@
  * @module
  */
 
-const ROOT = new URL("..", import.meta.url).pathname;
+import { ROOT, startTask } from "../testing/start_task.ts";
 
 /** A program the bench drives. */
 export interface Target {
@@ -23,45 +23,6 @@ export interface Target {
    * @param profileDir Where to write a V8 CPU profile, if wanted.
    */
   argv(configFile: string, port: number, profileDir: string | undefined): string[];
-}
-
-/**
- * Reads the `start` task of `deno.json`: the flags production runs the sensor with.
- *
- * @returns The task's words, `deno run ... main.ts`.
- * @throws {Error} When the task is missing.
- */
-export function startTask(): string[] {
-  const json = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as {
-    tasks?: Record<string, string>;
-  };
-  const task = json.tasks?.["start"];
-  if (task === undefined) throw new Error("Cannot find the start task in deno.json");
-  return task.trim().split(/\s+/).filter((word) => !ENV_ASSIGNMENT.test(word));
-}
-
-/** A leading `NAME=value` word of a task: an environment variable the task sets. */
-const ENV_ASSIGNMENT = /^[A-Z_][A-Z0-9_]*=/;
-
-/**
- * The environment variables the start task sets before `deno` (such as
- * `DENO_NO_UPDATE_CHECK=1`, which keeps `deno run` from loading a CA store and contacting
- * dl.deno.land in the background).
- *
- * @returns The variables.
- */
-export function startTaskEnv(): Record<string, string> {
-  const json = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as {
-    tasks?: Record<string, string>;
-  };
-  const words = (json.tasks?.["start"] ?? "").trim().split(/\s+/);
-  const env: Record<string, string> = {};
-  for (const word of words) {
-    if (!ENV_ASSIGNMENT.test(word)) break;
-    const at = word.indexOf("=");
-    env[word.slice(0, at)] = word.slice(at + 1);
-  }
-  return env;
 }
 
 function profileFlags(profileDir: string | undefined): string[] {

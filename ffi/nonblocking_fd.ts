@@ -9,14 +9,8 @@
  * @module
  */
 import { lastErrno, libc } from "./libc.ts";
-import { Errno, ErrnoError } from "./errno_error.ts";
-
-const O_WRONLY = 0o1;
-const O_NONBLOCK = 0o4000;
-const O_CLOEXEC = 0o2000000;
-/** `O_NOCTTY`: reopening a terminal never makes it the controlling terminal. */
-const O_NOCTTY = 0o400;
-const F_GETFL = 3;
+import { check, Errno, ErrnoError } from "./errno_error.ts";
+import { F_GETFL, O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_WRONLY } from "./constants.ts";
 
 /** What {@linkcode writeNonblocking} returns when the reader is not keeping up (EAGAIN). */
 export const WOULD_BLOCK = -1;
@@ -31,9 +25,7 @@ const encoder = new TextEncoder();
  * @throws {ErrnoError} When the fd is not open.
  */
 export function statusFlags(fd: number): number {
-  const flags = libc().fcntl(fd, F_GETFL, 0);
-  if (flags < 0) throw new ErrnoError(`fcntl(${fd}, F_GETFL)`, lastErrno());
-  return flags;
+  return check(libc().fcntl(fd, F_GETFL, 0), `fcntl(${fd}, F_GETFL)`);
 }
 
 /**
@@ -55,13 +47,8 @@ export function isNonblocking(fd: number): boolean {
  * @throws {ErrnoError} When `open` fails.
  */
 export function openNonblockingWriter(path: string): number {
-  const fd = libc().open(
-    encoder.encode(`${path}\0`),
-    O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
-    0,
-  );
-  if (fd < 0) throw new ErrnoError(`open ${path}`, lastErrno());
-  return fd;
+  const flags = O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+  return check(libc().open(encoder.encode(`${path}\0`), flags, 0), `open ${path}`);
 }
 
 /**

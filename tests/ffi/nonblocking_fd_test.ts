@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertFalse, assertThrows } from "../../src/std.ts";
+import { assert, assertEquals, assertFalse, assertThrows } from "../../testing/std.ts";
 import {
   closeFd,
   isNonblocking,
@@ -16,7 +16,7 @@ const PIPE_CAPACITY_BYTES = 65536;
 
 /** A FIFO opened read-write by Deno (a blocking description, reader and writer at once). */
 async function withFifo(
-  body: (fd: number, file: Deno.FsFile, path: string) => Promise<void>,
+  body: (fd: number, file: Deno.FsFile, path: string) => Promise<void> | void,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "spip-fifo-" });
   const path = `${dir}/fifo`;
@@ -25,15 +25,11 @@ async function withFifo(
   // O_RDWR never blocks on a FIFO, and keeps it open for both ends.
   const file = await Deno.open(path, { read: true, write: true });
   try {
-    const fd = [...Deno.readDirSync("/proc/self/fd")]
-      .map((entry) => Number(entry.name))
-      .find((n) => {
-        try {
-          return Deno.readLinkSync(`/proc/self/fd/${n}`) === path;
-        } catch {
-          return false;
-        }
-      });
+    let fd: number | undefined;
+    for await (const entry of Deno.readDir("/proc/self/fd")) {
+      const link = await Deno.readLink(`/proc/self/fd/${entry.name}`).catch(() => "");
+      if (link === path) fd = Number(entry.name);
+    }
     assert(fd !== undefined, "the FIFO's fd");
     await body(fd, file, path);
   } finally {
@@ -43,7 +39,7 @@ async function withFifo(
 }
 
 Deno.test("reopenNonblocking gives a FIFO a nonblocking description of its own", async () => {
-  await withFifo(async (fd) => {
+  await withFifo((fd) => {
     assertFalse(isNonblocking(fd));
     const own = reopenNonblocking(fd);
     try {

@@ -2,8 +2,8 @@
  * A stalled reader never freezes the sensor: records on a stdout FIFO whose reader is stopped
  * (SIGSTOP), stderr on a FIFO whose reader is stopped, and SIGTERM during a stall.
  */
-import { assert, assertEquals, assertGreater, assertMatch } from "../../src/std.ts";
-import { TestNamespace } from "./_namespace.ts";
+import { assert, assertEquals, assertGreater, assertMatch } from "../../testing/std.ts";
+import { RedirectNamespace } from "../../testing/namespace.ts";
 import { SensorProcess, testConfig } from "./_sensor_process.ts";
 
 /** How long the reader stays stopped under load. */
@@ -141,7 +141,7 @@ print(json.dumps(result))
 }
 
 async function load(
-  ns: TestNamespace,
+  ns: RedirectNamespace,
   seconds: number,
   perSecond: number,
   probeAt: number,
@@ -161,7 +161,7 @@ function wrapperTo(stream: "stdout" | "stderr", fifo: string): string[] {
 }
 
 Deno.test("stdout FIFO with a stopped reader for 20 s: the sensor keeps accepting, sheds and counts, and loses nothing", async () => {
-  const ns = await TestNamespace.create("stall-out");
+  const ns = await RedirectNamespace.create("stall-out");
   const reader = await StoppableReader.start(false);
   let sensor: SensorProcess | undefined;
   try {
@@ -210,7 +210,7 @@ Deno.test("stdout FIFO with a stopped reader for 20 s: the sensor keeps acceptin
 });
 
 Deno.test("SIGTERM while the stdout reader is stopped: exit 1 within the deadline, with a count of what was not written", async () => {
-  const ns = await TestNamespace.create("stall-term");
+  const ns = await RedirectNamespace.create("stall-term");
   const reader = await StoppableReader.start(false);
   let sensor: SensorProcess | undefined;
   try {
@@ -245,7 +245,7 @@ Deno.test("SIGTERM while the stdout reader is stopped: exit 1 within the deadlin
 });
 
 Deno.test("stderr FIFO with a stopped reader: records keep flowing, stats lines wait and arrive whole once it resumes", async () => {
-  const ns = await TestNamespace.create("stall-err");
+  const ns = await RedirectNamespace.create("stall-err");
   const reader = await StoppableReader.start(true);
   let sensor: SensorProcess | undefined;
   try {

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../src/std.ts";
+import { assert, assertEquals } from "../../testing/std.ts";
 import { StderrChannel } from "../../src/output/stderr_channel.ts";
 import { until, within } from "../_socket_fd.ts";
 

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects, assertThrows } from "../../src/std.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../../testing/std.ts";
 import { type FdCalls, NonblockingFdSink } from "../../src/output/stream_sink.ts";
 import type { WritabilityWaiter } from "../../src/output/writability.ts";
 import { RecordWriter } from "../../src/output/record_writer.ts";
@@ -107,7 +107,7 @@ Deno.test("RecordWriter on a stalled pipe: holds up to the bound, sheds the rest
   pipe.maxPerWrite = 37; // partial writes, cutting lines anywhere
   const stats = new Stats();
   const input = lines(200);
-  const lineBytes = input[0]!.length + 1;
+  const lineBytes = (input[0] ?? "").length + 1;
   const limit = 20 * lineBytes;
   const writer = new RecordWriter(new NonblockingFdSink(7, pipe, true, pipe), limit, stats);
   const accepted: string[] = [];
@@ -133,7 +133,7 @@ Deno.test("RecordWriter.abandon counts every record not written, and lines writt
   const pipe = new FakePipe(0);
   const stats = new Stats();
   const input = lines(10);
-  const lineBytes = input[0]!.length + 1;
+  const lineBytes = (input[0] ?? "").length + 1;
   const writer = new RecordWriter(new NonblockingFdSink(7, pipe, true, pipe), 1 << 20, stats);
   for (const line of input) assert(writer.push(line));
   await until(() => pipe.waits > 0, 1000, "the writer to find the pipe full");
@@ -159,7 +159,7 @@ Deno.test("RecordWriter: a write that fails mid-chunk counts the lines that went
   const pipe = new FakePipe(0);
   const stats = new Stats();
   const input = lines(6);
-  const lineBytes = input[0]!.length + 1;
+  const lineBytes = (input[0] ?? "").length + 1;
   const writer = new RecordWriter(new NonblockingFdSink(7, pipe, true, pipe), 1 << 20, stats);
   for (const line of input) writer.push(line);
   await until(() => pipe.waits > 0, 1000, "the writer to find the pipe full");
