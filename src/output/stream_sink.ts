@@ -30,8 +30,8 @@ export interface StreamSink extends ByteSink {
   /** How it writes. */
   readonly mode: StreamMode;
   /**
-   * Writes what the stream takes now, without waiting; present in `file` and `nonblocking`
-   * modes.
+   * Writes what the stream takes now, without waiting (in `blocking` mode: Deno's blocking
+   * write); absent in `thread` mode.
    *
    * @returns How many bytes were written, or -1 when none could be.
    */
