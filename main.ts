@@ -6,11 +6,14 @@
  */
 import { ExitCode, parseCommand, USAGE, VERSION } from "./src/cli/cli.ts";
 import { loadConfig, resolveConfigPath } from "./src/config/config.ts";
-import { printDiagnostic } from "./src/output/diagnostics.ts";
-import { Sensor } from "./src/sensor/sensor.ts";
+import { flushDiagnostics, printDiagnostic } from "./src/output/diagnostics.ts";
+import { Sensor, STOP_DEADLINE_MS } from "./src/sensor/sensor.ts";
 import { FileSink } from "./src/output/file_sink.ts";
 import { parseFirewallArgs, runFirewallCommand } from "./src/firewall/command.ts";
 import { parseReportArgs, REPORT_USAGE, runReport } from "./src/report/command.ts";
+
+/** How long the last stderr lines may take at exit, after the output's deadline, ms. */
+const STDERR_EXIT_FLUSH_MS = 500;
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -125,10 +128,17 @@ async function main(args: string[]): Promise<number> {
     Deno.addSignalListener(signal, () => stopped.resolve());
   }
   await stopped.promise;
-  const flushed = await sensor.stop();
+  const flushed = await sensor.stop(STOP_DEADLINE_MS);
   sink?.close();
   sensor.printStats();
-  if (!flushed) printDiagnostic("Cannot flush every record before the shutdown deadline");
+  if (!flushed) {
+    printDiagnostic(
+      `Cannot write ${sensor.recordsUnwritten} records before the shutdown deadline ` +
+        `(${STOP_DEADLINE_MS / 1000} s): the output's reader stalled; counted in records_shed`,
+    );
+  }
+  // stderr may be stalled too: give its last lines a short, bounded chance.
+  await flushDiagnostics(STDERR_EXIT_FLUSH_MS);
   return flushed ? ExitCode.Ok : ExitCode.Failure;
 }
 
