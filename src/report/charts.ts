@@ -88,8 +88,10 @@ export function barChartSpec(
  * @returns The specification.
  */
 export function timelineSpec(summary: ReportSummary): TopLevelSpec {
+  const widthMs = summary.timeline.widthSeconds * 1000;
   const values = summary.timeline.rows.map((r) => ({
     time: r.start * 1000,
+    end: r.start * 1000 + widthMs,
     port: r.port,
     count: r.count,
   }));
@@ -103,12 +105,15 @@ export function timelineSpec(summary: ReportSummary): TopLevelSpec {
     data: { values },
     mark: { type: "bar" },
     encoding: {
+      // Each bar spans its bucket, from its start to the next bucket's.
       x: {
         field: "time",
         type: "temporal",
-        timeUnit: "utcyearmonthdatehoursminutes",
+        bin: { binned: true },
+        scale: { type: "utc" },
         title: "time (UTC)",
       },
+      x2: { field: "end" },
       y: { field: "count", type: "quantitative", stack: "zero", title: "sessions" },
       color: {
         field: "port",
