@@ -45,6 +45,10 @@ export class Stats {
   sessionsOverBudget = 0;
   /** Sources forgotten to make room under `budget.max_sources` before their window ended. */
   budgetSourcesEvicted = 0;
+  /** Sessions Spip greeted: spoke first after a silence, or answered an SSH version line. */
+  greetingsSent = 0;
+  /** Greeting replies that could not be sent (the client was gone, or would not read). */
+  greetingWriteFailures = 0;
   /** Failed writes to the output. */
   outputErrors = 0;
   /** UDP datagrams received (recorded or not). */
@@ -102,6 +106,8 @@ export class Stats {
       fd_not_found: this.fdNotFound,
       sessions_over_budget: this.sessionsOverBudget,
       budget_sources_evicted: this.budgetSourcesEvicted,
+      greetings_sent: this.greetingsSent,
+      greeting_write_failures: this.greetingWriteFailures,
       output_errors: this.outputErrors,
       udp_datagrams: this.udpDatagrams,
       udp_bytes: this.udpBytes,

@@ -14,6 +14,7 @@ import { UdpListener } from "../capture/udp_listener.ts";
 import { TlsTerminator } from "../tls/terminator.ts";
 import { SourceBudget } from "../session/source_budget.ts";
 import { ReadinessPoller } from "../capture/readiness_poller.ts";
+import { greetPolicy } from "../session/greeter.ts";
 
 /** Options beyond the configuration. */
 export interface SensorOptions {
@@ -89,7 +90,13 @@ export class Sensor {
       void this.#poller.close();
       throw error;
     }
-    this.#sessions = new SessionTable(config);
+    const greet = greetPolicy(config.greet);
+    this.#sessions = new SessionTable({
+      idleTimeoutMs: config.idleTimeoutMs,
+      maxLifetimeMs: config.maxLifetimeMs,
+      maxConnections: config.maxConnections,
+      ...(greet === undefined ? {} : { greetAfterMs: greet.afterMs }),
+    });
     this.#context = {
       sensorName: config.name,
       readSize: config.readSize,
@@ -99,10 +106,11 @@ export class Sensor {
       stats: this.stats,
       poller: this.#poller,
       ...(this.#tls === undefined ? {} : { tls: this.#tls }),
+      ...(greet === undefined ? {} : { greet }),
     };
     // Over-budget sessions are read and closed like any other, but make no records; TLS is
-    // not terminated for them.
-    const { tls: _tls, ...plain } = this.#context;
+    // not terminated for them, and they are not greeted.
+    const { tls: _tls, greet: _greet, ...plain } = this.#context;
     this.#quietContext = { ...plain, recordSilent: false, quiet: true };
     if (config.budget.sessionsPerMinute > 0) {
       this.#budget = new SourceBudget(

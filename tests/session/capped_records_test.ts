@@ -12,7 +12,10 @@ const FLOW = createFlow(
 );
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
-function records(maxBytes: number, quiet = false) {
+function records(
+  maxBytes: number,
+  quiet = false,
+): { capped: CappedRecords; lines: Record<string, unknown>[]; stats: Stats } {
   const lines: Record<string, unknown>[] = [];
   const writer = {
     push: (line: string) => (lines.push(JSON.parse(line)), true),
