@@ -1,14 +1,19 @@
 /**
  * Telnet (a Linux telnetd and login): option negotiation, then `login:`, `Password:`,
- * `Login incorrect`, three times, then the end.
+ * `Login incorrect`, then the end: one attempt per connection, as many embedded devices allow
+ * and as telnet bots expect (Mirai tries one pair per connection; hydra loses its place when
+ * a server prompts again on the same connection).
  *
  * @module
  */
-import { ascii, type DialogSite, MAX_LOGIN_ATTEMPTS } from "./dialog.ts";
+import { ascii, type DialogSite } from "./dialog.ts";
 import { type LineAnswer, LineDialog } from "./line_dialog.ts";
 
 /** The built-in banner, shown above the first `login:` prompt. */
 export const TELNET_BANNER = "Debian GNU/Linux 12";
+
+/** Failed logins before the end. */
+const TELNET_LOGIN_ATTEMPTS = 1;
 
 const IAC = 0xff;
 const SB = 0xfa;
@@ -116,7 +121,9 @@ export class TelnetDialog extends LineDialog {
     }
     this.#awaiting = "login";
     this.#failures++;
-    if (this.#failures >= MAX_LOGIN_ATTEMPTS) return { text: "\r\nLogin incorrect\r\n", end: true };
+    if (this.#failures >= TELNET_LOGIN_ATTEMPTS) {
+      return { text: "\r\nLogin incorrect\r\n", end: true };
+    }
     return { text: "\r\nLogin incorrect\r\nlogin: " };
   }
 }
