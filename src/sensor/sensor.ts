@@ -11,6 +11,7 @@ import { Stats } from "../output/stats.ts";
 import { type AcceptedConnection, TcpAcceptor } from "../capture/tcp_acceptor.ts";
 import { type SessionContext, TcpSession } from "../session/tcp_session.ts";
 import { UdpListener } from "../capture/udp_listener.ts";
+import { UdpRecorder } from "../session/udp_recorder.ts";
 import { TlsTerminator } from "../tls/terminator.ts";
 import { SourceBudget } from "../session/source_budget.ts";
 import { ReadinessPoller } from "../capture/readiness_poller.ts";
@@ -80,8 +81,18 @@ export class Sensor {
       this.#udp = config.udp.enabled
         ? new UdpListener(
           config.udp,
-          { ip: config.ip, sensorName: config.name },
-          this.#writer,
+          { ip: config.ip },
+          new UdpRecorder(
+            {
+              sensorName: config.name,
+              maxRate: config.udp.maxRate,
+              maxFlows: config.udp.maxFlows,
+              idleTimeoutMs: config.udp.idleTimeoutMs,
+              boundAddress: { ip: config.ip, port: config.udp.port },
+            },
+            this.#writer,
+            this.stats,
+          ),
           this.stats,
         )
         : undefined;

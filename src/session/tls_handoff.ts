@@ -4,12 +4,10 @@
  * @module
  */
 import { setIntOption } from "../../ffi/socket.ts";
+import { IPPROTO_TCP, TCP_NODELAY } from "../../ffi/constants.ts";
 import type { ClientHello } from "../tls/client_hello.ts";
 import { FdDuplex } from "../tls/fd_duplex.ts";
 import type { TlsOutcome, TlsTerminator } from "../tls/terminator.ts";
-
-const IPPROTO_TCP = 6;
-const TCP_NODELAY = 1;
 
 /** What the handoff needs from the session that owns the socket. */
 export interface TlsHandoffOwner {

@@ -4,7 +4,7 @@ import {
   assertMatch,
   assertRejects,
   assertStringIncludes,
-} from "../../src/std.ts";
+} from "../../testing/std.ts";
 import { parseToml } from "../../src/std.ts";
 
 const decoder = new TextDecoder();

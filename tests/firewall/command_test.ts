@@ -1,4 +1,4 @@
-import { assertEquals, assertMatch, assertThrows } from "../../src/std.ts";
+import { assertEquals, assertMatch, assertThrows } from "../../testing/std.ts";
 import { configFromTable } from "../../src/config/config.ts";
 import { parseFirewallArgs, runFirewallCommand } from "../../src/firewall/command.ts";
 import { firewallScript, firewallSettings } from "../../src/firewall/rules.ts";

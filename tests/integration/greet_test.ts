@@ -2,9 +2,9 @@
  * Greetings end to end: real clients that wait for the server (curl, OpenSSH, MariaDB, hydra,
  * nmap) in a namespace whose every port is REDIRECTed to the sensor.
  */
-import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../src/std.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../testing/std.ts";
 import { validateRecord } from "../_schema.ts";
-import { TestNamespace } from "./_namespace.ts";
+import { RedirectNamespace } from "../../testing/namespace.ts";
 import { type SensorProcess, SensorProcess as Sensor, testConfig } from "./_sensor_process.ts";
 
 const PORT = 5555;
@@ -13,9 +13,9 @@ type SensorRecord = ReturnType<SensorProcess["records"]>[number];
 async function withSensor(
   area: string,
   extraConfig: string,
-  body: (ns: TestNamespace, sensor: SensorProcess) => Promise<void>,
+  body: (ns: RedirectNamespace, sensor: SensorProcess) => Promise<void>,
 ): Promise<Record<string, unknown>> {
-  const ns = await TestNamespace.create(area, PORT);
+  const ns = await RedirectNamespace.create(area, PORT);
   let sensor: SensorProcess | undefined;
   try {
     sensor = await Sensor.start(ns, testConfig(PORT, extraConfig));
@@ -64,7 +64,7 @@ Deno.test("greet: curl logs in by FTP, POP3, IMAP and SMTP; names, passwords, AU
           "-T",
           "-",
         ],
-        message,
+        { stdin: message },
       ),
       ns.run([
         "curl",
@@ -155,7 +155,7 @@ Deno.test("greet: OpenSSH on 2222 and on an odd port gets an identification; its
       for (const record of session) assertEquals(record["greeting"], "ssh");
       const last = session.findIndex((r) => typeof r["hassh"] === "string");
       const hexBytes = session.slice(0, last + 1).map((r) => r.payload_hex).join("");
-      const python = await ns.run(["python3", "-c", PYTHON_HASSH], hexBytes);
+      const python = await ns.run(["python3", "-c", PYTHON_HASSH], { stdin: hexBytes });
       assertEquals(python.code, 0, python.stderr);
       const [hash, text] = python.stdout.trim().split(" ");
       assertEquals(session[last]?.["hassh"], hash);

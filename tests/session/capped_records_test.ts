@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import { CappedRecords } from "../../src/session/capped_records.ts";
 import type { RecordWriter } from "../../src/output/record_writer.ts";
 import { Stats } from "../../src/output/stats.ts";
@@ -12,10 +12,13 @@ const FLOW = createFlow(
 );
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
-function records(
-  maxBytes: number,
-  quiet = false,
-): { capped: CappedRecords; lines: Record<string, unknown>[]; stats: Stats } {
+interface Harness {
+  capped: CappedRecords;
+  lines: Record<string, unknown>[];
+  stats: Stats;
+}
+
+function records(maxBytes: number, quiet = false): Harness {
   const lines: Record<string, unknown>[] = [];
   const writer = {
     push: (line: string) => (lines.push(JSON.parse(line)), true),

@@ -1,7 +1,7 @@
-import { assertEquals } from "../../src/std.ts";
-import { failures, formatRounds, medianRuns, ratios } from "../../bench/report.ts";
-import type { ScenarioResult } from "../../bench/run_scenario.ts";
-import { emptyCheckResult } from "../../bench/record_check.ts";
+import { assertEquals } from "../testing/std.ts";
+import { failures, formatRounds, medianRuns, ratios } from "./report.ts";
+import type { ScenarioResult } from "./run_scenario.ts";
+import { emptyCheckResult } from "./record_check.ts";
 
 function result(
   scenario: number,
