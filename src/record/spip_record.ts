@@ -58,6 +58,12 @@ export interface SpipRecord {
   tls?: true;
   /** Why a TLS session failed. */
   tls_error?: string;
+  /** The protocol Spip greeted the client with (docs/greetings.md). */
+  greeting?: "ftp" | "smtp" | "pop3" | "imap" | "telnet" | "mysql" | "vnc" | "ssh";
+  /** SSH KEXINIT record: the HASSH fingerprint, MD5 of `hassh_algorithms`. */
+  hassh?: string;
+  /** SSH KEXINIT record: the client's kex;encryption;mac;compression lists. */
+  hassh_algorithms?: string;
 }
 
 /**
@@ -90,5 +96,8 @@ export const SPIP_RECORD_FIELDS: readonly (keyof SpipRecord)[] = Object.keys(
     ja3_hash: true,
     tls: true,
     tls_error: true,
+    greeting: true,
+    hassh: true,
+    hassh_algorithms: true,
   } satisfies Record<keyof SpipRecord, true>,
 ) as (keyof SpipRecord)[];
