@@ -218,6 +218,7 @@ export async function runScenario(
         `--size=${scenario.size}`,
         `--close=${scenario.close}`,
         ...(scenario.hold ? ["--hold"] : []),
+        ...(scenario.awaitGreeting === true ? ["--await-greeting"] : []),
       ]);
     const bound = scenario.deadlineMs + 15_000;
     let rssPerIdleKiB: number | null = null;
