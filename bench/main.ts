@@ -7,7 +7,10 @@
  * `--json FILE` (also write the results as JSON), `--udp-rate N` (datagrams per second the UDP
  * client sends at most; default 10,000, 5,000 with `--quick`), `--no-baseline`, `--baseline-only`,
  * `--profile DIR` (the sensor writes V8 CPU profiles there), `--rounds N` (run everything N times,
- * round after round, and show each scenario's median run; every run must pass the checks).
+ * round after round, and show each scenario's median run; every run must pass the checks),
+ * `--report-bytes N` (the size of the report scenario's records file; default 1 GB, 1 MB with
+ * `--quick`). The report scenario (`--scenario report`) times `spip report` against jq on a
+ * generated records file; it needs no root and runs once, after the sensor scenarios.
  *
  * Needs root (network namespaces, iptables).
  *
@@ -17,6 +20,13 @@ import { parseArgs } from "../src/std.ts";
 import { failures, formatReport, formatRounds, medianRuns, ratios } from "./report.ts";
 import { runScenario, type ScenarioResult } from "./run_scenario.ts";
 import { runUdpScenario } from "./run_udp.ts";
+import {
+  formatReportBench,
+  REPORT_BENCH_BYTES,
+  REPORT_BENCH_QUICK_BYTES,
+  type ReportBenchResult,
+  runReportBench,
+} from "./run_report.ts";
 import { scenarios } from "./scenarios.ts";
 import { BASELINE, SENSOR, sensorPresent, type Target } from "./targets.ts";
 
@@ -41,13 +51,13 @@ function print(text: string): void {
  */
 export async function main(args: string[]): Promise<number> {
   const flags = parseArgs(args, {
-    string: ["scenario", "json", "profile", "udp-rate", "rounds"],
+    string: ["scenario", "json", "profile", "udp-rate", "rounds", "report-bytes"],
     boolean: ["quick", "no-baseline", "baseline-only", "help"],
   });
   if (flags["help"] === true) {
     print(
       "Usage: deno task bench [--quick] [--scenario N|NAME[,...]] [--json FILE] [--no-baseline] " +
-        "[--baseline-only] [--profile DIR] [--udp-rate N] [--rounds N]",
+        "[--baseline-only] [--profile DIR] [--udp-rate N] [--rounds N] [--report-bytes N]",
     );
     return 0;
   }
@@ -66,12 +76,21 @@ export async function main(args: string[]): Promise<number> {
     log(`Cannot use --rounds=${flags["rounds"]}: give an integer from 1 to 20`);
     return 2;
   }
+  const reportBytes = Number(
+    flags["report-bytes"] ?? (quick ? REPORT_BENCH_QUICK_BYTES : REPORT_BENCH_BYTES),
+  );
+  if (!Number.isInteger(reportBytes) || reportBytes < 1) {
+    log(`Cannot use --report-bytes=${flags["report-bytes"]}: give a positive integer`);
+    return 2;
+  }
   const wanted = flags["scenario"] === undefined ? [] : String(flags["scenario"]).split(",");
-  if (wanted.length > 0) {
+  const reportWanted = wanted.length === 0 || wanted.includes("report");
+  if (wanted.length === 1 && wanted[0] === "report") chosen = [];
+  else if (wanted.length > 0) {
     const all = chosen;
     chosen = all.filter((s) => wanted.includes(String(s.id)) || wanted.includes(s.name));
     if (chosen.length === 0) {
-      const names = all.map((s) => `${s.id} (${s.name})`).join(", ");
+      const names = [...all.map((s) => `${s.id} (${s.name})`), "report"].join(", ");
       log(`Cannot run scenario ${wanted.join(", ")}: choose from ${names}`);
       return 2;
     }
@@ -88,6 +107,7 @@ export async function main(args: string[]): Promise<number> {
   if (profileDir !== undefined) await Deno.mkdir(profileDir, { recursive: true });
   const workDir = await Deno.makeTempDir({ prefix: "spip-bench-" });
   const results: ScenarioResult[] = [];
+  let report: ReportBenchResult | undefined;
   const started = performance.now();
   try {
     for (let round = 1; round <= rounds; round++) {
@@ -113,11 +133,16 @@ export async function main(args: string[]): Promise<number> {
         }
       }
     }
+    if (reportWanted) {
+      log(`scenario report: ${reportBytes} bytes of records, spip report against jq`);
+      report = await runReportBench({ bytes: reportBytes, workDir, log });
+    }
   } finally {
     await Deno.remove(workDir, { recursive: true });
   }
   const shown = rounds > 1 ? medianRuns(results) : results;
-  print(formatReport(shown));
+  if (shown.length > 0) print(formatReport(shown));
+  if (report !== undefined) print(`\n${formatReportBench(report)}`);
   if (rounds > 1) {
     print(`\n${rounds} rounds; the table shows each scenario's median run by CPU us/conn:`);
     for (const line of formatRounds(results)) print(`  ${line}`);
@@ -125,12 +150,15 @@ export async function main(args: string[]): Promise<number> {
   print(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (typeof flags["json"] === "string") {
     const json = rounds > 1
-      ? { quick, rounds, results: shown, ratios: ratios(shown), allRuns: results }
-      : { quick, results, ratios: ratios(results) };
+      ? { quick, rounds, results: shown, ratios: ratios(shown), allRuns: results, report }
+      : { quick, results, ratios: ratios(results), report };
     await Deno.writeTextFile(flags["json"], `${JSON.stringify(json, null, 2)}\n`);
   }
   const strict = new Set(chosen.filter((s) => s.strict).map((s) => s.id));
   const problems = failures(results, strict);
+  if (report !== undefined && !report.recordsMatch) {
+    problems.push("report: the records count spip report printed differs from the file's");
+  }
   for (const problem of problems) log(`FAIL ${problem}`);
   return problems.length === 0 ? 0 : 1;
 }

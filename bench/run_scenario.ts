@@ -237,6 +237,14 @@ export async function runScenario(
     const done = await client.event("done", bound);
     const failed = new Set(Array.isArray(done["failed"]) ? done["failed"] as number[] : []);
     const completed = Number(done["completed"]);
+    // A stopped reader: the sensor's own counters say when it had accepted every connection.
+    let acceptedAt: number | null = null;
+    if (scenario.slowRead?.chunk === 0) {
+      acceptedAt = await proc.waitStats(
+        (stats) => Number(stats["connections_accepted"]) >= completed,
+        15_000,
+      );
+    }
     if (scenario.slowRead !== null) {
       await sleep(200);
       sampler.sample();
@@ -251,7 +259,7 @@ export async function runScenario(
     await proc.waitQuiet(1000, 15_000, () => checker.records >= completed * perSession);
     const cpuEnd = cpuMicros(proc.pid);
     const harnessEnd = cpuMicros("self");
-    const lastAt = Math.max(proc.lastLineAt, started);
+    const lastAt = acceptedAt ?? Math.max(proc.lastLineAt, started);
     const seconds = (lastAt - started) / 1000;
     sampler.stop();
     const exit = await proc.stop();

@@ -31,6 +31,8 @@ Usage:
   spip firewall print|apply|remove [--nft] [--config PATH]
                            show, install or remove the rules that send every TCP port
                            but SSH to the sensor (iptables by default; --nft: nftables)
+  spip report [FILE ...] [--html OUT.html] [--since T] [--until T] [--top N]
+                           summarise records files (or stdin); see spip report --help
   spip --help              print this help
   spip --version           print the version
 

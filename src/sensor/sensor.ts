@@ -16,34 +16,16 @@ import { TlsTerminator } from "../tls/terminator.ts";
 import { SourceBudget } from "../session/source_budget.ts";
 import { ReadinessPoller } from "../capture/readiness_poller.ts";
 import { greetPolicy } from "../session/greeter.ts";
+import { openStreamSink, type StreamSink } from "../output/stream_sink.ts";
+import { PollerWritability } from "../output/writability.ts";
+
+/** How long {@linkcode Sensor.stop} gives the output to drain by default, ms. */
+export const STOP_DEADLINE_MS = 5000;
 
 /** Options beyond the configuration. */
 export interface SensorOptions {
   /** Where records go; stdout unless given. */
   sink?: ByteSink;
-}
-
-/**
- * Standard output as a sink. When it is a regular file, writes are synchronous: they cannot
- * block for long, and an async write per event-loop turn drains too slowly for large records.
- * A pipe or terminal is written asynchronously, so a slow reader never stalls the sensor; the
- * writer's bound then sheds and counts what the reader cannot take.
- *
- * @returns The sink.
- */
-function stdoutSink(): ByteSink {
-  let regularFile = false;
-  try {
-    regularFile = Deno.statSync("/proc/self/fd/1").isFile;
-  } catch {
-    // Not a file we can see: write asynchronously.
-  }
-  return regularFile
-    ? {
-      write: (bytes) => Deno.stdout.write(bytes),
-      writeSync: (bytes) => Deno.stdout.writeSync(bytes),
-    }
-    : Deno.stdout;
 }
 
 /**
@@ -54,6 +36,9 @@ export class Sensor {
   /** The counters. */
   readonly stats: Stats = new Stats();
   readonly #writer: RecordWriter;
+  readonly #writability: PollerWritability;
+  readonly #stdout: StreamSink | undefined;
+  #unwritten = 0;
   readonly #sessions: SessionTable;
   readonly #acceptor: TcpAcceptor;
   readonly #poller: ReadinessPoller;
@@ -76,7 +61,16 @@ export class Sensor {
       this.#acceptor.close();
       throw error;
     }
-    this.#writer = new RecordWriter(options.sink ?? stdoutSink(), config.outputBuffer, this.stats);
+    this.#writability = new PollerWritability(this.#poller);
+    // Records on stdout: a regular file is appended to synchronously; a pipe or terminal gets a
+    // nonblocking description of its own, waited on through the poller, so a stalled reader
+    // never stalls the sensor: the writer's bound sheds and counts what it cannot take.
+    this.#stdout = options.sink === undefined ? openStreamSink(1, this.#writability) : undefined;
+    this.#writer = new RecordWriter(
+      options.sink ?? this.#stdout as StreamSink,
+      config.outputBuffer,
+      this.stats,
+    );
     try {
       this.#udp = config.udp.enabled
         ? new UdpListener(
@@ -98,6 +92,8 @@ export class Sensor {
         : undefined;
     } catch (error) {
       this.#acceptor.close();
+      this.#writability.close();
+      this.#stdout?.close();
       void this.#poller.close();
       throw error;
     }
@@ -188,12 +184,27 @@ export class Sensor {
   }
 
   /**
-   * Stops accepting, ends the open sessions, and flushes every pending record.
+   * How stdout is written: `file`, `nonblocking`, `thread` or `blocking` (see `StreamMode`);
+   * `sink` when records go to the sink given in the options.
+   */
+  get outputMode(): string {
+    return this.#stdout?.mode ?? "sink";
+  }
+
+  /** Records given up at the shutdown deadline (also counted in `records_shed`). */
+  get recordsUnwritten(): number {
+    return this.#unwritten;
+  }
+
+  /**
+   * Stops accepting, ends the open sessions, and flushes every pending record. At the deadline
+   * (a stalled reader), the records still waiting are given up and counted in `records_shed`
+   * and {@linkcode Sensor.recordsUnwritten}: every record is either written or counted.
    *
    * @param timeoutMs How long to wait for the output to drain.
    * @returns True when everything was flushed in time.
    */
-  async stop(timeoutMs = 5000): Promise<boolean> {
+  async stop(timeoutMs: number = STOP_DEADLINE_MS): Promise<boolean> {
     if (this.#statsTimer !== undefined) clearInterval(this.#statsTimer);
     if (this.#budgetTimer !== undefined) clearInterval(this.#budgetTimer);
     this.#acceptor.close();
@@ -214,6 +225,9 @@ export class Sensor {
     })();
     const finished = await Promise.race([drained, deadline]);
     clearTimeout(timer);
+    if (!finished) this.#unwritten = this.#writer.abandon();
+    this.#writability.close();
+    this.#stdout?.close();
     await this.#poller.close();
     return finished;
   }
