@@ -231,13 +231,14 @@ export async function runScenario(
       `--size=${scenario.size}`,
       `--close=${scenario.close}`,
       ...(scenario.hold ? ["--hold"] : []),
+      ...(scenario.awaitGreeting === true ? ["--await-greeting"] : []),
     ];
     client = new ClientProcess(
       ns,
       tls
         ? clientArgv([...common, `--sni=${TLS_SNI}`], "tls_client.ts")
-        : options.denoClient === true
-        ? clientArgv(load)
+        : options.denoClient === true || scenario.awaitGreeting === true
+        ? clientArgv(load) // The C client does not wait for greetings.
         : [options.programs.loadClient, "--host=127.0.0.1", ...load],
     );
     const bound = scenario.deadlineMs + 15_000;

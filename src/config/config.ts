@@ -12,6 +12,7 @@ import { ACCEPT_ENGINES, type AcceptEngine, DEFAULT_ACCEPT_ENGINE } from "./acce
 import { readUdpConfig, type UdpConfig } from "./udp.ts";
 import { readTlsConfig, type TlsConfig } from "./tls.ts";
 import { type BudgetConfig, readBudgetConfig } from "./budget.ts";
+import { type GreetConfig, readGreetConfig } from "./greet.ts";
 
 /** The checked configuration. Durations are in milliseconds. */
 export interface Config {
@@ -57,6 +58,8 @@ export interface Config {
   tls: TlsConfig;
   /** The per-source session budget: the `[budget]` table. */
   budget: BudgetConfig;
+  /** Speaking first to clients that wait for the server: the `[greet]` table. */
+  greet: GreetConfig;
 }
 
 /** Seconds without data before a connection is closed, by default (Spip's value). */
@@ -115,12 +118,13 @@ export function configFromTable(table: Record<string, unknown>, file: string): C
   const ip = r.string("ip", undefined, checkIp);
   const port = r.integer("port", 1, 65535);
   const mode = r.choice("mode", MODES, DEFAULT_MODE);
+  const idleTimeoutMs = r.seconds("idle_timeout", 0.1, 86400, DEFAULT_IDLE_TIMEOUT_S);
   const config: Config = {
     file,
     ip,
     port,
     name: r.has("name") ? r.string("name", undefined, checkName) : defaultName(),
-    idleTimeoutMs: r.seconds("idle_timeout", 0.1, 86400, DEFAULT_IDLE_TIMEOUT_S),
+    idleTimeoutMs,
     maxLifetimeMs: r.seconds("max_lifetime", 0.1, 86400 * 7, DEFAULT_MAX_LIFETIME_S),
     maxBytes: r.integer("max_bytes", 1, 2 ** 31, DEFAULT_MAX_BYTES),
     readSize: r.integer("read_size", 64, 1024 * 1024, DEFAULT_READ_SIZE_BYTES),
@@ -137,6 +141,7 @@ export function configFromTable(table: Record<string, unknown>, file: string): C
     udp: readUdpConfig(r.table("udp"), file, mode, port),
     tls: readTlsConfig(r.table("tls"), file),
     budget: readBudgetConfig(r.table("budget")),
+    greet: readGreetConfig(r.table("greet"), file, idleTimeoutMs),
   };
   r.finish();
   return config;

@@ -48,6 +48,10 @@ export class Stats {
   sessionsOverBudget = 0;
   /** Sources forgotten to make room under `budget.max_sources` before their window ended. */
   budgetSourcesEvicted = 0;
+  /** Sessions Spip greeted: spoke first after a silence, or answered an SSH version line. */
+  greetingsSent = 0;
+  /** Greeting replies that could not be sent (the client was gone, or would not read). */
+  greetingWriteFailures = 0;
   /** Failed writes to the output. */
   outputErrors = 0;
   /** UDP datagrams received (recorded or not). */
@@ -106,6 +110,8 @@ export class Stats {
       syn_missing: this.synMissing,
       sessions_over_budget: this.sessionsOverBudget,
       budget_sources_evicted: this.budgetSourcesEvicted,
+      greetings_sent: this.greetingsSent,
+      greeting_write_failures: this.greetingWriteFailures,
       output_errors: this.outputErrors,
       udp_datagrams: this.udpDatagrams,
       udp_bytes: this.udpBytes,

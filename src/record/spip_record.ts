@@ -72,6 +72,12 @@ export interface SpipRecord {
   syn_df?: boolean;
   /** TCP, first record: the kernel's RTT estimate right after accept, microseconds. */
   rtt_us?: number;
+  /** The protocol Spip greeted the client with (docs/greetings.md). */
+  greeting?: "ftp" | "smtp" | "pop3" | "imap" | "telnet" | "mysql" | "vnc" | "ssh";
+  /** SSH KEXINIT record: the HASSH fingerprint, MD5 of `hassh_algorithms`. */
+  hassh?: string;
+  /** SSH KEXINIT record: the client's kex;encryption;mac;compression lists. */
+  hassh_algorithms?: string;
 }
 
 /**
@@ -111,5 +117,8 @@ export const SPIP_RECORD_FIELDS: readonly (keyof SpipRecord)[] = Object.keys(
     syn_wscale: true,
     syn_df: true,
     rtt_us: true,
+    greeting: true,
+    hassh: true,
+    hassh_algorithms: true,
   } satisfies Record<keyof SpipRecord, true>,
 ) as (keyof SpipRecord)[];

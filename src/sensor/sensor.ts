@@ -16,6 +16,7 @@ import { UdpRecorder } from "../session/udp_recorder.ts";
 import { TlsTerminator } from "../tls/terminator.ts";
 import { SourceBudget } from "../session/source_budget.ts";
 import { ReadinessPoller } from "../capture/readiness_poller.ts";
+import { greetPolicy } from "../session/greeter.ts";
 import { openStreamSink, type StreamSink } from "../output/stream_sink.ts";
 import { PollerWritability } from "../output/writability.ts";
 
@@ -97,7 +98,13 @@ export class Sensor {
       void this.#poller.close();
       throw error;
     }
-    this.#sessions = new SessionTable(config);
+    const greet = greetPolicy(config.greet);
+    this.#sessions = new SessionTable({
+      idleTimeoutMs: config.idleTimeoutMs,
+      maxLifetimeMs: config.maxLifetimeMs,
+      maxConnections: config.maxConnections,
+      ...(greet === undefined ? {} : { greetAfterMs: greet.afterMs }),
+    });
     this.#context = {
       sensorName: config.name,
       readSize: config.readSize,
@@ -107,10 +114,11 @@ export class Sensor {
       stats: this.stats,
       poller: this.#poller,
       ...(this.#tls === undefined ? {} : { tls: this.#tls }),
+      ...(greet === undefined ? {} : { greet }),
     };
     // Over-budget sessions are read and closed like any other, but make no records; TLS is
-    // not terminated for them.
-    const { tls: _tls, ...plain } = this.#context;
+    // not terminated for them, and they are not greeted.
+    const { tls: _tls, greet: _greet, ...plain } = this.#context;
     this.#quietContext = { ...plain, recordSilent: false, quiet: true };
     if (config.budget.sessionsPerMinute > 0) {
       this.#budget = new SourceBudget(

@@ -7,6 +7,7 @@ import {
   resolveConfigPath,
 } from "../../src/config/config.ts";
 import { ConfigReader } from "../../src/config/reader.ts";
+import { DEFAULT_GREET_PORTS } from "../../src/config/greet.ts";
 
 const FILE = "/etc/spip/test.toml";
 const MINIMAL = 'ip = "::"\nport = 5555\n';
@@ -61,6 +62,14 @@ Deno.test("parseConfig() needs only ip and port and fills in the defaults", () =
       certCache: 1000,
     },
     budget: { sessionsPerMinute: 0, maxSources: 10_000 },
+    greet: {
+      enabled: true,
+      afterMs: 1500,
+      ports: DEFAULT_GREET_PORTS,
+      defaultProtocol: null,
+      detectSsh: true,
+      banners: {},
+    },
   };
   assertEquals(config, expected);
 });
@@ -113,6 +122,7 @@ Deno.test("parseConfig() reads every key, seconds as milliseconds", () => {
     udp: { ...config.udp, enabled: false, port: 1 },
     tls: config.tls,
     budget: { sessionsPerMinute: 5, maxSources: 1 },
+    greet: { ...config.greet, afterMs: 125 },
   });
 });
 
