@@ -135,6 +135,20 @@ export class Epoll {
   }
 
   /**
+   * Reports what is ready now, on the calling thread, without waiting (`epoll_wait` with a
+   * timeout of 0): no hop to a blocking thread. Read the events as after
+   * {@linkcode Epoll.wait}. It must not be called while a wait is running.
+   *
+   * @returns How many events are ready (0 when none is); -1 when the call failed.
+   * @throws {Error} When a wait is running or the set is closed.
+   */
+  poll(): number {
+    if (this.#closed) throw new Error("Cannot poll epoll: the set is closed");
+    if (this.#waiting) throw new Error("Cannot poll epoll: a wait is running");
+    return libc().epollWaitNow(this.fd, this.#events, this.maxEvents, 0);
+  }
+
+  /**
    * The token of the i-th event of the last wait; 0 is the wake-up.
    *
    * @param i The event's index.

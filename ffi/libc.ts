@@ -164,6 +164,21 @@ export const LIBC_SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+  /**
+   * `int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout);` on the
+   * calling thread, for a timeout of 0: it reports what is ready now without waiting, so it costs
+   * no hop to a blocking thread.
+   */
+  epollWaitNow: {
+    name: "epoll_wait",
+    parameters: [
+      "i32", // int epfd
+      "buffer", // struct epoll_event *events
+      "i32", // int maxevents
+      "i32", // int timeout (0)
+    ],
+    result: "i32",
+  },
   /** `int eventfd(unsigned int initval, int flags);` */
   eventfd: {
     parameters: [
