@@ -5,7 +5,7 @@
  */
 import { receiveQueued } from "../../ffi/socket.ts";
 import { Errno } from "../../ffi/errno_error.ts";
-import { EPOLLERR, EPOLLHUP, EPOLLOUT } from "../../ffi/epoll.ts";
+import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from "../../ffi/epoll.ts";
 import type { AcceptedConnection } from "../capture/accepted_connection.ts";
 import type { ReadinessHandler } from "../capture/readiness_poller.ts";
 import { createFlow, type Flow } from "../record/record.ts";
@@ -34,6 +34,9 @@ const INSIDE_TLS: ExtraFields = { tls: true };
  */
 const READS_PER_EVENT = 8;
 
+/** What a session's socket is watched for: readable or ended. */
+const DEFAULT_INTEREST = EPOLLIN | EPOLLRDHUP;
+
 let scratch = new Uint8Array(4096);
 
 /**
@@ -60,6 +63,10 @@ export class TcpSession implements ReadinessHandler {
   readonly #context: SessionContext;
   readonly #records: CappedRecords;
   #token = 0;
+  /** Whether {@linkcode TcpSession.start} is reading what was queued before the watch. */
+  #starting = false;
+  /** What TLS or the greeter asked to be reported while starting. */
+  #startInterest: number | undefined;
   #received = 0;
   #hello: HelloCollector | null = null;
   #tls: FdDuplex | null = null;
@@ -105,10 +112,42 @@ export class TcpSession implements ReadinessHandler {
    */
   start(): void {
     this.#context.stats.connectionsOpen++;
+    // What the client sent before it was accepted is read now: a client that already sent and
+    // closed is recorded and closed without ever entering the epoll set.
+    this.#starting = true;
     try {
-      this.#token = this.#context.poller.watch(this.connection.fd, this);
+      this.#receive(0);
+    } catch (error) {
+      this.#fail(error);
+    } finally {
+      this.#starting = false;
+    }
+    if (this.#closed) return;
+    try {
+      this.#token = this.#context.poller.watch(
+        this.connection.fd,
+        this,
+        this.#startInterest ?? DEFAULT_INTEREST,
+      );
     } catch (error) {
       printDiagnostic(`Cannot watch a session: ${error instanceof Error ? error.message : error}`);
+      this.#end("eof");
+    }
+  }
+
+  /**
+   * Sets what the poller reports for the socket (TLS and the greeter change it); before the
+   * socket is watched, what {@linkcode TcpSession.start} will watch it with.
+   */
+  #setInterest(events: number): void {
+    if (this.#closed) return;
+    if (this.#starting) {
+      this.#startInterest = events;
+      return;
+    }
+    try {
+      this.#context.poller.change(this.connection.fd, this.#token, events);
+    } catch {
       this.#end("eof");
     }
   }
@@ -209,14 +248,7 @@ export class TcpSession implements ReadinessHandler {
         fd,
         sourceIp: this.flow.sourceIp,
         stats: this.#context.stats,
-        setInterest: (events) => {
-          if (this.#closed) return;
-          try {
-            this.#context.poller.change(fd, this.#token, events);
-          } catch {
-            this.#end("eof");
-          }
-        },
+        setInterest: (events) => this.#setInterest(events),
       }, this.#context.greet?.banners[protocol]);
     } catch (error) {
       this.#fail(error);
@@ -267,14 +299,7 @@ export class TcpSession implements ReadinessHandler {
     const { duplex, outcome } = handOffToTls(terminator, hello, replay, {
       fd,
       destinationIp: this.flow.destinationIp,
-      setInterest: (events) => {
-        if (this.#closed) return;
-        try {
-          this.#context.poller.change(fd, this.#token, events);
-        } catch {
-          this.#end("eof");
-        }
-      },
+      setInterest: (events) => this.#setInterest(events),
       onActivity: () => {
         this.lastActivityMs = Date.now();
       },
