@@ -39,7 +39,15 @@ export function formatIpv6(bytes: Uint8Array): string {
   return `${head}::${tail}`;
 }
 
-function ipv4Bytes(text: string, into: Uint8Array, offset: number): boolean {
+/**
+ * Parses dotted IPv4 text into 4 bytes of a buffer, without allocating.
+ *
+ * @param text The address, such as `192.0.2.1`.
+ * @param into Where the bytes go.
+ * @param offset Where in `into` the first byte goes.
+ * @returns False when the text is not a dotted IPv4 address (`into` may then be changed).
+ */
+export function ipv4Bytes(text: string, into: Uint8Array, offset: number): boolean {
   let part = 0, value = 0, digits = 0;
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? text.charCodeAt(i) : 46; // a final '.' closes the last part

@@ -4,15 +4,32 @@
  *
  * @module
  */
-import { ipToBytes } from "./ip_address.ts";
-import { sha1Short } from "./sha1.ts";
+import { ipToBytes, ipv4Bytes } from "./ip_address.ts";
+import { sha1ShortInto } from "./sha1.ts";
 
 /** IP protocol numbers for the transports Spip records. */
 export const IPPROTO = { TCP: 6, UDP: 17 } as const;
 
-function lessThan(a: Uint8Array, aPort: number, b: Uint8Array, bPort: number): boolean {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] ?? 0, y = b[i] ?? 0;
+// Reused buffers: one Community ID per session, so nothing is allocated but the text.
+const sourceBytes = new Uint8Array(16);
+const destinationBytes = new Uint8Array(16);
+/** Seed (2), two addresses (up to 16 each), protocol and padding (2), two ports (4). */
+const input = new Uint8Array(40);
+const digest = new Uint8Array(20);
+
+/** Parses an address into `into`; returns its length, 4 or 16, or 0 when it is not one. */
+function addressBytes(text: string, into: Uint8Array): number {
+  if (!text.includes(":")) return ipv4Bytes(text, into, 0) ? 4 : 0;
+  const bytes = ipToBytes(text);
+  if (bytes === null) return 0;
+  into.set(bytes);
+  return bytes.length;
+}
+
+/** Whether the first endpoint sorts before the second: address bytes, then port. */
+function lessThan(length: number, aPort: number, bPort: number): boolean {
+  for (let i = 0; i < length; i++) {
+    const x = sourceBytes[i] ?? 0, y = destinationBytes[i] ?? 0;
     if (x !== y) return x < y;
   }
   return aPort < bPort;
@@ -38,19 +55,26 @@ export function communityId(
   destinationPort: number,
   seed = 0,
 ): string {
-  let a = ipToBytes(sourceIp), b = ipToBytes(destinationIp);
-  if (a === null || b === null || a.length !== b.length) return "";
-  let aPort = sourcePort, bPort = destinationPort;
-  if (!lessThan(a, aPort, b, bPort)) [a, b, aPort, bPort] = [b, a, bPort, aPort];
-  const input = new Uint8Array(2 + a.length * 2 + 2 + 4);
-  const view = new DataView(input.buffer);
-  view.setUint16(0, seed);
-  input.set(a, 2);
-  input.set(b, 2 + a.length);
-  let at = 2 + a.length * 2;
+  const length = addressBytes(sourceIp, sourceBytes);
+  if (length === 0 || addressBytes(destinationIp, destinationBytes) !== length) return "";
+  const sourceFirst = lessThan(length, sourcePort, destinationPort);
+  const first = sourceFirst ? sourceBytes : destinationBytes;
+  const second = sourceFirst ? destinationBytes : sourceBytes;
+  input[0] = (seed >> 8) & 0xff;
+  input[1] = seed & 0xff;
+  for (let i = 0; i < length; i++) {
+    input[2 + i] = first[i] ?? 0;
+    input[2 + length + i] = second[i] ?? 0;
+  }
+  let at = 2 + length * 2;
   input[at++] = protocol;
   input[at++] = 0;
-  view.setUint16(at, aPort);
-  view.setUint16(at + 2, bPort);
-  return `1:${sha1Short(input).toBase64()}`;
+  const firstPort = sourceFirst ? sourcePort : destinationPort;
+  const secondPort = sourceFirst ? destinationPort : sourcePort;
+  input[at++] = firstPort >> 8;
+  input[at++] = firstPort & 0xff;
+  input[at++] = secondPort >> 8;
+  input[at++] = secondPort & 0xff;
+  sha1ShortInto(input, at, digest);
+  return `1:${digest.toBase64()}`;
 }

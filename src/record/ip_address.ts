@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { ipToBytes } from "../../ffi/ip_text.ts";
+export { ipToBytes, ipv4Bytes } from "../../ffi/ip_text.ts";
 
 /**
  * Writes an address the way records carry it: an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`,

@@ -26,14 +26,29 @@ function rotl(x: number, n: number): number {
  * @throws {RangeError} When the input is longer than 55 bytes.
  */
 export function sha1Short(input: Uint8Array): Uint8Array {
-  if (input.length > SHA1_SHORT_MAX) {
-    throw new RangeError(`Cannot hash ${input.length} bytes: sha1Short takes at most 55`);
+  const digest = new Uint8Array(20);
+  sha1ShortInto(input, input.length, digest);
+  return digest;
+}
+
+/**
+ * Computes the SHA-1 digest of the first bytes of a buffer, at most 55, into another, without
+ * allocating: the form Community ID uses once per session.
+ *
+ * @param input The bytes.
+ * @param length How many of them to hash.
+ * @param digest Where the 20-byte digest goes.
+ * @throws {RangeError} When the length is over 55 or past the input.
+ */
+export function sha1ShortInto(input: Uint8Array, length: number, digest: Uint8Array): void {
+  if (length > SHA1_SHORT_MAX || length > input.length) {
+    throw new RangeError(`Cannot hash ${length} bytes: sha1Short takes at most 55`);
   }
   padded.fill(0);
-  padded.set(input);
-  padded[input.length] = 0x80;
-  padded[62] = (input.length * 8) >> 8;
-  padded[63] = (input.length * 8) & 0xff;
+  for (let i = 0; i < length; i++) padded[i] = input[i] ?? 0;
+  padded[length] = 0x80;
+  padded[62] = (length * 8) >> 8;
+  padded[63] = (length * 8) & 0xff;
   const w = block;
   for (let i = 0; i < 16; i++) {
     w[i] = ((padded[i * 4] ?? 0) << 24) | ((padded[i * 4 + 1] ?? 0) << 16) |
@@ -59,12 +74,17 @@ export function sha1Short(input: Uint8Array): Uint8Array {
     b = a;
     a = t;
   }
-  const digest = new Uint8Array(20);
-  const view = new DataView(digest.buffer);
-  view.setUint32(0, (h0 + a) | 0);
-  view.setUint32(4, (h1 + b) | 0);
-  view.setUint32(8, (h2 + c) | 0);
-  view.setUint32(12, (h3 + d) | 0);
-  view.setUint32(16, (h4 + e) | 0);
-  return digest;
+  putWord(digest, 0, h0 + a);
+  putWord(digest, 4, h1 + b);
+  putWord(digest, 8, h2 + c);
+  putWord(digest, 12, h3 + d);
+  putWord(digest, 16, h4 + e);
+}
+
+/** Writes a 32-bit word big-endian (a DataView would make the buffer leave V8's heap). */
+function putWord(into: Uint8Array, at: number, word: number): void {
+  into[at] = word >>> 24;
+  into[at + 1] = (word >>> 16) & 0xff;
+  into[at + 2] = (word >>> 8) & 0xff;
+  into[at + 3] = word & 0xff;
 }
