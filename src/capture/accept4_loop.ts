@@ -17,6 +17,7 @@ import { printDiagnostic } from "../output/diagnostics.ts";
 import type { ReadinessHandler, ReadinessPoller } from "./readiness_poller.ts";
 import type { AcceptedConnection, ConnectionHandler } from "./accepted_connection.ts";
 import type { ConnectionFacts } from "./connection_facts.ts";
+import type { Endpoint } from "../record/record.ts";
 import { nextBackoffMs, RESOURCE_ERRORS } from "./deno_accept_loop.ts";
 
 /**
@@ -25,6 +26,21 @@ import { nextBackoffMs, RESOURCE_ERRORS } from "./deno_accept_loop.ts";
  * between batches.
  */
 export const ACCEPTS_PER_EVENT = 256;
+
+/** A connection this engine accepted: its fields, and `close(2)` as a method, not a closure. */
+class Accept4Connection implements AcceptedConnection {
+  constructor(
+    readonly fd: number,
+    readonly source: Endpoint,
+    readonly destination: Endpoint,
+    readonly acceptedAtMs: number,
+    readonly firstRecordFields: Readonly<Record<string, unknown>> | undefined,
+  ) {}
+
+  close(): void {
+    closeFd(this.fd);
+  }
+}
 
 /** Errors that mean the listener itself is gone: the engine stops. */
 const LISTENER_GONE: ReadonlySet<number> = new Set([
@@ -122,15 +138,15 @@ export class Accept4Loop implements ReadinessHandler {
       return;
     }
     this.#stats.connectionsAccepted++;
-    const connection: AcceptedConnection = {
-      fd,
-      source: peer,
-      destination: this.#facts.destination(fd, peer),
-      acceptedAtMs,
-      firstRecordFields: this.#facts.handshake(fd),
-      close: () => closeFd(fd),
-    };
-    this.#handler(connection);
+    this.#handler(
+      new Accept4Connection(
+        fd,
+        peer,
+        this.#facts.destination(fd, peer),
+        acceptedAtMs,
+        this.#facts.handshake(fd),
+      ),
+    );
   }
 
   #pause(): void {

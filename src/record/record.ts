@@ -45,6 +45,8 @@ export interface Endpoint {
  * @param source The client's endpoint.
  * @param destination The endpoint the client dialled.
  * @param sensorName The sensor's name.
+ * @param startedAtMs When the session began, epoch ms: the time in its session id. Now by
+ * default.
  * @returns The flow.
  */
 export function createFlow(
@@ -52,10 +54,11 @@ export function createFlow(
   source: Endpoint,
   destination: Endpoint,
   sensorName: string,
+  startedAtMs: number = Date.now(),
 ): Flow {
   const protocol = transport === "tcp" ? IPPROTO.TCP : IPPROTO.UDP;
   return {
-    sessionId: newSessionId(),
+    sessionId: newSessionId(startedAtMs),
     transport,
     sensorName,
     sourceIp: source.ip,

@@ -56,12 +56,12 @@ let scratch = new Uint8Array(4096);
 export class TcpSession implements ReadinessHandler {
   /** The accepted connection. */
   readonly connection: AcceptedConnection;
-  /** What its records share. */
-  readonly flow: Flow;
   /** When data last arrived (or the connection was accepted), epoch ms. */
   lastActivityMs: number;
   readonly #context: SessionContext;
-  readonly #records: CappedRecords;
+  /** Made when first needed, so that an idle session holds neither its flow nor its records. */
+  #flow: Flow | null = null;
+  #records: CappedRecords | null = null;
   #token = 0;
   /** Whether {@linkcode TcpSession.start} is reading what was queued before the watch. */
   #starting = false;
@@ -90,16 +90,33 @@ export class TcpSession implements ReadinessHandler {
     this.#context = context;
     this.#onClose = onClose;
     this.lastActivityMs = connection.acceptedAtMs;
-    this.flow = createFlow("tcp", connection.source, connection.destination, context.sensorName);
+    if (scratch.length < context.readSize) scratch = new Uint8Array(context.readSize);
+  }
+
+  /**
+   * What its records share: its session id (whose time is the accept time), addresses and
+   * Community ID. Made at the first use, usually the first record.
+   */
+  get flow(): Flow {
+    if (this.#flow !== null) return this.#flow;
+    const { source, destination, acceptedAtMs } = this.connection;
+    this.#flow = createFlow("tcp", source, destination, this.#context.sensorName, acceptedAtMs);
+    return this.#flow;
+  }
+
+  /** The session's records, made at the first read or at the end. */
+  get #recorder(): CappedRecords {
+    if (this.#records !== null) return this.#records;
+    const context = this.#context;
     this.#records = new CappedRecords({
       flow: this.flow,
       maxBytes: context.maxBytes,
       writer: context.writer,
       stats: context.stats,
       quiet: context.quiet === true,
-      firstFields: connection.firstRecordFields,
+      firstFields: this.connection.firstRecordFields,
     });
-    if (scratch.length < context.readSize) scratch = new Uint8Array(context.readSize);
+    return this.#records;
   }
 
   /** Whether the connection has been closed. */
@@ -234,7 +251,7 @@ export class TcpSession implements ReadinessHandler {
       this.#greeter.onSilence();
       return;
     }
-    const protocol = greet.protocolFor(this.flow.destinationPort);
+    const protocol = greet.protocolFor(this.connection.destination.port);
     if (protocol === null) return;
     this.lastActivityMs = now;
     this.#greet(protocol);
@@ -246,7 +263,7 @@ export class TcpSession implements ReadinessHandler {
     try {
       this.#greeter = new Greeter(protocol, {
         fd,
-        sourceIp: this.flow.sourceIp,
+        sourceIp: this.connection.source.ip,
         stats: this.#context.stats,
         setInterest: (events) => this.#setInterest(events),
       }, this.#context.greet?.banners[protocol]);
@@ -298,7 +315,7 @@ export class TcpSession implements ReadinessHandler {
     const { fd } = this.connection;
     const { duplex, outcome } = handOffToTls(terminator, hello, replay, {
       fd,
-      destinationIp: this.flow.destinationIp,
+      destinationIp: this.connection.destination.ip,
       setInterest: (events) => this.#setInterest(events),
       onActivity: () => {
         this.lastActivityMs = Date.now();
@@ -314,9 +331,9 @@ export class TcpSession implements ReadinessHandler {
     const { error } = await outcome;
     this.#end("eof");
     if (error !== null) {
-      this.#records.flush();
+      this.#recorder.flush();
       const reason = this.#reason === "eof" ? error : `${this.#reason}: ${error}`;
-      this.#records.emit(new Uint8Array(0), Date.now(), { tls: true, tls_error: reason });
+      this.#recorder.emit(new Uint8Array(0), Date.now(), { tls: true, tls_error: reason });
     }
     this.#finish();
   }
@@ -324,7 +341,7 @@ export class TcpSession implements ReadinessHandler {
   #take(bytes: Uint8Array, timeMs: number, extra?: ExtraFields): void {
     this.#received += bytes.length;
     this.#context.stats.bytesReceived += bytes.length;
-    this.#records.take(bytes, timeMs, extra);
+    this.#recorder.take(bytes, timeMs, extra);
   }
 
   /** Writes what is still held, counts how the session ended, and marks it finished. */
@@ -337,13 +354,13 @@ export class TcpSession implements ReadinessHandler {
       this.#hello = null;
       this.#takeReads(reads);
     }
-    this.#records.flush();
+    this.#recorder.flush();
     const { stats, recordSilent } = this.#context;
     countEnd(stats, this.#reason);
     if (this.#received === 0) {
       stats.sessionsSilent++;
       if (recordSilent) {
-        this.#records.emit(new Uint8Array(0), Date.now(), this.#greeter?.fields, true);
+        this.#recorder.emit(new Uint8Array(0), Date.now(), this.#greeter?.fields, true);
       }
     }
     stats.connectionsOpen--;
