@@ -119,6 +119,56 @@ export class RecordWriter {
       this.#stats.recordsShed++;
       return false;
     }
+    this.#queue(chunk, written);
+    return true;
+  }
+
+  /**
+   * Makes room for one record that the caller writes straight into the output as UTF-8, without
+   * the newline; {@linkcode RecordWriter.commit} then queues it. Nothing else may be pushed
+   * between the two calls.
+   *
+   * @param maxBytes The most bytes the record can take.
+   * @returns The buffer to write into from {@linkcode RecordWriter.reservedAt}, or null when the
+   * record is shed (counted) because the writer was abandoned.
+   */
+  reserve(maxBytes: number): Uint8Array | null {
+    if (this.#abandoned) {
+      this.#stats.recordsShed++;
+      return null;
+    }
+    const chunk = this.#chunkFor(maxBytes + 1);
+    return chunk.bytes;
+  }
+
+  /** Where the record of the last {@linkcode RecordWriter.reserve} starts. */
+  get reservedAt(): number {
+    return this.#current?.used ?? 0;
+  }
+
+  /**
+   * Queues the record written after {@linkcode RecordWriter.reserve}, or sheds it (counted) when
+   * the output is too far behind, as {@linkcode RecordWriter.push} does.
+   *
+   * @param end Where the record ends.
+   * @returns False when the record was shed.
+   */
+  commit(end: number): boolean {
+    const chunk = this.#current;
+    if (chunk === null || this.#abandoned) {
+      this.#stats.recordsShed++;
+      return false;
+    }
+    const written = end - chunk.used;
+    if (this.#pendingBytes + written + 1 > this.#limit) {
+      this.#stats.recordsShed++;
+      return false;
+    }
+    this.#queue(chunk, written);
+    return true;
+  }
+
+  #queue(chunk: Chunk, written: number): void {
     chunk.bytes[chunk.used + written] = NEWLINE;
     chunk.used += written + 1;
     chunk.lines++;
@@ -127,7 +177,6 @@ export class RecordWriter {
       this.#scheduled = true;
       setTimeout(() => this.#start(), 0);
     }
-    return true;
   }
 
   #start(): void {

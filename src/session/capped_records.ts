@@ -4,8 +4,16 @@
  * @module
  */
 import { encodeRecord, type Flow } from "../record/record.ts";
+import { extraMembers, recordBytesBound, writeRecord } from "../record/record_bytes.ts";
 import type { RecordWriter } from "../output/record_writer.ts";
 import type { Stats } from "../output/stats.ts";
+
+/**
+ * The largest record bound written straight into the output, bytes; a larger one (a read of
+ * more than about 60 KiB) is encoded as a string first, so that no chunk is sized for the
+ * worst case of a huge read.
+ */
+const DIRECT_RECORD_MAX_BYTES = 512 * 1024;
 
 /** Extra fields for one record, after the standard ones. */
 export type ExtraFields = Readonly<Record<string, unknown>>;
@@ -112,8 +120,18 @@ export class CappedRecords {
       : extra === undefined
       ? first
       : { ...first, ...extra };
-    writer.push(
-      encodeRecord(flow, this.#seq, bytes, timeMs, { silent, truncated: this.#truncated }, fields),
+    const marks = { silent, truncated: this.#truncated };
+    const members = fields === undefined ? "" : extraMembers(fields);
+    const bound = members === null ? Infinity : recordBytesBound(flow, bytes.length, members);
+    if (bound > DIRECT_RECORD_MAX_BYTES) {
+      writer.push(encodeRecord(flow, this.#seq, bytes, timeMs, marks, fields));
+      return;
+    }
+    // Written straight into the output: the same bytes, without the record as a string.
+    const into = writer.reserve(bound);
+    if (into === null) return;
+    writer.commit(
+      writeRecord(into, writer.reservedAt, flow, this.#seq, bytes, timeMs, marks, members ?? ""),
     );
   }
 }

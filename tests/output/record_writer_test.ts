@@ -223,3 +223,43 @@ Deno.test("RecordWriter uses writeSync when the sink has it, and loses nothing u
   assert(syncCalls > 0);
   assertEquals(sink.text.split("\n").length, 101);
 });
+
+/** Writes a line through reserve() and commit(), as records written as bytes are. */
+function commitLine(writer: RecordWriter, line: string): boolean | null {
+  const into = writer.reserve(line.length * 3);
+  if (into === null) return null;
+  const at = writer.reservedAt;
+  const { written } = new TextEncoder().encodeInto(line, into.subarray(at));
+  return writer.commit(at + written);
+}
+
+Deno.test("RecordWriter.reserve() and commit() queue bytes in order with pushed lines", async () => {
+  const sink = new MemorySink();
+  const stats = new Stats();
+  const writer = new RecordWriter(sink, 1 << 20, stats);
+  writer.push("a");
+  assertEquals(commitLine(writer, '{"b":"\u00e9"}'), true);
+  writer.push("c");
+  await writer.flush();
+  assertEquals(sink.text, 'a\n{"b":"\u00e9"}\nc\n');
+  assertEquals(stats.recordsWritten, 3);
+});
+
+Deno.test("RecordWriter.commit() sheds and counts a record past the limit", async () => {
+  const sink = new MemorySink();
+  const stats = new Stats();
+  const writer = new RecordWriter(sink, 10, stats);
+  assertEquals(commitLine(writer, "12345678"), true);
+  assertEquals(commitLine(writer, "12345"), false);
+  assertEquals(stats.recordsShed, 1);
+  await writer.flush();
+  assertEquals(sink.text, "12345678\n");
+});
+
+Deno.test("RecordWriter.reserve() sheds and counts after abandon()", () => {
+  const stats = new Stats();
+  const writer = new RecordWriter(new MemorySink(), 1 << 20, stats);
+  writer.abandon();
+  assertEquals(writer.reserve(100), null);
+  assertEquals(stats.recordsShed, 1);
+});

@@ -11,6 +11,7 @@ const FLOW = createFlow(
   "t",
 );
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const decoder = new TextDecoder();
 
 interface Harness {
   capped: CappedRecords;
@@ -24,8 +25,15 @@ function records(
   firstFields?: Record<string, unknown>,
 ): Harness {
   const lines: Record<string, unknown>[] = [];
+  // Records come either as a line (push) or written into the output (reserve, then commit).
+  const buffer = new Uint8Array(1 << 20);
   const writer = {
     push: (line: string) => (lines.push(JSON.parse(line)), true),
+    reserve: () => buffer,
+    reservedAt: 0,
+    commit: (
+      end: number,
+    ) => (lines.push(JSON.parse(decoder.decode(buffer.subarray(0, end)))), true),
   } as unknown as RecordWriter;
   const stats = new Stats();
   const capped = new CappedRecords({ flow: FLOW, maxBytes, writer, stats, quiet, firstFields });
