@@ -112,6 +112,43 @@ export function readSavedSyn(fd: number): Uint8Array | null {
   }
 }
 
+/** `TCP_CLOSE_WAIT` (linux/tcp_states.h): the peer's FIN has arrived; it sends no more. */
+export const TCP_CLOSE_WAIT = 8;
+
+/** What {@linkcode readTcpInfo} reads from `struct tcp_info`. */
+export interface TcpInfoFacts {
+  /** `tcpi_rtt`: the smoothed round-trip time estimate, microseconds; -1 when unknown. */
+  rttUs: number;
+  /** `tcpi_state`: the connection's state, such as {@linkcode TCP_CLOSE_WAIT}; -1 when unknown. */
+  state: number;
+}
+
+/**
+ * Reads a TCP connection's state and the kernel's smoothed round-trip time estimate
+ * (`TCP_INFO`: `tcpi_state` and `tcpi_rtt`) into an object the caller reuses. Right after
+ * accept the RTT is the time from the SYN-ACK to the client's ACK.
+ *
+ * @param fd The connection.
+ * @param into Where the facts go; both -1 when `getsockopt` fails.
+ * @returns False when `getsockopt` failed.
+ */
+export function readTcpInfo(fd: number, into: TcpInfoFacts): boolean {
+  optionLength[0] = TCP_INFO_BYTES;
+  if (
+    libc().getsockopt(fd, IPPROTO_TCP, TCP_INFO, tcpInfo, optionLength) !== 0 ||
+    (optionLength[0] ?? 0) < TCP_INFO_BYTES
+  ) {
+    into.rttUs = -1;
+    into.state = -1;
+    return false;
+  }
+  into.rttUs = tcpInfoView.getUint32(TCPI_RTT_OFFSET, true);
+  into.state = tcpInfo[0] ?? -1;
+  return true;
+}
+
+const facts: TcpInfoFacts = { rttUs: -1, state: -1 };
+
 /**
  * The kernel's smoothed round-trip time estimate of a TCP connection (`TCP_INFO` `tcpi_rtt`).
  * Right after accept it is the time from the SYN-ACK to the client's ACK.
@@ -120,8 +157,6 @@ export function readSavedSyn(fd: number): Uint8Array | null {
  * @returns Microseconds, or -1 when `getsockopt` fails.
  */
 export function roundTripMicros(fd: number): number {
-  optionLength[0] = TCP_INFO_BYTES;
-  if (libc().getsockopt(fd, IPPROTO_TCP, TCP_INFO, tcpInfo, optionLength) !== 0) return -1;
-  if ((optionLength[0] ?? 0) < TCP_INFO_BYTES) return -1;
-  return tcpInfoView.getUint32(TCPI_RTT_OFFSET, true);
+  readTcpInfo(fd, facts);
+  return facts.rttUs;
 }

@@ -35,6 +35,7 @@ class Accept4Connection implements AcceptedConnection {
     readonly destination: Endpoint,
     readonly acceptedAtMs: number,
     readonly firstRecordFields: Readonly<Record<string, unknown>> | undefined,
+    readonly peerFinished: boolean,
   ) {}
 
   close(): void {
@@ -138,13 +139,16 @@ export class Accept4Loop implements ReadinessHandler {
       return;
     }
     this.#stats.connectionsAccepted++;
+    const destination = this.#facts.destination(fd, peer);
+    const fields = this.#facts.handshake(fd);
     this.#handler(
       new Accept4Connection(
         fd,
         peer,
-        this.#facts.destination(fd, peer),
+        destination,
         acceptedAtMs,
-        this.#facts.handshake(fd),
+        fields,
+        this.#facts.peerFinished,
       ),
     );
   }

@@ -23,6 +23,12 @@ export interface AcceptedConnection {
    * those known; `undefined` when none is.
    */
   readonly firstRecordFields: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * Whether the client had already ended its side when it was accepted (its FIN had arrived):
+   * all it sent is queued, so a read that does not fill the buffer has reached the end, and
+   * the session need not read again to learn it. Absent or false when not known.
+   */
+  readonly peerFinished?: boolean;
   /** Closes the connection and frees what the engine holds for it. Call it once. */
   close(): void;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { localAddress, originalDestination } from "../../ffi/socket.ts";
-import { readSavedSyn, roundTripMicros } from "../../ffi/accept.ts";
+import { readSavedSyn, readTcpInfo, TCP_CLOSE_WAIT, type TcpInfoFacts } from "../../ffi/accept.ts";
 import type { Endpoint } from "../record/record.ts";
 import type { Stats } from "../output/stats.ts";
 import { RateLimitedLog } from "../output/diagnostics.ts";
@@ -20,6 +20,7 @@ export class ConnectionFacts {
   readonly #stats: Stats;
   readonly #tproxy: boolean;
   readonly #destinationErrors = new RateLimitedLog(FAILURE_LOG_INTERVAL_MS);
+  readonly #tcpInfo: TcpInfoFacts = { rttUs: -1, state: -1 };
 
   /**
    * @param stats Where failures are counted.
@@ -69,6 +70,16 @@ export class ConnectionFacts {
       syn = null;
     }
     if (syn === null) this.#stats.synMissing++;
-    return handshakeFields(syn, roundTripMicros(fd));
+    readTcpInfo(fd, this.#tcpInfo);
+    return handshakeFields(syn, this.#tcpInfo.rttUs);
+  }
+
+  /**
+   * Whether the client of the connection last given to {@linkcode ConnectionFacts.handshake}
+   * had already ended its side (its FIN had arrived: `TCP_CLOSE_WAIT`). Everything it sent is
+   * then queued, and a read that does not fill the buffer reaches the end.
+   */
+  get peerFinished(): boolean {
+    return this.#tcpInfo.state === TCP_CLOSE_WAIT;
   }
 }

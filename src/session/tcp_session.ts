@@ -221,6 +221,12 @@ export class TcpSession implements ReadinessHandler {
         this.#bytes(into.subarray(0, n), Date.now());
         // TLS may have taken the socket over, or the session been closed.
         if (this.#closed || this.#tls !== null) return;
+        // A client that had ended its side when accepted has nothing more queued than this
+        // short read: the end, without a read to learn it.
+        if (this.#starting && n < into.length && this.connection.peerFinished === true) {
+          this.#end("eof");
+          return;
+        }
         continue;
       }
       if (n === 0) this.#end("eof");

@@ -4,8 +4,10 @@ import {
   type AcceptedSocket,
   closeFd,
   readSavedSyn,
+  readTcpInfo,
   roundTripMicros,
   saveSyns,
+  TCP_CLOSE_WAIT,
 } from "../../ffi/accept.ts";
 import { findListenerFd, receiveQueued } from "../../ffi/socket.ts";
 import { Errno } from "../../ffi/errno_error.ts";
@@ -122,4 +124,33 @@ Deno.test("roundTripMicros() is -1 and readSavedSyn() throws for an fd that is n
     threw = error instanceof Error && error.message.includes("TCP_SAVED_SYN");
   }
   assert(threw, "an ErrnoError naming the option");
+});
+
+Deno.test("readTcpInfo() reports ESTABLISHED for an open client, CLOSE_WAIT once its FIN arrived", async () => {
+  const { listener, fd, port } = listen();
+  const TCP_ESTABLISHED = 1;
+  try {
+    const open = await Deno.connect({ hostname: "127.0.0.1", port });
+    const finished = await Deno.connect({ hostname: "127.0.0.1", port });
+    await finished.write(new TextEncoder().encode("bye"));
+    finished.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const facts = { rttUs: -1, state: -1 };
+    const first = await acceptSoon(fd);
+    const second = await acceptSoon(fd);
+    assertEquals(readTcpInfo(first.fd, facts), true);
+    assertEquals(facts.state, TCP_ESTABLISHED);
+    assertGreaterOrEqual(facts.rttUs, 0);
+    assertEquals(readTcpInfo(second.fd, facts), true);
+    assertEquals(facts.state, TCP_CLOSE_WAIT);
+    const buffer = new Uint8Array(16);
+    assertEquals(receiveQueued(second.fd, buffer), 3, "what it sent is still queued");
+    assertEquals(readTcpInfo(0x7fff, facts), false);
+    assertEquals(facts, { rttUs: -1, state: -1 });
+    closeFd(first.fd);
+    closeFd(second.fd);
+    open.close();
+  } finally {
+    listener.close();
+  }
 });
