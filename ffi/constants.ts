@@ -53,6 +53,8 @@ export const SOL_IPV6 = IPPROTO_IPV6;
 export const SO_REUSEADDR = 2;
 /** `SO_ERROR`: read and clear the socket's pending error. */
 export const SO_ERROR = 4;
+/** `SO_SNDBUF`: the send buffer size, capped at `net.core.wmem_max`. */
+export const SO_SNDBUF = 7;
 /** `SO_RCVBUF`: the receive buffer size, capped at `net.core.rmem_max`. */
 export const SO_RCVBUF = 8;
 /** `SO_OOBINLINE`: keep TCP urgent bytes in the normal stream. */

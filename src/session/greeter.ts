@@ -8,7 +8,7 @@ import { sendNow, shutdownWrite } from "../../ffi/socket.ts";
 import { Errno } from "../../ffi/errno_error.ts";
 import { EPOLLIN, EPOLLOUT, EPOLLRDHUP } from "../../ffi/epoll.ts";
 import { type GreetConfig, type GreetProtocol, greetProtocolFor } from "../config/greet.ts";
-import { createDialog, type Dialog } from "../greet/registry.ts";
+import type { Dialog } from "../greet/registry.ts";
 import type { Stats } from "../output/stats.ts";
 import type { ExtraFields } from "./capped_records.ts";
 
@@ -54,8 +54,6 @@ export function greetPolicy(greet: GreetConfig): GreetPolicy | undefined {
 export interface GreeterOwner {
   /** The socket, nonblocking and watched by the poller. */
   readonly fd: number;
-  /** The client's address. */
-  readonly sourceIp: string;
   /** Counters. */
   readonly stats: Stats;
   /**
@@ -99,14 +97,13 @@ export class Greeter {
   /**
    * Sends the greeting.
    *
-   * @param protocol The protocol.
+   * @param dialog The dialog, not yet greeted (from `createDialog` in src/greet/registry.ts).
    * @param owner The session's side.
-   * @param banner A banner replacing the built-in one, if any.
    */
-  constructor(protocol: GreetProtocol, owner: GreeterOwner, banner: string | undefined) {
-    this.fields = fieldsOf(protocol);
+  constructor(dialog: Dialog, owner: GreeterOwner) {
+    this.fields = fieldsOf(dialog.protocol);
     this.#owner = owner;
-    this.#dialog = createDialog(protocol, { sourceIp: owner.sourceIp, banner });
+    this.#dialog = dialog;
     owner.stats.greetingsSent++;
     this.#send(this.#dialog.greeting());
   }

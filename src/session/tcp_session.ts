@@ -19,7 +19,7 @@ import { CappedRecords, type ExtraFields } from "./capped_records.ts";
 import { type HeldRead, HelloCollector, mayBeClientHello } from "./hello_collector.ts";
 import { handOffToTls } from "./tls_handoff.ts";
 import { Greeter } from "./greeter.ts";
-import { opensSsh } from "../greet/registry.ts";
+import { createDialog, opensSsh } from "../greet/registry.ts";
 import type { GreetProtocol } from "../config/greet.ts";
 
 export type { EndReason } from "./session_end.ts";
@@ -205,9 +205,10 @@ export class TcpSession implements ReadinessHandler {
     const fd = this.connection.fd;
     if (fd < 0) return;
     try {
-      this.#greeter = new Greeter(protocol, {
+      const banner = this.#context.greet?.banners[protocol];
+      const dialog = createDialog(protocol, { sourceIp: this.flow.sourceIp, banner });
+      this.#greeter = new Greeter(dialog, {
         fd,
-        sourceIp: this.flow.sourceIp,
         stats: this.#context.stats,
         setInterest: (events) => {
           if (this.#closed) return;
@@ -217,7 +218,7 @@ export class TcpSession implements ReadinessHandler {
             this.#end("eof");
           }
         },
-      }, this.#context.greet?.banners[protocol]);
+      });
     } catch (error) {
       this.#fail(error);
     }
