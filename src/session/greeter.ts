@@ -79,8 +79,9 @@ function fieldsOf(protocol: GreetProtocol): ExtraFields {
 /**
  * A session's dialog once it has greeted. Replies go out with `send` at once; when the send
  * buffer is full the rest waits (at most {@linkcode MAX_PENDING_BYTES}) for `EPOLLOUT`. A failed
- * write is counted and ends the writing, never the reading: what the client sent is still read
- * and recorded until it closes. When the dialog ends, Spip shuts its writing side (FIN) once
+ * write (an error, too much waiting, or replies still waiting when the session closes) is counted
+ * once and ends the writing, never the reading: what the client sent is still read and recorded
+ * until it closes. When the dialog ends, Spip shuts its writing side (FIN) once
  * everything is sent, and reads on until the client closes or the idle timeout.
  */
 export class Greeter {
@@ -132,6 +133,14 @@ export class Greeter {
   /** The socket can take more bytes. */
   onWritable(): void {
     this.#flush();
+  }
+
+  /**
+   * The session is closing (the client ended or reset, or the idle timeout): a reply still
+   * waiting for room will never be sent, which counts as a failed write.
+   */
+  onClose(): void {
+    if (this.#pending !== null) this.#fail();
   }
 
   #send(bytes: Uint8Array): void {

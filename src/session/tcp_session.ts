@@ -123,6 +123,7 @@ export class TcpSession implements ReadinessHandler {
     if (this.#closed) return;
     this.#closed = true;
     this.#reason = reason;
+    this.#greeter?.onClose();
     this.#onClose(this);
     if (this.#token !== 0) this.#context.poller.forget(this.#token);
     this.connection.close();

@@ -1,10 +1,10 @@
 import { assert, assertEquals, assertGreater } from "../../testing/std.ts";
 import { EPOLLIN, EPOLLOUT, EPOLLRDHUP } from "../../ffi/epoll.ts";
-import { receiveQueued } from "../../ffi/socket.ts";
+import { receiveQueued, setLingerZero } from "../../ffi/socket.ts";
 import type { Dialog, DialogStep } from "../../src/greet/dialog.ts";
 import { Greeter, MAX_PENDING_BYTES } from "../../src/session/greeter.ts";
 import { TcpSession } from "../../src/session/tcp_session.ts";
-import { until } from "../_socket_fd.ts";
+import { fdOf, until } from "../_socket_fd.ts";
 import {
   acceptedConnection,
   readToEnd,
@@ -81,6 +81,31 @@ Deno.test("Greeter: a peer that does not read gets every reply, in order, once, 
   }
   assertEquals(harness.stats.greetingWriteFailures, 0);
   assertEquals(harness.stats.connectionsOpen, 0);
+});
+
+Deno.test("Greeter: replies still waiting when the session closes (idle timeout, reset) are counted as a failed write", async () => {
+  for (const reason of ["idle", "reset"] as const) {
+    await using harness = sessionHarness({ afterMs: 1000, banners: { smtp: BANNER } });
+    using pair = await tightPair();
+    const connection = acceptedConnection(pair.sensorFd, 25, () => pair.sensor.close());
+    const session = new TcpSession(connection, harness.context, () => {});
+    session.start();
+    session.greetIfSilent(connection.acceptedAtMs + 1000);
+    const lines = Array.from({ length: 15 }, (_, i) => `EHLO client-${i}.example\r\n`);
+    await say(pair, () => harness.stats.bytesReceived, lines.join(""));
+    assertEquals(harness.poller.changes.at(-1), READING | EPOLLOUT, "waiting for room");
+    if (reason === "idle") {
+      // The client would not read: the sweeper closes the session at its idle timeout.
+      session.close("idle");
+    } else {
+      setLingerZero(fdOf(pair.peer));
+      pair.peer.close();
+      await until(() => session.closed, READY_MS, "the session to see the reset");
+    }
+    assertEquals(harness.stats.greetingWriteFailures, 1, reason);
+    assertEquals(harness.stats.greetingsSent, 1);
+    assertEquals((await harness.records()).map((r) => r["payload"]).join(""), lines.join(""));
+  }
 });
 
 /** Bytes that show any loss, reordering or duplication: no 64-byte run repeats. */
