@@ -21,6 +21,7 @@ export type { AcceptEngine } from "./src/config/accept.ts";
 export type { UdpConfig } from "./src/config/udp.ts";
 export type { TlsConfig } from "./src/config/tls.ts";
 export type { BudgetConfig } from "./src/config/budget.ts";
+export { GREET_PROTOCOLS, type GreetConfig, type GreetProtocol } from "./src/config/greet.ts";
 export { Sensor, type SensorOptions } from "./src/sensor/sensor.ts";
 export { Stats } from "./src/output/stats.ts";
 export type { ByteSink } from "./src/output/record_writer.ts";
