@@ -9,7 +9,6 @@
 import { DistinctCounter } from "./distinct_counter.ts";
 import { FirstSeen } from "./first_seen.ts";
 import { readRecord, type ReportRecord } from "./record_fields.ts";
-import { RecordScanner, SCAN_NOT_RECORD, SCAN_RECORD } from "./record_scanner.ts";
 import { SpaceSaving } from "./space_saving.ts";
 import { TimeBuckets } from "./time_buckets.ts";
 import type {
@@ -33,8 +32,6 @@ const HOURS = 24;
 export const TIMELINE_PORTS = 8;
 /** Ports in the heat map. */
 export const HEATMAP_PORTS = 20;
-
-const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** A time filter, epoch seconds (inclusive). */
 export interface TimeWindow {
@@ -80,7 +77,6 @@ export class ReportAggregate {
   readonly #fingerprints = new Map<Fingerprint, SpaceSaving<string>>();
   readonly #fingerprintFirstSeen = new Map<Fingerprint, FirstSeen<string>>();
   readonly #timeline = new TimeBuckets();
-  readonly #scanner = new RecordScanner();
 
   /**
    * Creates an empty aggregate.
@@ -112,28 +108,6 @@ export class ReportAggregate {
     const record = readRecord(value);
     if (record === null) this.badLines++;
     else this.add(record);
-  }
-
-  /**
-   * Counts one line given as UTF-8 bytes: read by the byte scanner, or, when the scanner cannot
-   * tell, decoded and parsed as {@linkcode addLine} does. Same counts as `addLine` of the decoded
-   * line.
-   *
-   * @param bytes The buffer.
-   * @param start The line's first byte.
-   * @param end The byte after the line, its newline excluded.
-   */
-  addLineBytes(bytes: Uint8Array, start: number, end: number): void {
-    const scanned = this.#scanner.scan(bytes, start, end);
-    if (scanned === SCAN_RECORD) {
-      this.lines++;
-      this.add(this.#scanner.record);
-    } else if (scanned === SCAN_NOT_RECORD) {
-      this.lines++;
-      this.badLines++;
-    } else {
-      this.addLine(utf8.decode(bytes.subarray(start, end)));
-    }
   }
 
   /**
