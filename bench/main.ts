@@ -1,18 +1,24 @@
 /**
- * The bench CLI (`deno task bench`): runs the scenarios against the sensor and the baseline,
- * prints a table, and exits non-zero when the sensor lost records or logged wrong ports.
+ * The bench CLI (`deno task bench`): runs the scenarios against the sensor's two accept engines
+ * (`sensor` = accept4, `sensor-deno` = Deno's accept) and two baselines (`baseline`, the least a
+ * Deno sensor does; `c-loop`, a plain C epoll loop), prints a table with each target's ratios to
+ * the C loop of the same run, and exits non-zero when the sensor (accept4) lost records or logged
+ * wrong ports. Plain TCP scenarios are driven by the C load client (`bench/c/load_client.c`);
+ * the C programs are compiled with gcc into a temporary directory first.
  *
- * Flags: `--quick` (small, for CI; correctness only), `--scenario N` (one scenario, by number
- * or name: `--scenario tls`, `--scenario udp`; repeat the flag for several),
- * `--json FILE` (also write the results as JSON), `--udp-rate N` (datagrams per second the UDP
- * client sends at most; default 10,000, 5,000 with `--quick`), `--no-baseline`, `--baseline-only`,
- * `--profile DIR` (the sensor writes V8 CPU profiles there), `--rounds N` (run everything N times,
- * round after round, and show each scenario's median run; every run must pass the checks),
+ * Flags: `--quick` (small, for CI; correctness only; the sensor alone), `--scenario N` (one
+ * scenario, by number or name: `--scenario tls`, `--scenario udp`; comma-separate several),
+ * `--targets LIST` (some of sensor,sensor-deno,baseline,c-loop), `--json FILE` (also write the
+ * results as JSON), `--udp-rate N` (datagrams per second the UDP client sends at most; default
+ * 10,000, 5,000 with `--quick`), `--no-baseline` (the sensor's engines only), `--baseline-only`,
+ * `--deno-client` (drive plain TCP with the Deno load client), `--profile DIR` (the sensor
+ * writes V8 CPU profiles there), `--rounds N` (run everything N times, round after round, and
+ * show each scenario's median run; every run must pass the checks).
  * `--report-bytes N` (the size of the report scenario's records file; default 1 GB, 1 MB with
  * `--quick`). The report scenario (`--scenario report`) times `spip report` against jq on a
  * generated records file; it needs no root and runs once, after the sensor scenarios.
  *
- * Needs root (network namespaces, iptables).
+ * Needs root (network namespaces, iptables) and gcc.
  *
  * @module
  */
@@ -28,7 +34,10 @@ import {
   runReportBench,
 } from "./run_report.ts";
 import { scenarios } from "./scenarios.ts";
-import { BASELINE, SENSOR, sensorPresent, type Target } from "./targets.ts";
+import { BASELINE, C_LOOP, SENSOR, SENSOR_DENO, sensorPresent, type Target } from "./targets.ts";
+import { compileCPrograms, type CPrograms } from "./c_programs.ts";
+
+const ALL_TARGETS: readonly Target[] = [SENSOR, SENSOR_DENO, BASELINE, C_LOOP];
 
 const encoder = new TextEncoder();
 
@@ -51,13 +60,14 @@ function print(text: string): void {
  */
 export async function main(args: string[]): Promise<number> {
   const flags = parseArgs(args, {
-    string: ["scenario", "json", "profile", "udp-rate", "rounds", "report-bytes"],
-    boolean: ["quick", "no-baseline", "baseline-only", "help"],
+    string: ["scenario", "json", "profile", "udp-rate", "rounds", "targets", "report-bytes"],
+    boolean: ["quick", "no-baseline", "baseline-only", "deno-client", "help"],
   });
   if (flags["help"] === true) {
     print(
-      "Usage: deno task bench [--quick] [--scenario N|NAME[,...]] [--json FILE] [--no-baseline] " +
-        "[--baseline-only] [--profile DIR] [--udp-rate N] [--rounds N] [--report-bytes N]",
+      "Usage: deno task bench [--quick] [--scenario N|NAME[,...]] [--targets NAME[,...]] " +
+        "[--json FILE] [--no-baseline] [--baseline-only] [--deno-client] [--profile DIR] " +
+        "[--udp-rate N] [--rounds N] [--report-bytes N]",
     );
     return 0;
   }
@@ -95,14 +105,27 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
   }
-  const targets: Target[] = [];
-  if (flags["baseline-only"] !== true) {
-    if (sensorPresent()) targets.push(SENSOR);
-    else log("main.ts is missing: measuring the baseline only");
+  let targets: Target[] = [];
+  if (flags["targets"] !== undefined) {
+    const names = String(flags["targets"]).split(",");
+    targets = ALL_TARGETS.filter((t) => names.includes(t.name));
+    const unknown = names.filter((n) => !ALL_TARGETS.some((t) => t.name === n));
+    if (unknown.length > 0 || targets.length === 0) {
+      log(
+        `Cannot use --targets=${flags["targets"]}: choose from ` +
+          ALL_TARGETS.map((t) => t.name).join(", "),
+      );
+      return 2;
+    }
+  } else {
+    if (flags["baseline-only"] !== true) {
+      if (sensorPresent()) targets.push(SENSOR, ...(quick ? [] : [SENSOR_DENO]));
+      else log("main.ts is missing: measuring the baselines only");
+    }
+    const baseline = flags["baseline-only"] === true ||
+      (flags["no-baseline"] !== true && !quick) || targets.length === 0;
+    if (baseline) targets.push(BASELINE, C_LOOP);
   }
-  const baseline = flags["baseline-only"] === true ||
-    (flags["no-baseline"] !== true && !quick) || targets.length === 0;
-  if (baseline) targets.push(BASELINE);
   const profileDir = typeof flags["profile"] === "string" ? flags["profile"] : undefined;
   if (profileDir !== undefined) await Deno.mkdir(profileDir, { recursive: true });
   const workDir = await Deno.makeTempDir({ prefix: "spip-bench-" });
@@ -110,11 +133,21 @@ export async function main(args: string[]): Promise<number> {
   let report: ReportBenchResult | undefined;
   const started = performance.now();
   try {
+    // The C programs are needed by the sensor scenarios only, not by the report scenario.
+    let programs: CPrograms = { loadClient: "", epollSensor: "" };
+    try {
+      if (chosen.length > 0) programs = await compileCPrograms(workDir);
+    } catch (error) {
+      log(error instanceof Error ? error.message : String(error));
+      return 1;
+    }
     for (let round = 1; round <= rounds; round++) {
       if (rounds > 1) log(`round ${round} of ${rounds}`);
       for (const scenario of chosen) {
         for (const target of targets) {
-          if (target === BASELINE && !scenario.baseline) continue;
+          if (!target.isSensor && !scenario.baseline) continue;
+          // The accept engine matters for TCP; UDP and TLS run on the default engine.
+          if (target === SENSOR_DENO && scenario.kind !== "tcp") continue;
           const unit = UNITS[scenario.kind];
           log(
             `scenario ${scenario.id} (${scenario.name}), ${target.name}: ${scenario.count} ${unit}s`,
@@ -123,6 +156,8 @@ export async function main(args: string[]): Promise<number> {
           const result = await run(scenario, target, {
             workDir,
             log,
+            programs,
+            denoClient: flags["deno-client"] === true,
             ...(profileDir !== undefined && target === SENSOR ? { profileDir } : {}),
           });
           log(

@@ -5,7 +5,7 @@ import { emptyCheckResult } from "./record_check.ts";
 
 function result(
   scenario: number,
-  target: "sensor" | "baseline",
+  target: "sensor" | "sensor-deno" | "baseline" | "c-loop",
   cpuUsPerConn: number,
   lost = 0,
 ): ScenarioResult {
@@ -32,7 +32,9 @@ function result(
     rssRestMiB: 60,
     rssPeakMiB: 100,
     rssPerIdleKiB: null,
-    pidIsDeno: true,
+    pidIsTarget: true,
+    listenOverflows: 0,
+    listenDrops: 0,
     exitCode: 0,
   };
 }
@@ -55,8 +57,8 @@ Deno.test("medianRuns() keeps each scenario and target's median run, in first-ru
     [1, "baseline", 44.5],
     [3, "sensor", 82],
   ]);
-  // The ratios are those of the median runs.
-  assertEquals(ratios(shown).map((r) => r.cpuUsPerConn), [62.5 / 44.5]);
+  // Without the C loop there is nothing to divide by.
+  assertEquals(ratios(shown), []);
 });
 
 Deno.test("medianRuns() takes the lower middle run of an even count, and a single run as it is", () => {
@@ -88,4 +90,21 @@ Deno.test("a lost record in any round is a failure, even when the median run los
   const clean = [result(1, "sensor", 60), result(1, "sensor", 70, 3), result(1, "sensor", 61)];
   assertEquals(medianRuns(clean)[0]?.check.lost, 0);
   assertEquals(failures(clean, new Set([1])).length > 0, true);
+});
+
+Deno.test("ratios() divides every other target's figures by the C loop's of the same scenario", () => {
+  const withOverflow = { ...result(1, "sensor-deno", 120), listenOverflows: 200 };
+  const shown = medianRuns([
+    result(1, "sensor", 80),
+    withOverflow,
+    result(1, "c-loop", 40),
+    result(3, "sensor", 90),
+  ]);
+  const r = ratios(shown);
+  assertEquals(r.map((x) => [x.scenario, x.target, x.cpuUsPerConn]), [
+    [1, "sensor", 2],
+    [1, "sensor-deno", 3],
+  ]);
+  assertEquals(r[1]?.overflows, [200, 0]);
+  assertEquals(r[0]?.connPerSec, (1000 / 80) / (1000 / 40));
 });

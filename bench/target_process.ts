@@ -217,12 +217,13 @@ export class TargetProcess {
   }
 
   /**
-   * Whether the pid runs the deno binary itself (and not a wrapper).
+   * Whether the pid runs the target's program itself (and not a wrapper).
    *
-   * @returns True when `/proc/PID/exe` is `Deno.execPath()`.
+   * @param program The program's path, such as `Deno.execPath()`.
+   * @returns True when `/proc/PID/exe` is that program.
    */
-  isDeno(): boolean {
-    return executable(this.pid) === Deno.execPath();
+  runs(program: string): boolean {
+    return executable(this.pid) === program;
   }
 
   /**

@@ -42,6 +42,16 @@ export const LIBC_SYMBOLS = {
     ],
     result: "i32",
   },
+  /** `int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);` */
+  accept4: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // struct sockaddr *addr
+      "buffer", // socklen_t *addrlen
+      "i32", // int flags
+    ],
+    result: "i32",
+  },
   /** `int getpeername(int sockfd, struct sockaddr *addr, socklen_t *addrlen);` */
   getpeername: {
     parameters: [

@@ -8,13 +8,15 @@ import { printDiagnostic } from "../output/diagnostics.ts";
 import { type ByteSink, RecordWriter } from "../output/record_writer.ts";
 import { SessionTable } from "../session/session_table.ts";
 import { Stats } from "../output/stats.ts";
-import { type AcceptedConnection, TcpAcceptor } from "../capture/tcp_acceptor.ts";
+import { TcpAcceptor } from "../capture/tcp_acceptor.ts";
+import type { AcceptedConnection } from "../capture/accepted_connection.ts";
 import { type SessionContext, TcpSession } from "../session/tcp_session.ts";
 import { UdpListener } from "../capture/udp_listener.ts";
 import { UdpRecorder } from "../session/udp_recorder.ts";
 import { TlsTerminator } from "../tls/terminator.ts";
 import { SourceBudget } from "../session/source_budget.ts";
 import { ReadinessPoller } from "../capture/readiness_poller.ts";
+import { greetPolicy } from "../session/greeter.ts";
 import { openStreamSink, type StreamSink } from "../output/stream_sink.ts";
 import { PollerWritability } from "../output/writability.ts";
 
@@ -96,7 +98,13 @@ export class Sensor {
       void this.#poller.close();
       throw error;
     }
-    this.#sessions = new SessionTable(config);
+    const greet = greetPolicy(config.greet);
+    this.#sessions = new SessionTable({
+      idleTimeoutMs: config.idleTimeoutMs,
+      maxLifetimeMs: config.maxLifetimeMs,
+      maxConnections: config.maxConnections,
+      ...(greet === undefined ? {} : { greetAfterMs: greet.afterMs }),
+    });
     this.#context = {
       sensorName: config.name,
       readSize: config.readSize,
@@ -106,10 +114,11 @@ export class Sensor {
       stats: this.stats,
       poller: this.#poller,
       ...(this.#tls === undefined ? {} : { tls: this.#tls }),
+      ...(greet === undefined ? {} : { greet }),
     };
     // Over-budget sessions are read and closed like any other, but make no records; TLS is
-    // not terminated for them.
-    const { tls: _tls, ...plain } = this.#context;
+    // not terminated for them, and they are not greeted.
+    const { tls: _tls, greet: _greet, ...plain } = this.#context;
     this.#quietContext = { ...plain, recordSilent: false, quiet: true };
     if (config.budget.sessionsPerMinute > 0) {
       this.#budget = new SourceBudget(
@@ -121,7 +130,16 @@ export class Sensor {
     if (config.statsIntervalMs > 0) {
       this.#statsTimer = setInterval(() => this.printStats(), config.statsIntervalMs);
     }
-    this.#accepting = this.#acceptor.run((connection) => this.#handle(connection));
+    try {
+      this.#accepting = this.#acceptor.run((connection) => this.#handle(connection), this.#poller);
+    } catch (error) {
+      if (this.#statsTimer !== undefined) clearInterval(this.#statsTimer);
+      if (this.#budgetTimer !== undefined) clearInterval(this.#budgetTimer);
+      this.#acceptor.close();
+      this.#udp?.close();
+      void this.#poller.close();
+      throw error;
+    }
     this.#receiving = this.#udp?.run() ?? Promise.resolve();
   }
 
@@ -151,7 +169,6 @@ export class Sensor {
   }
 
   readonly #onClose = (closed: TcpSession): void => {
-    this.#acceptor.release(closed.connection);
     this.#sessions.delete(closed);
   };
 
