@@ -2,19 +2,22 @@
  * The bench CLI (`deno task bench`): runs the scenarios against the sensor and the baseline,
  * prints a table, and exits non-zero when the sensor lost records or logged wrong ports.
  *
- * Flags: `--quick` (small, for CI; correctness only), `--scenario N` (one scenario, by number
- * or name: `--scenario tls`, `--scenario udp`; repeat the flag for several),
- * `--json FILE` (also write the results as JSON), `--udp-rate N` (datagrams per second the UDP
- * client sends at most; default 10,000, 5,000 with `--quick`), `--no-baseline`, `--baseline-only`,
- * `--profile DIR` (the sensor writes V8 CPU profiles there), `--rounds N` (run everything N times,
- * round after round, and show each scenario's median run; every run must pass the checks).
+ * The flags are listed in {@linkcode HELP} (`deno task bench --help`); an unknown flag or a
+ * stray argument is an error (exit 2), so a typo never starts a full-size run.
  *
  * Needs root (network namespaces, iptables).
  *
  * @module
  */
 import { parseArgs } from "../src/std.ts";
-import { failures, formatReport, formatRounds, medianRuns, ratios } from "./report.ts";
+import {
+  columnLegend,
+  failures,
+  formatReport,
+  formatRounds,
+  medianRuns,
+  ratios,
+} from "./report.ts";
 import { runScenario, type ScenarioResult } from "./run_scenario.ts";
 import { runUdpScenario } from "./run_udp.ts";
 import { scenarios } from "./scenarios.ts";
@@ -24,6 +27,34 @@ const encoder = new TextEncoder();
 
 /** What one unit of load is, by scenario kind ("conn/s" in the table means this per second). */
 const UNITS = { tcp: "conn", tls: "session", udp: "datagram" } as const;
+
+/** The `--help` text: every flag, then what each column of the report means. */
+export const HELP = `Usage: deno task bench [flags]   (needs root: network namespaces, iptables)
+
+Runs the load scenarios against the sensor (main.ts) and a baseline, prints the tables below and
+exits 0, or 1 when the sensor lost records or logged wrong ports, or 2 for a bad flag.
+
+Flags:
+  --quick               small counts, for CI: correctness only, no baseline
+  --scenario N|NAME     run only this scenario, by number or name (tls, udp, ...);
+                        a comma-separated list or the flag repeated runs several
+  --rounds N            run everything N times (1 to 20) and show each scenario's median run;
+                        every run must pass the checks
+  --json FILE           also write the results as JSON
+  --udp-rate N          datagrams per second the UDP client sends at most
+                        (default 10,000; 5,000 with --quick)
+  --no-baseline         measure the sensor only
+  --baseline-only       measure the baseline only
+  --profile DIR         the sensor writes V8 CPU profiles (--cpu-prof) into DIR
+  -h, --help            print this help
+
+Columns of the report:
+${columnLegend().join("\n")}`;
+
+/** Flags that take a value. */
+export const VALUE_FLAGS = ["scenario", "json", "profile", "udp-rate", "rounds"] as const;
+/** Flags that are on or off. */
+export const SWITCH_FLAGS = ["quick", "no-baseline", "baseline-only", "help"] as const;
 
 function log(line: string): void {
   Deno.stderr.writeSync(encoder.encode(`${line}\n`));
@@ -40,15 +71,27 @@ function print(text: string): void {
  * @returns The exit code: 0, 1 for correctness failures, 2 for bad usage.
  */
 export async function main(args: string[]): Promise<number> {
+  const usage: string[] = [];
   const flags = parseArgs(args, {
-    string: ["scenario", "json", "profile", "udp-rate", "rounds"],
-    boolean: ["quick", "no-baseline", "baseline-only", "help"],
+    string: [...VALUE_FLAGS],
+    boolean: [...SWITCH_FLAGS],
+    collect: ["scenario"],
+    alias: { h: "help" },
+    unknown: (arg) => {
+      usage.push(arg.startsWith("-") ? `unknown flag ${arg}` : `unexpected argument ${arg}`);
+      return false;
+    },
   });
+  for (const flag of VALUE_FLAGS) {
+    const values = ([] as unknown[]).concat(flags[flag] ?? []);
+    if (values.some((v) => v === "")) usage.push(`--${flag} needs a value`);
+  }
+  if (usage.length > 0) {
+    log(`Cannot parse arguments: ${usage[0]}; see --help`);
+    return 2;
+  }
   if (flags["help"] === true) {
-    print(
-      "Usage: deno task bench [--quick] [--scenario N|NAME[,...]] [--json FILE] [--no-baseline] " +
-        "[--baseline-only] [--profile DIR] [--udp-rate N] [--rounds N]",
-    );
+    print(HELP);
     return 0;
   }
   const quick = flags["quick"] === true;
@@ -66,7 +109,9 @@ export async function main(args: string[]): Promise<number> {
     log(`Cannot use --rounds=${flags["rounds"]}: give an integer from 1 to 20`);
     return 2;
   }
-  const wanted = flags["scenario"] === undefined ? [] : String(flags["scenario"]).split(",");
+  const wanted = ([] as unknown[]).concat(flags["scenario"] ?? []).flatMap((v) =>
+    String(v).split(",")
+  );
   if (wanted.length > 0) {
     const all = chosen;
     chosen = all.filter((s) => wanted.includes(String(s.id)) || wanted.includes(s.name));

@@ -30,6 +30,8 @@ export interface ParseArgsOptions {
   boolean?: string[];
   /** Other names for flags. */
   alias?: Record<string, string>;
+  /** Flags that may be given several times; their values are collected into an array. */
+  collect?: string[];
   /** Called for each unknown flag; returning false drops it. */
   unknown?: (arg: string) => boolean;
   /** Stop parsing at the first non-flag argument. */
