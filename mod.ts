@@ -1,43 +1,28 @@
 /**
- * Spip: an internet sensor that records every TCP connection as Spip-compatible JSON lines.
+ * Spip: an internet sensor that records every TCP connection (and, in tproxy mode, every UDP
+ * datagram) as Spip-compatible JSON lines.
  *
- * Run it with `main.ts`; embed it with {@linkcode Sensor}.
+ * Run it with `main.ts`; embed it with {@linkcode Sensor}, configured by {@linkcode loadConfig};
+ * parse its lines as {@linkcode SpipRecord}.
  *
  * @example
  * ```ts ignore
  * import { loadConfig, Sensor } from "./mod.ts";
  * const sensor = Sensor.start(loadConfig("config.toml"));
+ * // ...
+ * await sensor.stop();
  * ```
  *
  * @module
  */
-export {
-  type Config,
-  configFromTable,
-  loadConfig,
-  parseConfig,
-  resolveConfigPath,
-} from "./src/config/config.ts";
+export { type Config, loadConfig, parseConfig, resolveConfigPath } from "./src/config/config.ts";
+export type { Mode } from "./src/config/mode.ts";
+export type { UdpConfig } from "./src/config/udp.ts";
+export type { TlsConfig } from "./src/config/tls.ts";
+export type { BudgetConfig } from "./src/config/budget.ts";
 export { Sensor, type SensorOptions } from "./src/sensor/sensor.ts";
 export { Stats } from "./src/output/stats.ts";
-export { type ByteSink, RecordWriter } from "./src/output/record_writer.ts";
-export {
-  createFlow,
-  encodeRecord,
-  type Endpoint,
-  type Flow,
-  type RecordMarks,
-  type Transport,
-} from "./src/record/record.ts";
-export { communityId } from "./src/record/community_id.ts";
-export {
-  type AcceptedConnection,
-  type ConnectionHandler,
-  TcpAcceptor,
-} from "./src/capture/tcp_acceptor.ts";
-export { FileSink, REOPEN_RETRY_MS } from "./src/output/file_sink.ts";
-export {
-  type BudgetConfig,
-  type BudgetSummary,
-  SourceBudget,
-} from "./src/session/source_budget.ts";
+export type { ByteSink } from "./src/output/record_writer.ts";
+export { FileSink } from "./src/output/file_sink.ts";
+export { SPIP_RECORD_FIELDS, type SpipRecord } from "./src/record/spip_record.ts";
+export { VERSION } from "./src/cli/version.ts";

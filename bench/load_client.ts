@@ -16,7 +16,8 @@
  */
 import { parseArgs } from "../src/std.ts";
 import { makePayload, portFor } from "./payload.ts";
-import { FdFinder, setLingerZero } from "./linger_ffi.ts";
+import { FdFinder } from "./client_fd_finder.ts";
+import { setLingerZero } from "../ffi/socket.ts";
 import { errorKind, positiveInt, say, sayDone } from "./client_protocol.ts";
 
 /** The load client's settings. */

@@ -7,20 +7,15 @@
  *
  * @module
  */
+import {
+  IP_ORIGDSTADDR,
+  IPV6_ORIGDSTADDR,
+  SO_RXQ_OVFL,
+  SOL_IP,
+  SOL_IPV6,
+  SOL_SOCKET,
+} from "./constants.ts";
 import { decodeSockaddr, type SocketAddress } from "./sockaddr.ts";
-
-/** `SOL_SOCKET`. */
-export const SOL_SOCKET = 1;
-/** `SOL_IP` (`IPPROTO_IP`). */
-export const SOL_IP = 0;
-/** `SOL_IPV6` (`IPPROTO_IPV6`). */
-export const SOL_IPV6 = 41;
-/** `IP_ORIGDSTADDR`: a `struct sockaddr_in` with the datagram's original destination. */
-export const IP_ORIGDSTADDR = 20;
-/** `IPV6_ORIGDSTADDR`: a `struct sockaddr_in6` with the datagram's original destination. */
-export const IPV6_ORIGDSTADDR = 74;
-/** `SO_RXQ_OVFL`: a `uint32_t` count of datagrams the socket dropped since it was made. */
-export const SO_RXQ_OVFL = 40;
 
 /** `sizeof(struct cmsghdr)` on 64-bit Linux, and the alignment of every record. */
 const HEADER = 16;

@@ -9,26 +9,21 @@
  *
  * @module
  */
-import { lastErrno, libc } from "./libc.ts";
-import { ErrnoError } from "./errno_error.ts";
+import { libc } from "./libc.ts";
+import { check } from "./errno_error.ts";
+import {
+  EFD_CLOEXEC,
+  EFD_NONBLOCK,
+  EPOLL_CLOEXEC,
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLL_CTL_MOD,
+  EPOLLIN,
+} from "./constants.ts";
 
-/** Readable, or a pending end of stream (`EPOLLIN`). */
-export const EPOLLIN = 0x001;
-/** Writable (`EPOLLOUT`). */
-export const EPOLLOUT = 0x004;
-/** An error is pending on the socket (`EPOLLERR`; always reported). */
-export const EPOLLERR = 0x008;
-/** Both directions are shut (`EPOLLHUP`; always reported). */
-export const EPOLLHUP = 0x010;
-/** The peer shut its writing side (`EPOLLRDHUP`). */
-export const EPOLLRDHUP = 0x2000;
+/** The event bits callers pass and read, defined in `ffi/constants.ts`. */
+export { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from "./constants.ts";
 
-const EPOLL_CLOEXEC = 0o2000000;
-const EPOLL_CTL_ADD = 1;
-const EPOLL_CTL_DEL = 2;
-const EPOLL_CTL_MOD = 3;
-const EFD_CLOEXEC = 0o2000000;
-const EFD_NONBLOCK = 0o4000;
 const TWO_TO_32 = 2 ** 32;
 
 /** `struct epoll_event` is packed on x86-64 (12 bytes, data at 4); elsewhere 16 (data at 8). */
@@ -67,19 +62,19 @@ export class Epoll {
     this.maxEvents = maxEvents;
     this.#events = new Uint8Array(EVENT_BYTES * maxEvents);
     this.#view = new DataView(this.#events.buffer);
-    this.fd = libc().epoll_create1(EPOLL_CLOEXEC);
-    if (this.fd < 0) throw new ErrnoError("epoll_create1", lastErrno());
-    this.#wakeFd = libc().eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (this.#wakeFd < 0) {
-      const errno = lastErrno();
+    this.fd = check(libc().epoll_create1(EPOLL_CLOEXEC), "epoll_create1");
+    try {
+      this.#wakeFd = check(libc().eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "eventfd");
+    } catch (error) {
       libc().close(this.fd);
-      throw new ErrnoError("eventfd", errno);
+      throw error;
     }
-    if (control(this.fd, EPOLL_CTL_ADD, this.#wakeFd, 0, EPOLLIN) !== 0) {
-      const errno = lastErrno();
+    try {
+      check(control(this.fd, EPOLL_CTL_ADD, this.#wakeFd, 0, EPOLLIN), "epoll_ctl(EPOLL_CTL_ADD)");
+    } catch (error) {
       libc().close(this.#wakeFd);
       libc().close(this.fd);
-      throw new ErrnoError("epoll_ctl(EPOLL_CTL_ADD)", errno);
+      throw error;
     }
   }
 
@@ -92,9 +87,7 @@ export class Epoll {
    * @throws {ErrnoError} When `epoll_ctl` fails, such as for a closed fd.
    */
   add(fd: number, token: number, events: number): void {
-    if (control(this.fd, EPOLL_CTL_ADD, fd, token, events) !== 0) {
-      throw new ErrnoError("epoll_ctl(EPOLL_CTL_ADD)", lastErrno());
-    }
+    check(control(this.fd, EPOLL_CTL_ADD, fd, token, events), "epoll_ctl(EPOLL_CTL_ADD)");
   }
 
   /**
@@ -107,9 +100,7 @@ export class Epoll {
    * @throws {ErrnoError} When `epoll_ctl` fails.
    */
   modify(fd: number, token: number, events: number): void {
-    if (control(this.fd, EPOLL_CTL_MOD, fd, token, events) !== 0) {
-      throw new ErrnoError("epoll_ctl(EPOLL_CTL_MOD)", lastErrno());
-    }
+    check(control(this.fd, EPOLL_CTL_MOD, fd, token, events), "epoll_ctl(EPOLL_CTL_MOD)");
   }
 
   /**

@@ -1,60 +1,27 @@
 /**
- * An error from a libc call, carrying the C `errno`.
+ * An error from a libc call, carrying the C `errno`, and {@linkcode check}, the one way a failed
+ * call becomes one.
  *
  * @module
  */
+import { Errno } from "./constants.ts";
+import { lastErrno } from "./libc.ts";
 
-/** Names of the errno values the sensor meets, for messages and for matching. */
-const ERRNO_NAMES: Readonly<Record<number, string>> = {
-  1: "EPERM",
-  2: "ENOENT",
-  4: "EINTR",
-  9: "EBADF",
-  11: "EAGAIN",
-  12: "ENOMEM",
-  13: "EACCES",
-  14: "EFAULT",
-  22: "EINVAL",
-  23: "ENFILE",
-  24: "EMFILE",
-  28: "ENOSPC",
-  32: "EPIPE",
-  88: "ENOTSOCK",
-  92: "ENOPROTOOPT",
-  93: "EPROTONOSUPPORT",
-  95: "EOPNOTSUPP",
-  97: "EAFNOSUPPORT",
-  98: "EADDRINUSE",
-  99: "EADDRNOTAVAIL",
-  103: "ECONNABORTED",
-  104: "ECONNRESET",
-  105: "ENOBUFS",
-  107: "ENOTCONN",
-  110: "ETIMEDOUT",
-};
+export { Errno };
 
-/** errno values used by name elsewhere in the code. */
-export const Errno = {
-  EPERM: 1,
-  ENOENT: 2,
-  EINTR: 4,
-  EBADF: 9,
-  EAGAIN: 11,
-  ENOTSOCK: 88,
-  ENOPROTOOPT: 92,
-  EPIPE: 32,
-  ECONNRESET: 104,
-  ENOTCONN: 107,
-} as const;
+/** The name of each errno value in {@linkcode Errno}. */
+const ERRNO_NAMES: ReadonlyMap<number, string> = new Map(
+  Object.entries(Errno).map(([name, value]) => [value, name]),
+);
 
 /**
  * Returns the symbolic name of an errno value, such as `ENOENT`.
  *
  * @param errno The errno value.
- * @returns Its name, or `errno N` for one this table does not know.
+ * @returns Its name, or `errno N` for one {@linkcode Errno} does not list.
  */
 export function errnoName(errno: number): string {
-  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
+  return ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
 }
 
 /** A failed libc call. `errno` is the C errno it left, `code` its symbolic name. */
@@ -75,4 +42,25 @@ export class ErrnoError extends Error {
     this.errno = errno;
     this.code = code;
   }
+}
+
+/**
+ * Checks the result of a libc call that returns -1 on failure and sets `errno`: an fd, a count,
+ * or 0 for success. Call it right after the call, on the same thread (not after a `nonblocking`
+ * symbol), so that `errno` is still the call's.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const fd = check(libc().socket(AF_INET, SOCK_DGRAM, 0), "socket(SOCK_DGRAM)");
+ * check(libc().listen(fd, 4096), "listen");
+ * ```
+ *
+ * @param result What the call returned.
+ * @param action What was attempted, for the message: "Cannot {action}: {errno name}".
+ * @returns The result, when it is not negative.
+ * @throws {ErrnoError} With the calling thread's `errno`, when the result is negative.
+ */
+export function check(result: number, action: string): number {
+  if (result < 0) throw new ErrnoError(action, lastErrno());
+  return result;
 }

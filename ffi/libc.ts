@@ -1,8 +1,9 @@
 /**
  * The libc binding: the project's one symbol table and the one `Deno.dlopen` call.
  *
- * Nothing outside `ffi/` imports this file; the rest of the code uses the typed wrappers in
- * `ffi/socket.ts`.
+ * Nothing outside `ffi/` (and its tests) imports this file; the rest of the code uses the typed
+ * wrappers (`ffi/socket.ts`, `ffi/epoll.ts`, `ffi/udp_socket.ts`, `ffi/transparent.ts`), the C
+ * constants in `ffi/constants.ts`, and `check` from `ffi/errno_error.ts` for failed calls.
  *
  * @module
  */

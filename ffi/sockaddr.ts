@@ -1,15 +1,22 @@
 /**
- * Decoding of C `struct sockaddr_in` and `struct sockaddr_in6` bytes into addresses.
+ * C `struct sockaddr_in` and `struct sockaddr_in6`, both ways: decoding the bytes a libc call
+ * filled into an address, and encoding an address into the bytes a call such as `bind` takes.
+ *
+ * Layout on Linux: `sa_family_t` (2 bytes, host order, little-endian here), `in_port_t` (2
+ * bytes, network order), then for IPv4 the 4 address bytes and 8 of padding (16 in all); for
+ * IPv6 `uint32_t sin6_flowinfo`, the 16 address bytes and `uint32_t sin6_scope_id` (28 in all).
  *
  * @module
  */
+import { AF_INET, AF_INET6 } from "./constants.ts";
+import { formatIpv6, ipToBytes } from "./ip_text.ts";
 
-/** `AF_INET`, the address family of a `struct sockaddr_in`. */
-export const AF_INET = 2;
-/** `AF_INET6`, the address family of a `struct sockaddr_in6`. */
-export const AF_INET6 = 10;
+/** `sizeof(struct sockaddr_in)`. */
+export const SOCKADDR_IN_BYTES = 16;
+/** `sizeof(struct sockaddr_in6)`. */
+export const SOCKADDR_IN6_BYTES = 28;
 /** `sizeof(struct sockaddr_in6)`, large enough for either family. */
-export const SOCKADDR_MAX = 28;
+export const SOCKADDR_MAX = SOCKADDR_IN6_BYTES;
 
 /** An IP address and port. IPv4-mapped IPv6 addresses are written as plain IPv4. */
 export interface SocketAddress {
@@ -20,40 +27,6 @@ export interface SocketAddress {
 }
 
 /**
- * Formats 16 bytes of IPv6 address as RFC 5952 text: lowercase, no leading zeros, the longest
- * run of two or more zero groups compressed to `::`. An IPv4-mapped address (`::ffff:a.b.c.d`)
- * is written as plain dotted IPv4, since that is the address the peer actually used.
- *
- * @param bytes The 16 address bytes, in network order.
- * @returns The address as text.
- */
-export function formatIpv6(bytes: Uint8Array): string {
-  let mapped = true;
-  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) mapped = false;
-  if (mapped && bytes[10] === 0xff && bytes[11] === 0xff) {
-    return `${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
-  }
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
-  let bestStart = -1, bestLength = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(":");
-  const head = hex.slice(0, bestStart).join(":");
-  const tail = hex.slice(bestStart + bestLength).join(":");
-  return `${head}::${tail}`;
-}
-
-/**
  * Decodes a `struct sockaddr_in` or `struct sockaddr_in6`.
  *
  * @param bytes The structure's bytes, as a libc call filled them.
@@ -61,14 +34,59 @@ export function formatIpv6(bytes: Uint8Array): string {
  * the bytes are too short for it.
  */
 export function decodeSockaddr(bytes: Uint8Array): SocketAddress | null {
-  if (bytes.length < 16) return null;
+  if (bytes.length < SOCKADDR_IN_BYTES) return null;
   const family = (bytes[0] ?? 0) | ((bytes[1] ?? 0) << 8); // sa_family_t, host order (little-endian)
   const port = ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0); // in_port_t, network order
   if (family === AF_INET) {
     return { ip: `${bytes[4]}.${bytes[5]}.${bytes[6]}.${bytes[7]}`, port };
   }
-  if (family === AF_INET6 && bytes.length >= SOCKADDR_MAX) {
+  if (family === AF_INET6 && bytes.length >= SOCKADDR_IN6_BYTES) {
     return { ip: formatIpv6(bytes.subarray(8, 24)), port };
   }
   return null;
+}
+
+/** The 12 bytes that start an IPv4-mapped IPv6 address (`::ffff:0:0/96`). */
+const MAPPED_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff] as const;
+
+function isMapped(address: Uint8Array): boolean {
+  return address.length === 16 && MAPPED_PREFIX.every((byte, i) => address[i] === byte);
+}
+
+/**
+ * Encodes an address as a `struct sockaddr_in` (AF_INET) or `struct sockaddr_in6` (AF_INET6),
+ * flow info and scope id 0. For AF_INET6 an IPv4 address becomes IPv4-mapped
+ * (`::ffff:a.b.c.d`), as a dual-stack socket needs; for AF_INET an IPv4-mapped address is
+ * written as its IPv4 address.
+ *
+ * @param address The address and port; the address as dotted IPv4 or IPv6 text.
+ * @param family `AF_INET` or `AF_INET6`.
+ * @returns The structure's bytes (16 or 28), or `null` when the text is not an address, the port
+ * is not an integer in 0-65535, the family is another, or an IPv6 address is asked for AF_INET.
+ */
+export function encodeSockaddr(
+  address: SocketAddress,
+  family: number,
+): Uint8Array<ArrayBuffer> | null {
+  const { port } = address;
+  if (!Number.isInteger(port) || port < 0 || port > 0xffff) return null;
+  let ip = ipToBytes(address.ip);
+  if (ip === null) return null;
+  let bytes: Uint8Array<ArrayBuffer>;
+  if (family === AF_INET) {
+    if (isMapped(ip)) ip = ip.subarray(12);
+    if (ip.length !== 4) return null;
+    bytes = new Uint8Array(SOCKADDR_IN_BYTES);
+    bytes.set(ip, 4);
+  } else if (family === AF_INET6) {
+    bytes = new Uint8Array(SOCKADDR_IN6_BYTES);
+    if (ip.length === 4) bytes.set([...MAPPED_PREFIX, ...ip], 8);
+    else bytes.set(ip, 8);
+  } else {
+    return null;
+  }
+  const view = new DataView(bytes.buffer);
+  view.setUint16(0, family, true); // sa_family_t, host order (little-endian)
+  view.setUint16(2, port, false); // in_port_t, network order
+  return bytes;
 }

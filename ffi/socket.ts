@@ -9,20 +9,23 @@
  * @module
  */
 import { lastErrno, libc } from "./libc.ts";
-import { Errno, ErrnoError } from "./errno_error.ts";
+import { check, Errno, ErrnoError } from "./errno_error.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  IP6T_SO_ORIGINAL_DST,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  SHUT_WR,
+  SO_ACCEPTCONN,
+  SO_LINGER,
+  SO_OOBINLINE,
+  SO_ORIGINAL_DST,
+  SOL_IP,
+  SOL_IPV6,
+  SOL_SOCKET,
+} from "./constants.ts";
 import { decodeSockaddr, SOCKADDR_MAX, type SocketAddress } from "./sockaddr.ts";
-
-const SOL_SOCKET = 1;
-const SO_ACCEPTCONN = 30;
-const SO_OOBINLINE = 10;
-const SOL_IP = 0;
-const SOL_IPV6 = 41;
-/** `SO_ORIGINAL_DST` (linux/netfilter_ipv4.h) and `IP6T_SO_ORIGINAL_DST`: both 80. */
-const SO_ORIGINAL_DST = 80;
-const MSG_DONTWAIT = 0x40;
-/** `MSG_NOSIGNAL`: a send to a reset peer fails with EPIPE instead of raising SIGPIPE. */
-const MSG_NOSIGNAL = 0x4000;
-const SHUT_WR = 1;
 
 const addressBytes = new Uint8Array(SOCKADDR_MAX);
 const addressLength = new Uint32Array(1);
@@ -57,6 +60,36 @@ export function localAddress(fd: number): SocketAddress | null {
   return readName("getsockname", fd);
 }
 
+function readPort(call: "getpeername" | "getsockname", fd: number): number {
+  addressLength[0] = SOCKADDR_MAX;
+  if (libc()[call](fd, addressBytes, addressLength) !== 0) return -1;
+  const family = (addressBytes[0] ?? 0) | ((addressBytes[1] ?? 0) << 8);
+  if (family !== AF_INET && family !== AF_INET6) return -1;
+  return ((addressBytes[2] ?? 0) << 8) | (addressBytes[3] ?? 0);
+}
+
+/**
+ * The port of the peer connected to a socket (`getpeername`), without formatting its address:
+ * for probing many fds.
+ *
+ * @param fd The socket's file descriptor.
+ * @returns The peer's port, or -1 when the fd is not a connected IP socket.
+ */
+export function peerPort(fd: number): number {
+  return readPort("getpeername", fd);
+}
+
+/**
+ * The local port of a socket (`getsockname`), without formatting its address: for probing many
+ * fds.
+ *
+ * @param fd The socket's file descriptor.
+ * @returns The local port, or -1 when the fd is not an IP socket.
+ */
+export function localPort(fd: number): number {
+  return readPort("getsockname", fd);
+}
+
 /**
  * The destination a client dialled before netfilter REDIRECTed it (`SO_ORIGINAL_DST`, or
  * `IP6T_SO_ORIGINAL_DST` for IPv6).
@@ -74,7 +107,9 @@ export function originalDestination(fd: number, ipv6: boolean): SocketAddress | 
   addressLength[0] = SOCKADDR_MAX;
   addressBytes.fill(0);
   const level = ipv6 ? SOL_IPV6 : SOL_IP;
-  if (libc().getsockopt(fd, level, SO_ORIGINAL_DST, addressBytes, addressLength) !== 0) {
+  const name = ipv6 ? IP6T_SO_ORIGINAL_DST : SO_ORIGINAL_DST;
+  if (libc().getsockopt(fd, level, name, addressBytes, addressLength) !== 0) {
+    // Not check(): ENOENT is an answer here, not a failure, and a throw per connection would cost.
     const errno = lastErrno();
     if (errno === Errno.ENOENT) return null;
     throw new ErrnoError("getsockopt(SO_ORIGINAL_DST)", errno);
@@ -103,7 +138,7 @@ export function isListening(fd: number): boolean {
  * @throws {ErrnoError} When `listen` fails.
  */
 export function setListenBacklog(fd: number, backlog: number): void {
-  if (libc().listen(fd, backlog) !== 0) throw new ErrnoError("listen", lastErrno());
+  check(libc().listen(fd, backlog), "listen");
 }
 
 /**
@@ -136,9 +171,21 @@ export function setIntOption(
   what: string,
 ): void {
   intValue[0] = value;
-  if (libc().setsockopt(fd, level, name, intValue, 4) !== 0) {
-    throw new ErrnoError(`setsockopt(${what})`, lastErrno());
-  }
+  check(libc().setsockopt(fd, level, name, intValue, 4), `setsockopt(${what})`);
+}
+
+/** `struct linger { int l_onoff; int l_linger; }` = {1, 0}. */
+const lingerZero = new Int32Array([1, 0]);
+
+/**
+ * Makes the next `close` of a socket send RST instead of FIN (`SO_LINGER` {1, 0}), and drop
+ * whatever it had not sent yet.
+ *
+ * @param fd The socket's file descriptor.
+ * @throws {ErrnoError} When `setsockopt` fails.
+ */
+export function setLingerZero(fd: number): void {
+  check(libc().setsockopt(fd, SOL_SOCKET, SO_LINGER, lingerZero, 8), "setsockopt(SO_LINGER)");
 }
 
 /**

@@ -9,17 +9,18 @@
  *
  * @module
  */
-import { lastErrno, libc } from "./libc.ts";
-import { Errno, ErrnoError } from "./errno_error.ts";
-import { AF_INET6 } from "./sockaddr.ts";
-import { SOL_IP, SOL_IPV6, SOL_SOCKET } from "./cmsg.ts";
-
-/** `IP_TRANSPARENT` (linux/in.h). */
-export const IP_TRANSPARENT = 19;
-/** `IPV6_TRANSPARENT` (linux/in6.h). */
-export const IPV6_TRANSPARENT = 75;
-/** `SO_DOMAIN`: the socket's address family. */
-const SO_DOMAIN = 39;
+import { libc } from "./libc.ts";
+import { check, Errno, ErrnoError } from "./errno_error.ts";
+import {
+  AF_INET6,
+  IP_TRANSPARENT,
+  IPV6_TRANSPARENT,
+  SO_DOMAIN,
+  SOL_IP,
+  SOL_IPV6,
+  SOL_SOCKET,
+} from "./constants.ts";
+import { setIntOption } from "./socket.ts";
 
 const intValue = new Int32Array(1);
 const intLength = new Uint32Array(1);
@@ -34,9 +35,7 @@ const intLength = new Uint32Array(1);
 export function socketFamily(fd: number): number {
   intValue[0] = 0;
   intLength[0] = 4;
-  if (libc().getsockopt(fd, SOL_SOCKET, SO_DOMAIN, intValue, intLength) !== 0) {
-    throw new ErrnoError("getsockopt(SO_DOMAIN)", lastErrno());
-  }
+  check(libc().getsockopt(fd, SOL_SOCKET, SO_DOMAIN, intValue, intLength), "getsockopt(SO_DOMAIN)");
   return intValue[0] ?? 0;
 }
 
@@ -54,12 +53,12 @@ export function enableTransparent(fd: number): void {
   const [level, name, what] = ipv6
     ? [SOL_IPV6, IPV6_TRANSPARENT, "IPV6_TRANSPARENT"]
     : [SOL_IP, IP_TRANSPARENT, "IP_TRANSPARENT"];
-  intValue[0] = 1;
-  if (libc().setsockopt(fd, level, name, intValue, 4) !== 0) {
-    const errno = lastErrno();
-    if (errno === Errno.EPERM) {
-      throw new ErrnoError(`set ${what} for tproxy mode (it needs CAP_NET_ADMIN)`, errno);
+  try {
+    setIntOption(fd, level, name, 1, what);
+  } catch (error) {
+    if (error instanceof ErrnoError && error.errno === Errno.EPERM) {
+      throw new ErrnoError(`set ${what} for tproxy mode (it needs CAP_NET_ADMIN)`, error.errno);
     }
-    throw new ErrnoError(`setsockopt(${what})`, errno);
+    throw error;
   }
 }

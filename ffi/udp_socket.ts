@@ -8,29 +8,32 @@
  *
  * @module
  */
-import { lastErrno, libc } from "./libc.ts";
-import { ErrnoError } from "./errno_error.ts";
-import { AF_INET, AF_INET6, decodeSockaddr, type SocketAddress } from "./sockaddr.ts";
-import { parseControl, SO_RXQ_OVFL, SOL_IP, SOL_IPV6, SOL_SOCKET } from "./cmsg.ts";
+import { libc } from "./libc.ts";
+import { check, Errno, ErrnoError } from "./errno_error.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  IP_RECVORIGDSTADDR,
+  IPV6_RECVORIGDSTADDR,
+  IPV6_V6ONLY,
+  MSG_TRUNC,
+  MSG_WAITFORONE,
+  SHUT_RD,
+  SO_RCVBUF,
+  SO_RCVBUFFORCE,
+  SO_RCVTIMEO,
+  SO_REUSEADDR,
+  SO_RXQ_OVFL,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOL_IP,
+  SOL_IPV6,
+  SOL_SOCKET,
+} from "./constants.ts";
+import { decodeSockaddr, encodeSockaddr, type SocketAddress } from "./sockaddr.ts";
+import { parseControl } from "./cmsg.ts";
 import { enableTransparent } from "./transparent.ts";
 import { setIntOption } from "./socket.ts";
-import { ipToBytes } from "../src/record/ip_address.ts";
-
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0x80000;
-const SO_REUSEADDR = 2;
-const SO_RCVBUF = 8;
-const SO_RCVTIMEO = 20;
-const SO_RCVBUFFORCE = 33;
-const IP_RECVORIGDSTADDR = 20;
-const IPV6_V6ONLY = 26;
-const IPV6_RECVORIGDSTADDR = 74;
-const SHUT_RD = 0;
-const EAFNOSUPPORT = 97;
-/** `MSG_TRUNC` as a flag: the call reports each datagram's real length, not the bytes copied. */
-const MSG_TRUNC = 0x20;
-/** `MSG_WAITFORONE`: wait for the first datagram only, then take what is already queued. */
-const MSG_WAITFORONE = 0x10000;
 
 /** How to open a UDP socket. */
 export interface UdpSocketOptions {
@@ -54,26 +57,11 @@ export interface UdpSocket {
   readonly ipv6: boolean;
 }
 
-function encodeSockaddr(ip: string, port: number, ipv6: boolean): Uint8Array<ArrayBuffer> {
-  const address = ipToBytes(ip);
-  if (address === null) throw new TypeError(`Cannot bind UDP socket: "${ip}" is not an address`);
-  const bytes = new Uint8Array(ipv6 ? 28 : 16);
-  const view = new DataView(bytes.buffer);
-  view.setUint16(0, ipv6 ? AF_INET6 : AF_INET, true);
-  view.setUint16(2, port, false);
-  if (ipv6) {
-    if (address.length === 4) bytes.set([0xff, 0xff, ...address], 18);
-    else bytes.set(address, 8);
-  } else {
-    bytes.set(address, 4);
-  }
-  return bytes;
-}
-
 function makeSocket(ipv6: boolean): number {
-  const fd = libc().socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw new ErrnoError("socket(SOCK_DGRAM)", lastErrno());
-  return fd;
+  return check(
+    libc().socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0),
+    "socket(SOCK_DGRAM)",
+  );
 }
 
 /**
@@ -94,7 +82,9 @@ export function openUdpSocket(options: UdpSocketOptions): UdpSocket {
   try {
     fd = makeSocket(ipv6);
   } catch (error) {
-    if (!(ip === "::" && error instanceof ErrnoError && error.errno === EAFNOSUPPORT)) throw error;
+    if (!(ip === "::" && error instanceof ErrnoError && error.errno === Errno.EAFNOSUPPORT)) {
+      throw error;
+    }
     [ip, ipv6] = ["0.0.0.0", false];
     fd = makeSocket(false);
   }
@@ -114,13 +104,12 @@ export function openUdpSocket(options: UdpSocketOptions): UdpSocket {
       BigInt(Math.floor(options.waitMs / 1000)),
       BigInt((options.waitMs % 1000) * 1000),
     ]);
-    if (libc().setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeval, 16) !== 0) {
-      throw new ErrnoError("setsockopt(SO_RCVTIMEO)", lastErrno());
+    check(libc().setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeval, 16), "setsockopt(SO_RCVTIMEO)");
+    const address = encodeSockaddr({ ip, port: options.port }, ipv6 ? AF_INET6 : AF_INET);
+    if (address === null) {
+      throw new TypeError(`Cannot bind UDP socket: "${ip}" port ${options.port} is not an address`);
     }
-    const address = encodeSockaddr(ip, options.port, ipv6);
-    if (libc().bind(fd, address, address.length) !== 0) {
-      throw new ErrnoError(`bind UDP socket to [${ip}]:${options.port}`, lastErrno());
-    }
+    check(libc().bind(fd, address, address.length), `bind UDP socket to [${ip}]:${options.port}`);
   } catch (error) {
     libc().close(fd);
     throw error;

@@ -16,7 +16,7 @@ import { normalizeIp } from "../record/ip_address.ts";
 import type { Endpoint } from "../record/record.ts";
 import type { Stats } from "../output/stats.ts";
 import { printDiagnostic, RateLimitedLog } from "../output/diagnostics.ts";
-import type { Mode } from "../config/udp_config.ts";
+import type { Mode } from "../config/mode.ts";
 
 /** An accepted connection with its addresses already resolved. */
 export interface AcceptedConnection {

@@ -16,15 +16,39 @@ import {
   wakeUdpSocket,
 } from "../../ffi/udp_socket.ts";
 import type { Stats } from "../output/stats.ts";
-import type { UdpConfig } from "../config/udp_config.ts";
-import { type LineSink, UdpRecorder } from "../session/udp_recorder.ts";
+import type { UdpConfig } from "../config/udp.ts";
+import type { Endpoint } from "../record/record.ts";
+
+/** Receives each datagram; the sensor gives a `UdpRecorder`. */
+export interface DatagramHandler {
+  /**
+   * Takes one datagram.
+   *
+   * @param source The sender.
+   * @param destination The original destination, or `null` when the kernel gave none.
+   * @param payload The bytes kept.
+   * @param length The datagram's real length.
+   * @param nowMs When it arrived, epoch ms.
+   */
+  record(
+    source: Endpoint,
+    destination: Endpoint | null,
+    payload: Uint8Array,
+    length: number,
+    nowMs: number,
+  ): void;
+  /**
+   * Ends the flows idle for too long.
+   *
+   * @param nowMs The time, epoch ms.
+   */
+  expire(nowMs: number): void;
+}
 
 /** What a {@linkcode UdpListener} needs beyond `[udp]`. */
 export interface UdpListenerOptions {
   /** The address to bind, the top-level `ip`. */
   ip: string;
-  /** The sensor's name. */
-  sensorName: string;
   /** Mark the socket transparent (tproxy mode). Tests on loopback may turn it off. */
   transparent?: boolean;
 }
@@ -44,7 +68,7 @@ const ERROR_PAUSE_MS = 10;
 export class UdpListener {
   readonly #socket: UdpSocket;
   readonly #batch: DatagramBatch;
-  readonly #recorder: UdpRecorder;
+  readonly #recorder: DatagramHandler;
   readonly #stats: Stats;
   readonly #port: number;
   #closed = false;
@@ -53,12 +77,17 @@ export class UdpListener {
    * Opens the socket.
    *
    * @param config The `[udp]` settings.
-   * @param options The bind address and sensor name.
-   * @param sink Where records go.
+   * @param options The bind address.
+   * @param recorder Receives each datagram.
    * @param stats Where datagrams and sheds are counted.
    * @throws {ErrnoError} When the socket cannot be made or bound, or lacks CAP_NET_ADMIN.
    */
-  constructor(config: UdpConfig, options: UdpListenerOptions, sink: LineSink, stats: Stats) {
+  constructor(
+    config: UdpConfig,
+    options: UdpListenerOptions,
+    recorder: DatagramHandler,
+    stats: Stats,
+  ) {
     this.#socket = openUdpSocket({
       ip: options.ip,
       port: config.port,
@@ -69,17 +98,7 @@ export class UdpListener {
     this.#port = config.port;
     this.#batch = new DatagramBatch(BATCH, config.maxDatagram);
     this.#stats = stats;
-    this.#recorder = new UdpRecorder(
-      {
-        sensorName: options.sensorName,
-        maxRate: config.maxRate,
-        maxFlows: config.maxFlows,
-        idleTimeoutMs: config.idleTimeoutMs,
-        boundAddress: { ip: options.ip, port: config.port },
-      },
-      sink,
-      stats,
-    );
+    this.#recorder = recorder;
   }
 
   /** The port the socket is bound to. */

@@ -4,9 +4,9 @@
  * @module
  */
 import { parseArgs } from "../std.ts";
+import { VERSION } from "./version.ts";
 
-/** The version printed by `--version`. */
-export const VERSION = "0.1.0";
+export { VERSION };
 
 /** Exit codes, as documented in the README. */
 export const ExitCode = {

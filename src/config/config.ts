@@ -4,12 +4,13 @@
  * @module
  */
 import { parseToml } from "../std.ts";
-import { ConfigReader } from "./config_reader.ts";
+import { ConfigReader } from "./reader.ts";
 import { findDuplicateKey } from "./duplicate_keys.ts";
 import { ipToBytes } from "../record/ip_address.ts";
-import { type Mode, MODES, readUdpConfig, type UdpConfig } from "./udp_config.ts";
-import type { TlsConfig } from "../tls/terminator.ts";
-import { type BudgetConfig, readBudgetConfig } from "../session/source_budget.ts";
+import { DEFAULT_MODE, type Mode, MODES } from "./mode.ts";
+import { readUdpConfig, type UdpConfig } from "./udp.ts";
+import { readTlsConfig, type TlsConfig } from "./tls.ts";
+import { type BudgetConfig, readBudgetConfig } from "./budget.ts";
 
 /** The checked configuration. Durations are in milliseconds. */
 export interface Config {
@@ -55,6 +56,25 @@ export interface Config {
   budget: BudgetConfig;
 }
 
+/** Seconds without data before a connection is closed, by default (Spip's value). */
+export const DEFAULT_IDLE_TIMEOUT_S = 10;
+/** Seconds a connection may live, however active, by default. */
+export const DEFAULT_MAX_LIFETIME_S = 300;
+/** Bytes logged per session by default. */
+export const DEFAULT_MAX_BYTES = 1024 * 1024;
+/** Most bytes one record carries by default (Spip reads 4096 at a time). */
+export const DEFAULT_READ_SIZE_BYTES = 4096;
+/** Open connections at most, by default. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/** The listen backlog asked for by default (the kernel caps it at somaxconn). */
+export const DEFAULT_BACKLOG = 4096;
+/** Seconds between stats lines by default; 0 writes them only at shutdown. */
+export const DEFAULT_STATS_INTERVAL_S = 0;
+/** Bytes of records held while the output is slow, by default. */
+export const DEFAULT_OUTPUT_BUFFER_BYTES = 16 * 1024 * 1024;
+/** The SSH port the firewall never captures, by default. */
+export const DEFAULT_SSH_PORT = 22;
+
 /** The name used when the host name cannot be read. */
 const FALLBACK_NAME = "spip";
 
@@ -91,24 +111,24 @@ export function configFromTable(table: Record<string, unknown>, file: string): C
   const r = new ConfigReader(file, table);
   const ip = r.string("ip", undefined, checkIp);
   const port = r.integer("port", 1, 65535);
-  const mode = r.choice("mode", MODES, "redirect");
+  const mode = r.choice("mode", MODES, DEFAULT_MODE);
   const config: Config = {
     file,
     ip,
     port,
     name: r.has("name") ? r.string("name", undefined, checkName) : defaultName(),
-    idleTimeoutMs: r.seconds("idle_timeout", 0.1, 86400, 10),
-    maxLifetimeMs: r.seconds("max_lifetime", 0.1, 86400 * 7, 300),
-    maxBytes: r.integer("max_bytes", 1, 2 ** 31, 1024 * 1024),
-    readSize: r.integer("read_size", 64, 1024 * 1024, 4096),
-    maxConnections: r.integer("max_connections", 1, 1_000_000, 10_000),
-    backlog: r.integer("backlog", 1, 65535, 4096),
+    idleTimeoutMs: r.seconds("idle_timeout", 0.1, 86400, DEFAULT_IDLE_TIMEOUT_S),
+    maxLifetimeMs: r.seconds("max_lifetime", 0.1, 86400 * 7, DEFAULT_MAX_LIFETIME_S),
+    maxBytes: r.integer("max_bytes", 1, 2 ** 31, DEFAULT_MAX_BYTES),
+    readSize: r.integer("read_size", 64, 1024 * 1024, DEFAULT_READ_SIZE_BYTES),
+    maxConnections: r.integer("max_connections", 1, 1_000_000, DEFAULT_MAX_CONNECTIONS),
+    backlog: r.integer("backlog", 1, 65535, DEFAULT_BACKLOG),
     recordSilent: r.boolean("record_silent", true),
-    statsIntervalMs: r.seconds("stats_interval", 0, 86400, 0),
-    outputBuffer: r.integer("output_buffer", 65536, 2 ** 30, 16 * 1024 * 1024),
+    statsIntervalMs: r.seconds("stats_interval", 0, 86400, DEFAULT_STATS_INTERVAL_S),
+    outputBuffer: r.integer("output_buffer", 65536, 2 ** 30, DEFAULT_OUTPUT_BUFFER_BYTES),
     output: r.has("output") ? r.string("output", undefined, checkPath) : null,
     mode,
-    sshPort: r.integer("ssh_port", 1, 65535, 22),
+    sshPort: r.integer("ssh_port", 1, 65535, DEFAULT_SSH_PORT),
     excludePorts: r.integerList("exclude_ports", 1, 65535, []),
     udp: readUdpConfig(r.table("udp"), file, mode, port),
     tls: readTlsConfig(r.table("tls"), file),
@@ -116,25 +136,6 @@ export function configFromTable(table: Record<string, unknown>, file: string): C
   };
   r.finish();
   return config;
-}
-
-function readTlsConfig(r: ConfigReader, file: string): TlsConfig {
-  const tls: TlsConfig = {
-    enabled: r.boolean("enabled", true),
-    certFile: r.optionalString("cert"),
-    keyFile: r.optionalString("key"),
-    handshakeTimeoutMs: r.seconds("handshake_timeout", 0.1, 3600, 10),
-    certCache: r.integer("cert_cache", 1, 1_000_000, 1000),
-  };
-  if ((tls.certFile === null) !== (tls.keyFile === null)) {
-    const [given, missing] = tls.certFile === null ? ["key", "cert"] : ["cert", "key"];
-    throw new TypeError(
-      `Cannot load config ${file}: key "tls.${missing}": expected a PEM file path ` +
-        `(required with "tls.${given}"), found nothing`,
-    );
-  }
-  r.finish();
-  return tls;
 }
 
 /**

@@ -11,6 +11,7 @@ import { Stats } from "../output/stats.ts";
 import { type AcceptedConnection, TcpAcceptor } from "../capture/tcp_acceptor.ts";
 import { type SessionContext, TcpSession } from "../session/tcp_session.ts";
 import { UdpListener } from "../capture/udp_listener.ts";
+import { UdpRecorder } from "../session/udp_recorder.ts";
 import { TlsTerminator } from "../tls/terminator.ts";
 import { SourceBudget } from "../session/source_budget.ts";
 import { ReadinessPoller } from "../capture/readiness_poller.ts";
@@ -79,8 +80,18 @@ export class Sensor {
       this.#udp = config.udp.enabled
         ? new UdpListener(
           config.udp,
-          { ip: config.ip, sensorName: config.name },
-          this.#writer,
+          { ip: config.ip },
+          new UdpRecorder(
+            {
+              sensorName: config.name,
+              maxRate: config.udp.maxRate,
+              maxFlows: config.udp.maxFlows,
+              idleTimeoutMs: config.udp.idleTimeoutMs,
+              boundAddress: { ip: config.ip, port: config.udp.port },
+            },
+            this.#writer,
+            this.stats,
+          ),
           this.stats,
         )
         : undefined;
@@ -98,10 +109,6 @@ export class Sensor {
       writer: this.#writer,
       stats: this.stats,
       poller: this.#poller,
-      onClose: (closed) => {
-        this.#acceptor.release(closed.connection);
-        this.#sessions.delete(closed);
-      },
       ...(this.#tls === undefined ? {} : { tls: this.#tls }),
     };
     // Over-budget sessions are read and closed like any other, but make no records; TLS is
@@ -147,6 +154,11 @@ export class Sensor {
     this.stats.budgetSourcesEvicted = budget.evicted;
   }
 
+  readonly #onClose = (closed: TcpSession): void => {
+    this.#acceptor.release(closed.connection);
+    this.#sessions.delete(closed);
+  };
+
   #handle(connection: AcceptedConnection): void {
     let context = this.#context;
     if (
@@ -156,7 +168,7 @@ export class Sensor {
       this.stats.sessionsOverBudget++;
       context = this.#quietContext;
     }
-    const session = new TcpSession(connection, context);
+    const session = new TcpSession(connection, context, this.#onClose);
     this.#sessions.add(session);
     session.start();
   }

@@ -4,30 +4,7 @@
  *
  * @module
  */
-import type { ConfigReader } from "../config/config_reader.ts";
-
-/** The `[budget]` table. */
-export interface BudgetConfig {
-  /** Sessions recorded per source IP per minute; 0 turns the budget off. Default 0. */
-  sessionsPerMinute: number;
-  /** Sources remembered at most; past it the one whose window is oldest is forgotten. 10000. */
-  maxSources: number;
-}
-
-/**
- * Reads the `[budget]` table.
- *
- * @param r The table's reader.
- * @returns The budget.
- */
-export function readBudgetConfig(r: ConfigReader): BudgetConfig {
-  const budget: BudgetConfig = {
-    sessionsPerMinute: r.integer("sessions_per_minute", 0, 1_000_000_000, 0),
-    maxSources: r.integer("max_sources", 1, 10_000_000, 10_000),
-  };
-  r.finish();
-  return budget;
-}
+import type { BudgetConfig } from "../config/budget.ts";
 
 /** One source's closed or evicted window in which sessions were suppressed. */
 export interface BudgetSummary {

@@ -3,54 +3,27 @@
  *
  * @module
  */
-import { receiveQueued, setIntOption } from "../../ffi/socket.ts";
+import { receiveQueued } from "../../ffi/socket.ts";
 import { Errno } from "../../ffi/errno_error.ts";
 import { EPOLLERR, EPOLLHUP } from "../../ffi/epoll.ts";
 import type { AcceptedConnection } from "../capture/tcp_acceptor.ts";
-import { createFlow, encodeRecord, type Flow } from "../record/record.ts";
-import type { RecordWriter } from "../output/record_writer.ts";
-import type { Stats } from "../output/stats.ts";
+import type { ReadinessHandler } from "../capture/readiness_poller.ts";
+import { createFlow, type Flow } from "../record/record.ts";
 import { printDiagnostic } from "../output/diagnostics.ts";
-import {
-  type ClientHello,
-  clientHelloBytesNeeded,
-  ClientHelloError,
-  parseClientHello,
-  sniffTls,
-} from "../tls/client_hello.ts";
-import { tlsHelloFields, type TlsTerminator } from "../tls/terminator.ts";
-import type { ReadinessHandler, ReadinessPoller } from "../capture/readiness_poller.ts";
-import { FdDuplex } from "../tls/fd_duplex.ts";
+import { tlsHelloFields } from "../tls/terminator.ts";
+import type { FdDuplex } from "../tls/fd_duplex.ts";
+import type { ClientHello } from "../tls/client_hello.ts";
+import type { SessionContext } from "./session_context.ts";
+import { countEnd, type EndReason } from "./session_end.ts";
+import { CappedRecords, type ExtraFields } from "./capped_records.ts";
+import { type HeldRead, HelloCollector, mayBeClientHello } from "./hello_collector.ts";
+import { handOffToTls } from "./tls_handoff.ts";
 
-/** Why a session ended. */
-export type EndReason = "eof" | "reset" | "idle" | "lifetime" | "evicted" | "shutdown";
-
-/** What every session shares. */
-export interface SessionContext {
-  /** The sensor's name. */
-  readonly sensorName: string;
-  /** Most bytes one record carries. */
-  readonly readSize: number;
-  /** Bytes logged per session at most. */
-  readonly maxBytes: number;
-  /** Whether a session that sends nothing gets a record. */
-  readonly recordSilent: boolean;
-  /** Where records go. */
-  readonly writer: RecordWriter;
-  /** Counters. */
-  readonly stats: Stats;
-  /** Tells each session when its socket is readable. */
-  readonly poller: ReadinessPoller;
-  /** Called once when the session's connection is closed, before its fd is freed. */
-  readonly onClose: (session: TcpSession) => void;
-  /** Terminates TLS when the first bytes are a ClientHello; absent, TLS is plain bytes. */
-  readonly tls?: TlsTerminator;
-  /** Read and count, but write no record: the source is over its budget. */
-  readonly quiet?: boolean;
-}
+export type { EndReason } from "./session_end.ts";
+export type { SessionContext } from "./session_context.ts";
 
 /** The extra field on every record of decrypted bytes. */
-const INSIDE_TLS: Readonly<Record<string, unknown>> = { tls: true };
+const INSIDE_TLS: ExtraFields = { tls: true };
 
 /**
  * Reads per readiness report at most. A client that keeps the socket full is read again at the
@@ -58,23 +31,15 @@ const INSIDE_TLS: Readonly<Record<string, unknown>> = { tls: true };
  */
 const READS_PER_EVENT = 8;
 
-const IPPROTO_TCP = 6;
-const TCP_NODELAY = 1;
-
-/** Bytes read so far that may be a ClientHello, each read kept to be recorded as it came. */
-interface HelloCandidate {
-  readonly reads: { bytes: Uint8Array; timeMs: number }[];
-  all: Uint8Array;
-}
-
 let scratch = new Uint8Array(4096);
 
 /**
  * A TCP session. After {@linkcode TcpSession.start}, the poller reports the socket readable and
  * the session reads what is queued: each read (up to `readSize` bytes) is a record, all with the
- * session's id. It ends at end of stream, a reset, or `close` (which the sweeper calls at the idle
- * timeout or the lifetime cap). Bytes past the byte cap are counted, not logged, and the last
- * logged record is marked truncated. A session that sends nothing gets one silent record.
+ * session's id ({@linkcode CappedRecords} applies the byte cap). It ends at end of stream, a
+ * reset, or `close` (which the sweeper calls at the idle timeout or the lifetime cap). A session
+ * that sends nothing gets one silent record. When TLS is on and the first bytes are a
+ * ClientHello, the socket is handed to TLS and the decrypted bytes are recorded.
  *
  * An idle session holds no buffer and no pending operation: this object, Deno's resource for its
  * socket (kept open, since closing it shuts the socket's writing side), and the kernel's socket.
@@ -87,29 +52,38 @@ export class TcpSession implements ReadinessHandler {
   /** When data last arrived (or the connection was accepted), epoch ms. */
   lastActivityMs: number;
   readonly #context: SessionContext;
+  readonly #records: CappedRecords;
   #token = 0;
-  #seq = 0;
   #received = 0;
-  #logged = 0;
-  #held:
-    | { bytes: Uint8Array; timeMs: number; extra: Readonly<Record<string, unknown>> | undefined }
-    | null = null;
-  #hello: HelloCandidate | null = null;
+  #hello: HelloCollector | null = null;
   #tls: FdDuplex | null = null;
-  #truncated = false;
   #closed = false;
   #finished = false;
   #reason: EndReason = "eof";
+  readonly #onClose: (session: TcpSession) => void;
 
   /**
    * @param connection The accepted connection.
    * @param context What sessions share.
+   * @param onClose Called once when the connection is closed, before its fd is freed.
    */
-  constructor(connection: AcceptedConnection, context: SessionContext) {
+  constructor(
+    connection: AcceptedConnection,
+    context: SessionContext,
+    onClose: (session: TcpSession) => void,
+  ) {
     this.connection = connection;
     this.#context = context;
+    this.#onClose = onClose;
     this.lastActivityMs = connection.acceptedAtMs;
     this.flow = createFlow("tcp", connection.source, connection.destination, context.sensorName);
+    this.#records = new CappedRecords({
+      flow: this.flow,
+      maxBytes: context.maxBytes,
+      writer: context.writer,
+      stats: context.stats,
+      quiet: context.quiet === true,
+    });
     if (scratch.length < context.readSize) scratch = new Uint8Array(context.readSize);
   }
 
@@ -123,13 +97,8 @@ export class TcpSession implements ReadinessHandler {
    */
   start(): void {
     this.#context.stats.connectionsOpen++;
-    const { fd, conn } = this.connection;
-    if (fd < 0) {
-      this.#readWithoutFd(conn).catch((error) => this.#fail(error));
-      return;
-    }
     try {
-      this.#token = this.#context.poller.watch(fd, this);
+      this.#token = this.#context.poller.watch(this.connection.fd, this);
     } catch (error) {
       printDiagnostic(`Cannot watch a session: ${error instanceof Error ? error.message : error}`);
       this.#end("eof");
@@ -146,7 +115,7 @@ export class TcpSession implements ReadinessHandler {
     if (this.#closed) return;
     this.#closed = true;
     this.#reason = reason;
-    this.#context.onClose(this);
+    this.#onClose(this);
     if (this.#token !== 0) this.#context.poller.forget(this.#token);
     try {
       this.connection.conn.close();
@@ -198,24 +167,6 @@ export class TcpSession implements ReadinessHandler {
     }
   }
 
-  /** Reads through Deno when the fd is unknown (never seen on Deno 2.9; kept as a fallback). */
-  async #readWithoutFd(conn: Deno.Conn): Promise<void> {
-    const buffer = new Uint8Array(this.#context.readSize);
-    while (!this.#closed) {
-      let n: number | null;
-      try {
-        n = await conn.read(buffer);
-      } catch (error) {
-        this.#end(error instanceof Deno.errors.ConnectionReset ? "reset" : "eof");
-        return;
-      }
-      if (n === null) break;
-      this.lastActivityMs = Date.now();
-      this.#take(buffer.subarray(0, n), this.lastActivityMs);
-    }
-    this.#end("eof");
-  }
-
   #end(reason: EndReason): void {
     if (!this.#closed) this.close(reason);
   }
@@ -223,62 +174,39 @@ export class TcpSession implements ReadinessHandler {
   #bytes(bytes: Uint8Array, timeMs: number): void {
     this.lastActivityMs = timeMs;
     if (
-      this.#hello !== null ||
-      (this.#received === 0 && this.#context.tls !== undefined && sniffTls(bytes) !== "not-tls")
+      this.#hello === null &&
+      (this.#received > 0 || this.#context.tls === undefined || !mayBeClientHello(bytes))
     ) {
-      this.#collectHello(bytes, timeMs);
-    } else {
       this.#take(bytes, timeMs);
-    }
-  }
-
-  /**
-   * Gathers reads until they hold a whole ClientHello, then hands the socket to TLS. When they
-   * turn out not to be one, each read becomes a record exactly as on the plain path.
-   */
-  #collectHello(bytes: Uint8Array, timeMs: number): void {
-    const copy = bytes.slice();
-    const candidate = this.#hello ?? { reads: [], all: new Uint8Array(0) };
-    this.#hello = candidate;
-    candidate.reads.push({ bytes: copy, timeMs });
-    const all = new Uint8Array(candidate.all.length + copy.length);
-    all.set(candidate.all);
-    all.set(copy, candidate.all.length);
-    candidate.all = all;
-    let hello: ClientHello | null = null;
-    try {
-      const kind = sniffTls(all);
-      if (kind === "tls" && clientHelloBytesNeeded(all) === 0) hello = parseClientHello(all);
-      else if (kind !== "not-tls") return; // Wait for more.
-    } catch (error) {
-      if (!(error instanceof ClientHelloError)) throw error;
-    }
-    this.#hello = null;
-    if (hello === null) {
-      this.#takePlain(candidate);
       return;
     }
-    candidate.reads.forEach((read, i) => {
-      const last = i === candidate.reads.length - 1;
+    this.#hello ??= new HelloCollector();
+    const verdict = this.#hello.push(bytes, timeMs);
+    if (verdict.kind === "wait") return;
+    this.#hello = null;
+    if (verdict.kind === "plain") {
+      this.#takeReads(verdict.reads);
+      return;
+    }
+    const { reads, all, hello } = verdict;
+    reads.forEach((read, i) => {
+      const last = i === reads.length - 1;
       this.#take(read.bytes, read.timeMs, last ? tlsHelloFields(hello) : undefined);
     });
     this.#runTls(all, hello).catch((error) => this.#fail(error));
   }
 
-  #takePlain(candidate: HelloCandidate): void {
-    for (const read of candidate.reads) this.#take(read.bytes, read.timeMs);
+  #takeReads(reads: readonly HeldRead[]): void {
+    for (const read of reads) this.#take(read.bytes, read.timeMs);
   }
 
   async #runTls(replay: Uint8Array, hello: ClientHello): Promise<void> {
-    const tls = this.#context.tls;
-    if (tls === undefined) return;
+    const terminator = this.#context.tls;
+    if (terminator === undefined) return;
     const { fd } = this.connection;
-    try {
-      setIntOption(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
-    } catch {
-      // Closed meanwhile: the handshake fails below and says so.
-    }
-    const duplex = new FdDuplex(fd, replay, {
+    const { duplex, outcome } = handOffToTls(terminator, hello, replay, {
+      fd,
+      destinationIp: this.flow.destinationIp,
       setInterest: (events) => {
         if (this.#closed) return;
         try {
@@ -290,13 +218,6 @@ export class TcpSession implements ReadinessHandler {
       onActivity: () => {
         this.lastActivityMs = Date.now();
       },
-      close: () => this.#end("eof"),
-    });
-    this.#tls = duplex;
-    const outcome = await tls.terminate({
-      transport: duplex,
-      hello,
-      destinationIp: this.flow.destinationIp,
       onData: (plain) => {
         const now = Date.now();
         this.lastActivityMs = now;
@@ -304,65 +225,21 @@ export class TcpSession implements ReadinessHandler {
       },
       close: () => this.#end("eof"),
     });
+    this.#tls = duplex;
+    const { error } = await outcome;
     this.#end("eof");
-    if (outcome.error !== null) {
-      if (this.#held !== null) {
-        this.#emit(this.#held.bytes, this.#held.timeMs, false, this.#held.extra);
-        this.#held = null;
-      }
-      const reason = this.#reason === "eof" ? outcome.error : `${this.#reason}: ${outcome.error}`;
-      this.#emit(new Uint8Array(0), Date.now(), false, { tls: true, tls_error: reason });
+    if (error !== null) {
+      this.#records.flush();
+      const reason = this.#reason === "eof" ? error : `${this.#reason}: ${error}`;
+      this.#records.emit(new Uint8Array(0), Date.now(), { tls: true, tls_error: reason });
     }
     this.#finish();
   }
 
-  #take(bytes: Uint8Array, timeMs: number, extra?: Readonly<Record<string, unknown>>): void {
-    const { maxBytes, stats } = this.#context;
+  #take(bytes: Uint8Array, timeMs: number, extra?: ExtraFields): void {
     this.#received += bytes.length;
-    stats.bytesReceived += bytes.length;
-    if (this.#context.quiet === true) return;
-    if (this.#held !== null) {
-      // The cap was reached exactly, and more came: the held record was the last, truncated.
-      this.#truncated = true;
-      this.#emit(this.#held.bytes, this.#held.timeMs, false, this.#held.extra);
-      this.#held = null;
-    }
-    const room = maxBytes - this.#logged;
-    if (room <= 0) {
-      stats.bytesOverCap += bytes.length;
-      return;
-    }
-    if (bytes.length < room) {
-      this.#logged += bytes.length;
-      this.#emit(bytes, timeMs, false, extra);
-    } else if (bytes.length === room) {
-      // Whether this record is the truncated last one depends on what comes next.
-      this.#logged = maxBytes;
-      this.#held = { bytes: bytes.slice(), timeMs, extra };
-    } else {
-      this.#logged = maxBytes;
-      this.#truncated = true;
-      stats.bytesOverCap += bytes.length - room;
-      this.#emit(bytes.subarray(0, room), timeMs, false, extra);
-    }
-  }
-
-  #emit(
-    bytes: Uint8Array,
-    timeMs: number,
-    silent = false,
-    extra?: Readonly<Record<string, unknown>>,
-  ): void {
-    const { writer, stats, quiet } = this.#context;
-    if (quiet === true) return;
-    this.#seq++;
-    if (this.#truncated) stats.sessionsTruncated++;
-    stats.bytesLogged += bytes.length;
-    const line = encodeRecord(this.flow, this.#seq, bytes, timeMs, {
-      silent,
-      truncated: this.#truncated,
-    }, extra);
-    writer.push(line);
+    this.#context.stats.bytesReceived += bytes.length;
+    this.#records.take(bytes, timeMs, extra);
   }
 
   /** Writes what is still held, counts how the session ended, and marks it finished. */
@@ -371,32 +248,16 @@ export class TcpSession implements ReadinessHandler {
     this.#finished = true;
     if (this.#hello !== null) {
       // The connection ended before the bytes were known to be a ClientHello or not.
-      const candidate = this.#hello;
+      const reads = this.#hello.reads;
       this.#hello = null;
-      this.#takePlain(candidate);
+      this.#takeReads(reads);
     }
-    if (this.#held !== null) {
-      this.#emit(this.#held.bytes, this.#held.timeMs, false, this.#held.extra);
-      this.#held = null;
-    }
+    this.#records.flush();
     const { stats, recordSilent } = this.#context;
-    switch (this.#reason) {
-      case "reset":
-        stats.sessionsReset++;
-        break;
-      case "idle":
-        stats.sessionsIdleTimeout++;
-        break;
-      case "lifetime":
-        stats.sessionsLifetimeCap++;
-        break;
-      case "evicted":
-        stats.sessionsEvicted++;
-        break;
-    }
+    countEnd(stats, this.#reason);
     if (this.#received === 0) {
       stats.sessionsSilent++;
-      if (recordSilent) this.#emit(new Uint8Array(0), Date.now(), true);
+      if (recordSilent) this.#records.emit(new Uint8Array(0), Date.now(), undefined, true);
     }
     stats.connectionsOpen--;
   }

@@ -7,6 +7,7 @@
 import { encodeRecord, type Endpoint } from "../record/record.ts";
 import type { Stats } from "../output/stats.ts";
 import { UdpFlowTable } from "./udp_flow_table.ts";
+import type { DatagramHandler } from "../capture/udp_listener.ts";
 
 /** Where record lines go; {@linkcode RecordWriter} fits. */
 export interface LineSink {
@@ -34,7 +35,7 @@ export interface UdpRecorderOptions {
  * longer than what was kept is recorded cut, with `truncated: true` and its real length in the
  * extra field `datagram_length`.
  */
-export class UdpRecorder {
+export class UdpRecorder implements DatagramHandler {
   readonly #options: UdpRecorderOptions;
   readonly #sink: LineSink;
   readonly #stats: Stats;

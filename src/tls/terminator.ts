@@ -13,20 +13,7 @@ import { type ClientHello, offeredVersions } from "./client_hello.ts";
 import { ja3 } from "./ja3.ts";
 import { ja4 } from "./ja4.ts";
 import { CertificateStore, loadCertificateFiles } from "./certificates.ts";
-
-/** The `[tls]` settings. Durations are in milliseconds. */
-export interface TlsConfig {
-  /** Whether TLS is recognised and terminated. Default true. */
-  enabled: boolean;
-  /** A PEM certificate shown to every client; null makes one per name. Default null. */
-  certFile: string | null;
-  /** The PEM key of {@linkcode TlsConfig.certFile}. Default null. */
-  keyFile: string | null;
-  /** How long a handshake may take. Default 10 s. */
-  handshakeTimeoutMs: number;
-  /** How many generated certificates are kept. Default 1000. */
-  certCache: number;
-}
+import type { TlsConfig } from "../config/tls.ts";
 
 /**
  * The record fields describing a ClientHello: SNI, ALPN, offered versions, JA4, JA3 string

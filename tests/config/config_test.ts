@@ -6,7 +6,7 @@ import {
   parseConfig,
   resolveConfigPath,
 } from "../../src/config/config.ts";
-import { ConfigReader } from "../../src/config/config_reader.ts";
+import { ConfigReader } from "../../src/config/reader.ts";
 
 const FILE = "/etc/spip/test.toml";
 const MINIMAL = 'ip = "::"\nport = 5555\n';

@@ -1,13 +1,13 @@
 import { assertEquals } from "../../src/std.ts";
+import { parseControl } from "../../ffi/cmsg.ts";
 import {
   IP_ORIGDSTADDR,
   IPV6_ORIGDSTADDR,
-  parseControl,
   SO_RXQ_OVFL,
   SOL_IP,
   SOL_IPV6,
   SOL_SOCKET,
-} from "../../ffi/cmsg.ts";
+} from "../../ffi/constants.ts";
 import { decodeSockaddr } from "../../ffi/sockaddr.ts";
 
 /** Builds one cmsghdr record as the kernel lays it out on 64-bit Linux, padded to 8. */

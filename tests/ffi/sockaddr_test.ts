@@ -1,5 +1,13 @@
 import { assertEquals } from "../../src/std.ts";
-import { AF_INET, AF_INET6, decodeSockaddr, formatIpv6, SOCKADDR_MAX } from "../../ffi/sockaddr.ts";
+import { AF_INET, AF_INET6 } from "../../ffi/constants.ts";
+import {
+  decodeSockaddr,
+  encodeSockaddr,
+  SOCKADDR_IN6_BYTES,
+  SOCKADDR_IN_BYTES,
+  SOCKADDR_MAX,
+  type SocketAddress,
+} from "../../ffi/sockaddr.ts";
 
 /** A `struct sockaddr_in` as Linux lays it out on a little-endian host. */
 function sockaddrIn(ip: [number, number, number, number], port: number): Uint8Array {
@@ -82,39 +90,93 @@ Deno.test("decodeSockaddr() returns null for other families", () => {
   }
 });
 
-Deno.test("formatIpv6() follows RFC 5952", () => {
-  const cases: [number[], string][] = [
-    [[0, 0, 0, 0, 0, 0, 0, 0], "::"],
-    [[0, 0, 0, 0, 0, 0, 0, 1], "::1"],
-    [[1, 0, 0, 0, 0, 0, 0, 0], "1::"],
-    // Lowercase, no leading zeros.
-    [
-      [0x2001, 0x0db8, 0xabcd, 0x0012, 0x00ff, 0x0f00, 0xffff, 0x000a],
-      "2001:db8:abcd:12:ff:f00:ffff:a",
-    ],
-    // A single zero group is not compressed (RFC 5952 4.2.2).
-    [[0x2001, 0xdb8, 0, 1, 1, 1, 1, 1], "2001:db8:0:1:1:1:1:1"],
-    [[0, 1, 2, 3, 4, 5, 6, 7], "0:1:2:3:4:5:6:7"],
-    [[1, 2, 3, 4, 5, 6, 7, 0], "1:2:3:4:5:6:7:0"],
-    // The longest run is compressed (4.2.3).
-    [[0x2001, 0, 0, 1, 0, 0, 0, 1], "2001:0:0:1::1"],
-    [[1, 0, 0, 2, 0, 0, 0, 0], "1:0:0:2::"],
-    // Of equal runs, the first (4.2.3).
-    [[0x2001, 0xdb8, 0, 0, 1, 0, 0, 1], "2001:db8::1:0:0:1"],
-    [[0, 0, 1, 2, 3, 4, 0, 0], "::1:2:3:4:0:0"],
-    [[0xfe80, 0, 0, 0, 0x200, 0x86ff, 0xfe05, 0x80da], "fe80::200:86ff:fe05:80da"],
-    // Not IPv4-mapped: written as IPv6.
-    [[0, 0, 0, 0, 0, 0xfffe, 0x102, 0x304], "::fffe:102:304"],
-    [[0, 0, 0, 0, 1, 0xffff, 0x102, 0x304], "::1:ffff:102:304"],
-    [[0, 0, 0, 0, 0, 0, 0x102, 0x304], "::102:304"],
-    [[0x64, 0xff9b, 0, 0, 0, 0, 0x102, 0x304], "64:ff9b::102:304"],
+Deno.test("encodeSockaddr() lays out a sockaddr_in byte for byte", () => {
+  const bytes = encodeSockaddr({ ip: "198.51.100.7", port: 53 }, AF_INET);
+  assertEquals(bytes, Uint8Array.from([2, 0, 0, 53, 198, 51, 100, 7, 0, 0, 0, 0, 0, 0, 0, 0]));
+  assertEquals(bytes, sockaddrIn([198, 51, 100, 7], 53));
+});
+
+Deno.test("encodeSockaddr() lays out a sockaddr_in6 byte for byte", () => {
+  const bytes = encodeSockaddr({ ip: "2001:db8::1", port: 443 }, AF_INET6);
+  const expected = sockaddrIn6(groups(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1), 443);
+  new DataView(expected.buffer).setUint32(4, 0, false); // flow info 0
+  new DataView(expected.buffer).setUint32(24, 0, true); // scope id 0
+  assertEquals(bytes, expected);
+  assertEquals(bytes?.length, SOCKADDR_IN6_BYTES);
+});
+
+Deno.test("encodeSockaddr() then decodeSockaddr() round-trips IPv4", () => {
+  const cases: SocketAddress[] = [
+    { ip: "0.0.0.0", port: 0 },
+    { ip: "127.0.0.1", port: 8080 },
+    { ip: "192.0.2.33", port: 1 },
+    { ip: "255.255.255.255", port: 65535 },
   ];
-  for (const [values, expected] of cases) {
-    assertEquals(formatIpv6(groups(...values)), expected, expected);
+  for (const address of cases) {
+    const bytes = encodeSockaddr(address, AF_INET);
+    assertEquals(bytes?.length, SOCKADDR_IN_BYTES, address.ip);
+    assertEquals(decodeSockaddr(bytes ?? new Uint8Array(0)), address, address.ip);
   }
 });
 
-Deno.test("formatIpv6() writes IPv4-mapped addresses as dotted IPv4", () => {
-  assertEquals(formatIpv6(groups(0, 0, 0, 0, 0, 0xffff, 0x7f00, 0x0001)), "127.0.0.1");
-  assertEquals(formatIpv6(groups(0, 0, 0, 0, 0, 0xffff, 0xffff, 0xffff)), "255.255.255.255");
+Deno.test("encodeSockaddr() then decodeSockaddr() round-trips IPv6, in RFC 5952 form", () => {
+  const cases: [string, string][] = [
+    ["::", "::"],
+    ["::1", "::1"],
+    ["2001:db8::1", "2001:db8::1"],
+    ["2001:DB8:0:0:1:0:0:1", "2001:db8::1:0:0:1"],
+    ["fe80::200:86ff:fe05:80da", "fe80::200:86ff:fe05:80da"],
+    ["1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8"],
+    ["64:ff9b::1.2.3.4", "64:ff9b::102:304"],
+  ];
+  for (const [ip, expected] of cases) {
+    const bytes = encodeSockaddr({ ip, port: 5353 }, AF_INET6);
+    assertEquals(bytes?.length, SOCKADDR_IN6_BYTES, ip);
+    assertEquals(decodeSockaddr(bytes ?? new Uint8Array(0)), { ip: expected, port: 5353 }, ip);
+  }
 });
+
+Deno.test("encodeSockaddr() maps IPv4 into AF_INET6, and decoding gives plain IPv4 back", () => {
+  const bytes = encodeSockaddr({ ip: "192.0.2.1", port: 40001 }, AF_INET6);
+  assertEquals(bytes, sockaddrIn6Plain(groups(0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0201), 40001));
+  assertEquals(decodeSockaddr(bytes ?? new Uint8Array(0)), { ip: "192.0.2.1", port: 40001 });
+  // Written out as mapped IPv6, the same address encodes to the same bytes.
+  assertEquals(encodeSockaddr({ ip: "::ffff:192.0.2.1", port: 40001 }, AF_INET6), bytes);
+  assertEquals(encodeSockaddr({ ip: "::FFFF:c000:201", port: 40001 }, AF_INET6), bytes);
+});
+
+Deno.test("encodeSockaddr() writes an IPv4-mapped address for AF_INET as plain IPv4", () => {
+  assertEquals(
+    encodeSockaddr({ ip: "::ffff:10.0.0.9", port: 22 }, AF_INET),
+    sockaddrIn([10, 0, 0, 9], 22),
+  );
+});
+
+Deno.test("encodeSockaddr() returns null for what it cannot encode", () => {
+  const cases: [SocketAddress, number][] = [
+    [{ ip: "", port: 1 }, AF_INET],
+    [{ ip: "localhost", port: 1 }, AF_INET6],
+    [{ ip: "256.0.0.1", port: 1 }, AF_INET],
+    [{ ip: "1:2:3:4:5:6:7:8:9", port: 1 }, AF_INET6],
+    [{ ip: "2001:db8::1", port: 1 }, AF_INET], // IPv6 proper has no IPv4 form
+    [{ ip: "::1", port: 1 }, AF_INET],
+    [{ ip: "192.0.2.1", port: -1 }, AF_INET],
+    [{ ip: "192.0.2.1", port: 65536 }, AF_INET],
+    [{ ip: "192.0.2.1", port: 1.5 }, AF_INET6],
+    [{ ip: "192.0.2.1", port: 1 }, 1 /* AF_UNIX */],
+    [{ ip: "192.0.2.1", port: 1 }, 0],
+  ];
+  for (const [address, family] of cases) {
+    assertEquals(encodeSockaddr(address, family), null, `${address.ip} ${address.port} ${family}`);
+  }
+});
+
+/** A `struct sockaddr_in6` with flow info and scope id 0, as encodeSockaddr() writes it. */
+function sockaddrIn6Plain(address: Uint8Array, port: number): Uint8Array {
+  const bytes = new Uint8Array(SOCKADDR_IN6_BYTES);
+  const view = new DataView(bytes.buffer);
+  view.setUint16(0, AF_INET6, true);
+  view.setUint16(2, port, false);
+  bytes.set(address, 8);
+  return bytes;
+}

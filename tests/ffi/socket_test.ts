@@ -5,9 +5,13 @@ import {
   findListenerFd,
   isListening,
   localAddress,
+  localPort,
   originalDestination,
   peerAddress,
+  peerPort,
   receiveQueued,
+  sendNow,
+  setLingerZero,
   setListenBacklog,
 } from "../../ffi/socket.ts";
 import { Errno, ErrnoError } from "../../ffi/errno_error.ts";
@@ -65,6 +69,25 @@ Deno.test("peerAddress() and localAddress() are null for fds that are not IP soc
   assertEquals(localAddress(-1), null);
   assertEquals(peerAddress(1 << 20), null);
   assertEquals(localAddress(1 << 20), null);
+});
+
+Deno.test("peerPort() and localPort() match Deno's ports, v4 and v6; -1 for non-sockets", async () => {
+  using pair = await connectedPair();
+  const serverFd = fdOf(pair.server);
+  assertEquals(peerPort(serverFd), pair.server.remoteAddr.port);
+  assertEquals(localPort(serverFd), pair.listener.addr.port);
+  using listener = Deno.listen({ hostname: "::1", port: 0 });
+  using client = await Deno.connect({ hostname: "::1", port: listener.addr.port });
+  using server = await listener.accept();
+  assertEquals(peerPort(fdOf(server)), client.localAddr.port);
+  assertEquals(localPort(fdOf(server)), listener.addr.port);
+  const listenerFd = findListenerFd(listener.addr.port);
+  assertEquals(peerPort(listenerFd), -1, "a listener has no peer");
+  assertEquals(localPort(listenerFd), listener.addr.port);
+  for (const fd of [-1, 1 << 20]) {
+    assertEquals(peerPort(fd), -1);
+    assertEquals(localPort(fd), -1);
+  }
 });
 
 Deno.test("originalDestination() is null for a connection that was not redirected", async () => {
@@ -145,4 +168,27 @@ Deno.test("receiveQueued() takes at most the buffer's length", async () => {
 
 Deno.test("receiveQueued() returns a negated errno for a bad fd", () => {
   assertEquals(receiveQueued(-1, new Uint8Array(8)), -Errno.EBADF);
+});
+
+// Deno's close() sends FIN (shutdown SHUT_WR) before it closes the fd, so the peer reads an end
+// of stream either way; what SO_LINGER {1, 0} adds is the RST that tears the peer's socket down
+// at once (loopback delivers it within close()), so its next send fails with EPIPE.
+Deno.test("setLingerZero() makes close() reset the connection", async () => {
+  using pair = await connectedPair();
+  setLingerZero(clientFd(pair.client));
+  pair.client.close();
+  assertEquals(sendNow(fdOf(pair.server), new Uint8Array(3)), -Errno.EPIPE);
+});
+
+Deno.test("without setLingerZero() the peer can still send after close()", async () => {
+  using pair = await connectedPair();
+  pair.client.close();
+  assertEquals(await receiveSoon(fdOf(pair.server), new Uint8Array(16)), 0);
+  assertEquals(sendNow(fdOf(pair.server), new Uint8Array(3)), 3);
+});
+
+Deno.test("setLingerZero() throws an ErrnoError for a bad fd", () => {
+  const error = assertThrows(() => setLingerZero(-1), ErrnoError);
+  assertEquals(error.errno, Errno.EBADF);
+  assertEquals(error.message, "Cannot setsockopt(SO_LINGER): EBADF");
 });

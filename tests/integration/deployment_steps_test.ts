@@ -1,5 +1,5 @@
 /**
- * The README's cron deployment ("## Deployment", "### cron (`deploy/crontab.example`)") followed
+ * The cron deployment of `docs/deployment.md` ("### cron (`deploy/crontab.example`)") followed
  * step by step, as an operator follows it on a fresh VPS: here a fresh sensor namespace joined by
  * a veth pair to a client namespace, with every absolute path of the instructions moved under a
  * temporary directory.
@@ -9,7 +9,7 @@
  * as `/opt/spip/spip`) is an executable shell script that runs
  * `exec <Deno.execPath()> run <the start task's flags from deno.json> <checkout>/main.ts "$@"`.
  * It also pins DENO_DIR, so that the cached npm packages are found under cron's bare environment,
- * as a compiled binary carries them inside. Everything else comes from the README's and
+ * as a compiled binary carries them inside. Everything else comes from `docs/deployment.md`'s and
  * `deploy/crontab.example`'s own text: the `install` lines, the crontab's SHELL, PATH and its two
  * commands.
  *
@@ -31,7 +31,8 @@ import {
 } from "./firewall_helpers.ts";
 import { ROOT, type SensorRecord } from "./_sensor_process.ts";
 
-const README = await Deno.readTextFile(`${ROOT}README.md`);
+const DEPLOYMENT = await Deno.readTextFile(`${ROOT}docs/deployment.md`);
+const FIREWALL = await Deno.readTextFile(`${ROOT}docs/firewall.md`);
 const CRONTAB = await Deno.readTextFile(`${ROOT}deploy/crontab.example`);
 const decoder = new TextDecoder();
 
@@ -45,7 +46,7 @@ const EMPTY_NAT = "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT 
 const EMPTY_MANGLE = "*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n" +
   ":FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT";
 /**
- * The README (Firewall): "With the iptables-nft backend, a `PREROUTING` base chain that did not
+ * docs/firewall.md: "With the iptables-nft backend, a `PREROUTING` base chain that did not
  * exist before stays, empty with policy ACCEPT" -- one per family.
  */
 const NFT_LEFTOVER = ["ip", "ip6"].map((family) =>
@@ -53,12 +54,12 @@ const NFT_LEFTOVER = ["ip", "ip6"].map((family) =>
   `\t\ttype nat hook prerouting priority dstnat; policy accept;\n\t}\n}`
 ).join("\n");
 
-/** The README's cron section, up to the next `## ` heading. */
+/** The cron section of docs/deployment.md, up to the next `## ` heading. */
 function cronSection(): string {
-  const start = README.indexOf("### cron (`deploy/crontab.example`)");
-  assert(start >= 0, "README.md has no cron section");
-  const end = README.indexOf("\n## ", start);
-  return README.slice(start, end < 0 ? undefined : end);
+  const start = DEPLOYMENT.indexOf("### cron (`deploy/crontab.example`)");
+  assert(start >= 0, "docs/deployment.md has no cron section");
+  const end = DEPLOYMENT.indexOf("\n## ", start);
+  return DEPLOYMENT.slice(start, end < 0 ? undefined : end);
 }
 
 /** The lines of the first fenced block of one language in a text. */
@@ -208,7 +209,7 @@ async function rulesets(
   };
 }
 
-Deno.test("README cron deployment, step by step: install, @reboot, capture, */5, SIGTERM, firewall remove", async () => {
+Deno.test("docs/deployment.md cron deployment, step by step: install, @reboot, capture, */5, SIGTERM, firewall remove", async () => {
   const root = await Deno.makeTempDir({ prefix: "spip-deployment-" });
   const binary = `${root}/opt/spip/spip`;
   const configFile = `${root}/etc/spip/config.toml`;
@@ -224,7 +225,7 @@ Deno.test("README cron deployment, step by step: install, @reboot, capture, */5,
       const before = await rulesets(sensor);
       assertEquals(before, { iptables: "", ip6tables: "", nft: "" });
 
-      // The crontab, and the README's copy of its two lines.
+      // The crontab, and docs/deployment.md's copy of its two lines.
       const section = cronSection();
       const crontab = parseCrontab(CRONTAB);
       assertEquals(fenced(section, "text"), crontab.entries);
@@ -248,7 +249,7 @@ Deno.test("README cron deployment, step by step: install, @reboot, capture, */5,
           stderr: "piped",
         });
 
-      // Step 1, "Building a binary": `deno task compile` writes dist/spip. The substitution
+      // Step 1, "Building a binary" (docs/deployment.md): `deno task compile` writes dist/spip. The substitution
       // (see the top of the file): a script running main.ts with the start task's flags.
       const [, subcommand = "run", ...words] = startTask();
       assertEquals(words.at(-1), "main.ts");
@@ -271,7 +272,7 @@ Deno.test("README cron deployment, step by step: install, @reboot, capture, */5,
           `exec ${argv.map(quote).join(" ")} "$@"\n`,
       );
 
-      // Step 1, the README's cron section: install the binary and the config, create the log
+      // Step 1, the cron section of docs/deployment.md: install the binary and the config, create the log
       // directory, from the checkout (dist/spip is the script above). The shipped config.toml
       // is installed unchanged: its port and ssh_port (5555 and 22) suit this host as they are.
       const commands = fenced(section, "sh");
@@ -405,7 +406,7 @@ Deno.test("README cron deployment, step by step: install, @reboot, capture, */5,
       assertEquals(final.filter((r) => r.destination_port === config.sshPort), []);
       assertEquals(final.filter((r) => r.payload.endsWith(tag)).length, v4.size + v6.size + 1);
 
-      // ... and take the firewall out, as the README's Firewall section says.
+      // ... and take the firewall out, as docs/firewall.md says.
       const removed = await within(
         10_000,
         "run firewall remove",
@@ -414,7 +415,7 @@ Deno.test("README cron deployment, step by step: install, @reboot, capture, */5,
       assertEquals(decoder.decode(removed.stderr), "spip firewall: removed\n");
       assertEquals(removed.code, 0);
       assertEquals(await connect(client, SENSOR_V4, 4444), "refused");
-      // Not exactly as before on a fresh host: the README (Firewall) says that with
+      // Not exactly as before on a fresh host: docs/firewall.md says that with
       // iptables-nft the PREROUTING base chain stays, empty with policy ACCEPT, so iptables-save
       // lists an empty nat table. iptables-legacy lists the (empty) tables it looked into.
       const after = await rulesets(sensor);
@@ -425,7 +426,7 @@ Deno.test("README cron deployment, step by step: install, @reboot, capture, */5,
         nft: nft ? NFT_LEFTOVER : before.nft,
       });
       assertStringIncludes(
-        README.replace(/\s+/g, " "),
+        FIREWALL.replace(/\s+/g, " "),
         "With the iptables-nft backend, a `PREROUTING` base chain that did not exist before stays",
       );
     });

@@ -1,20 +1,10 @@
 /**
- * The capture mode and the `[udp]` table of `config.toml`.
+ * The `[udp]` table of `config.toml`.
  *
  * @module
  */
-import type { ConfigReader } from "./config_reader.ts";
-
-/**
- * How traffic reaches the sensor. `"redirect"`: netfilter REDIRECT (NAT) rewrites each
- * connection's destination to the sensor's port, and the sensor reads the original back with
- * `SO_ORIGINAL_DST`. `"tproxy"`: netfilter TPROXY delivers packets unchanged to a transparent
- * socket, whose local address is the original destination; this needs CAP_NET_ADMIN.
- */
-export type Mode = "redirect" | "tproxy";
-
-/** The modes, for checking. */
-export const MODES: readonly Mode[] = ["redirect", "tproxy"];
+import type { ConfigReader } from "./reader.ts";
+import type { Mode } from "./mode.ts";
 
 /** Why UDP cannot run in redirect mode; the configuration error says exactly this. */
 export const UDP_NEEDS_TPROXY =

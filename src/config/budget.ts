@@ -1,0 +1,32 @@
+/**
+ * The `[budget]` table of `config.toml`: the per-source session budget.
+ *
+ * @module
+ */
+import type { ConfigReader } from "./reader.ts";
+
+/** The `[budget]` table. */
+export interface BudgetConfig {
+  /** Sessions recorded per source IP per minute; 0 turns the budget off. Default 0. */
+  sessionsPerMinute: number;
+  /** Sources remembered at most; past it the one whose window is oldest is forgotten. 10000. */
+  maxSources: number;
+}
+
+/** Sources remembered by default. */
+export const DEFAULT_MAX_SOURCES = 10_000;
+
+/**
+ * Reads the `[budget]` table.
+ *
+ * @param r The table's reader.
+ * @returns The budget.
+ */
+export function readBudgetConfig(r: ConfigReader): BudgetConfig {
+  const budget: BudgetConfig = {
+    sessionsPerMinute: r.integer("sessions_per_minute", 0, 1_000_000_000, 0),
+    maxSources: r.integer("max_sources", 1, 10_000_000, DEFAULT_MAX_SOURCES),
+  };
+  r.finish();
+  return budget;
+}
