@@ -2,7 +2,7 @@ import { assert, assertEquals, assertStringIncludes } from "../../src/std.ts";
 import { HELP, main, SWITCH_FLAGS, VALUE_FLAGS } from "../../bench/main.ts";
 
 /** Where the bench is documented for users. */
-const BENCH_DOCS = "../../README.md";
+const BENCH_DOCS = "../../docs/performance.md";
 
 Deno.test("bench: --rounds must be an integer from 1 to 20 (exit 2 before any namespace is made)", async () => {
   for (const bad of ["0", "21", "1.5", "x"]) {
