@@ -9,7 +9,7 @@ import { loadConfig, resolveConfigPath } from "./src/config/config.ts";
 import { printDiagnostic } from "./src/output/diagnostics.ts";
 import { Sensor } from "./src/sensor/sensor.ts";
 import { FileSink } from "./src/output/file_sink.ts";
-import { parseFirewallArgs, runFirewallCommand } from "./src/firewall/command.ts";
+import { FIREWALL_HELP, parseFirewallArgs, runFirewallCommand } from "./src/firewall/command.ts";
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -19,6 +19,10 @@ async function firewall(args: string[]): Promise<number> {
   let config;
   try {
     const command = parseFirewallArgs(args);
+    if (command.action === "help") {
+      Deno.stdout.writeSync(new TextEncoder().encode(`${FIREWALL_HELP}\n`));
+      return ExitCode.Ok;
+    }
     config = loadConfig(resolveConfigPath(command.config, Deno.execPath()));
   } catch (error) {
     printDiagnostic(message(error));

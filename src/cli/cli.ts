@@ -22,7 +22,8 @@ export const ExitCode = {
 
 /** The usage text for `--help`. */
 export const USAGE =
-  `spip ${VERSION}: an internet sensor that records every TCP connection as JSON lines.
+  `spip ${VERSION}: an internet sensor that records every TCP connection (and, in tproxy mode,
+every UDP datagram) the firewall sends it, as JSON lines.
 
 Usage:
   spip [--config PATH] [--output PATH]
@@ -30,7 +31,8 @@ Usage:
                            diagnostics to stderr
   spip firewall print|apply|remove [--nft] [--config PATH]
                            show, install or remove the rules that send every TCP port
-                           but SSH to the sensor (iptables by default; --nft: nftables)
+                           (and UDP port, in tproxy mode) but SSH to the sensor
+                           (iptables by default; --nft: nftables); --help for more
   spip --help              print this help
   spip --version           print the version
 
