@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { InNamespace } from "./namespace.ts";
+import type { InNamespace } from "../testing/namespace.ts";
 import { clientArgv } from "./targets.ts";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

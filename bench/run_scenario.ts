@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Namespace } from "./namespace.ts";
+import { RedirectNamespace } from "../testing/namespace.ts";
 import { newRunId } from "./payload.ts";
 import { type CheckResult, RecordChecker } from "./record_check.ts";
 import { TlsRecordChecker } from "./tls_check.ts";
@@ -181,7 +181,9 @@ export async function runScenario(
         fullPayload: target.fullPayload,
       }),
     );
-  const ns = await Namespace.create(scenario.name, TARGET_PORT);
+  const ns = await RedirectNamespace.create(`bench-${scenario.name}`, TARGET_PORT, {
+    widePortRange: true,
+  });
   let proc: TargetProcess | undefined;
   let client: ClientProcess | undefined;
   let sampler: RssSampler | undefined;

@@ -1,5 +1,5 @@
 /**
- * Runs the UDP scenario: a TPROXY pair of namespaces (`bench/tproxy_pair.ts`), the sensor in
+ * Runs the UDP scenario: a TPROXY pair of namespaces (`testing/tproxy_pair.ts`), the sensor in
  * the sensor namespace with `mode = "tproxy"` and `[udp] enabled = true`, the UDP client in the
  * client namespace; the records checked, the sensor's CPU sampled, and the kernel's UDP drop
  * counters of the sensor's namespace read before and after; always torn down.
@@ -7,7 +7,7 @@
  * @module
  */
 import { ClientProcess } from "./client_process.ts";
-import type { InNamespace } from "./namespace.ts";
+import { type InNamespace, inNamespace } from "../testing/namespace.ts";
 import { newRunId } from "./payload.ts";
 import {
   cpuMicros,
@@ -20,13 +20,13 @@ import { type RunOptions, type ScenarioResult, TARGET_PORT, toml } from "./run_s
 import { BASE_CONFIG, type Scenario } from "./scenarios.ts";
 import { type Target } from "./targets.ts";
 import { TargetProcess } from "./target_process.ts";
-import { TproxyPair } from "./tproxy_pair.ts";
+import { TproxyPair } from "../testing/tproxy_pair.ts";
 import { UdpRecordChecker } from "./udp_check.ts";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function inNamespace(name: string): InNamespace {
-  return { command: (argv) => ["ip", "netns", "exec", name, ...argv] };
+function namespaced(name: string): InNamespace {
+  return { command: (argv) => inNamespace(name, argv) };
 }
 
 function numberOrNull(value: unknown): number | null {
@@ -77,7 +77,7 @@ export async function runUdpScenario(
   let sampler: RssSampler | undefined;
   try {
     proc = new TargetProcess(
-      inNamespace(pair.sensor),
+      namespaced(pair.sensor),
       target.argv(configFile, TARGET_PORT, options.profileDir),
       { file: outFile },
       (line) => checker.feed(line),
@@ -96,7 +96,7 @@ export async function runUdpScenario(
     const cpuStart = cpuMicros(proc.pid);
     const harnessStart = cpuMicros("self");
     const started = performance.now();
-    client = new ClientProcess(inNamespace(pair.client), "udp_client.ts", [
+    client = new ClientProcess(namespaced(pair.client), "udp_client.ts", [
       `--run-id=${runId}`,
       `--count=${scenario.count}`,
       `--rate=${scenario.rate ?? 10_000}`,

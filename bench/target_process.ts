@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { InNamespace } from "./namespace.ts";
+import type { InNamespace } from "../testing/namespace.ts";
 import { executable, isListening } from "./process_stats.ts";
 
 /** How the harness reads the target's stdout. */

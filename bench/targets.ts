@@ -5,7 +5,7 @@
  * @module
  */
 
-const ROOT = new URL("..", import.meta.url).pathname;
+import { ROOT, startTask } from "../testing/start_task.ts";
 
 /** A program the bench drives. */
 export interface Target {
@@ -23,21 +23,6 @@ export interface Target {
    * @param profileDir Where to write a V8 CPU profile, if wanted.
    */
   argv(configFile: string, port: number, profileDir: string | undefined): string[];
-}
-
-/**
- * Reads the `start` task of `deno.json`: the flags production runs the sensor with.
- *
- * @returns The task's words, `deno run ... main.ts`.
- * @throws {Error} When the task is missing.
- */
-export function startTask(): string[] {
-  const json = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as {
-    tasks?: Record<string, string>;
-  };
-  const task = json.tasks?.["start"];
-  if (task === undefined) throw new Error("Cannot find the start task in deno.json");
-  return task.trim().split(/\s+/);
 }
 
 function profileFlags(profileDir: string | undefined): string[] {

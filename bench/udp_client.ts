@@ -1,6 +1,6 @@
 /**
  * The bench's UDP load client. It runs in the client namespace of a TPROXY pair
- * (`bench/tproxy_pair.ts`) and sends `--count` datagrams, at most `--rate` per second, each with
+ * (`testing/tproxy_pair.ts`) and sends `--count` datagrams, at most `--rate` per second, each with
  * its own token, to documentation-range addresses routed to the sensor's namespace: three in four
  * to 198.51.100.0/24, one in four to 2001:db8:1::/48, on ports spread over 1-65535.
  *
@@ -15,7 +15,7 @@ import { Buffer } from "node:buffer";
 import { parseArgs } from "../src/std.ts";
 import { makePayload } from "./payload.ts";
 import { errorKind, positiveInt, sayDone } from "./client_protocol.ts";
-import { ROUTED_V4, ROUTED_V6 } from "./tproxy_pair.ts";
+import { ROUTED_V4, ROUTED_V6 } from "../testing/tproxy_pair.ts";
 
 /** The UDP client's settings. */
 export interface UdpLoadOptions {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { assert, assertEquals } from "../src/std.ts";
+import { assert, assertEquals } from "../testing/std.ts";
 
 const ROOT = new URL("../", import.meta.url);
 

@@ -1,5 +1,5 @@
 import { connectedPair } from "../_connected_pair.ts";
-import { assert, assertEquals } from "../../src/std.ts";
+import { assert, assertEquals } from "../../testing/std.ts";
 import { FdFinder } from "../../src/capture/fd_finder.ts";
 import { peerAddress } from "../../ffi/socket.ts";
 import { normalizeIp } from "../../src/record/ip_address.ts";

@@ -1,6 +1,6 @@
 import { connectedPair, type Pair } from "../_connected_pair.ts";
 import { fdOf, sleep, until, within } from "../_socket_fd.ts";
-import { assert, assertEquals, assertGreater, assertThrows } from "../../src/std.ts";
+import { assert, assertEquals, assertGreater, assertThrows } from "../../testing/std.ts";
 import {
   type PollerOptions,
   type ReadinessHandler,

@@ -1,4 +1,4 @@
-import { assertEquals, assertStringIncludes, assertThrows } from "../../src/std.ts";
+import { assertEquals, assertStringIncludes, assertThrows } from "../../testing/std.ts";
 import { ExitCode, parseCommand, USAGE, VERSION } from "../../src/cli/cli.ts";
 
 Deno.test("parseCommand() runs with no arguments", () => {

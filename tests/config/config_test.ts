@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertStringIncludes, assertThrows } from "../../src/std.ts";
+import { assert, assertEquals, assertStringIncludes, assertThrows } from "../../testing/std.ts";
 import {
   type Config,
   configFromTable,

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import { findDuplicateKey } from "../../src/config/duplicate_keys.ts";
 
 Deno.test("findDuplicateKey() finds a key set twice, with both lines", () => {

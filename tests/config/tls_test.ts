@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../../src/std.ts";
+import { assertEquals, assertThrows } from "../../testing/std.ts";
 import { parseConfig } from "../../src/config/config.ts";
 
 const BASE = 'ip = "::"\nport = 5555\nname = "t"\n';

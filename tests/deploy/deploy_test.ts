@@ -4,7 +4,7 @@ import {
   assertMatch,
   assertRejects,
   assertStringIncludes,
-} from "../../src/std.ts";
+} from "../../testing/std.ts";
 import { parseToml } from "../../src/std.ts";
 import { largestRecordLineBytes } from "../../src/output/line_bound.ts";
 import RECORD_SCHEMA from "../../schema/record.schema.json" with { type: "json" };

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import { parseControl } from "../../ffi/cmsg.ts";
 import {
   IP_ORIGDSTADDR,

@@ -7,7 +7,7 @@ import {
   assertLess,
   assertRejects,
   assertThrows,
-} from "../../src/std.ts";
+} from "../../testing/std.ts";
 import { Epoll, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from "../../ffi/epoll.ts";
 import { receiveQueued } from "../../ffi/socket.ts";
 import { Errno, ErrnoError } from "../../ffi/errno_error.ts";

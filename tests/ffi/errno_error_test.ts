@@ -1,4 +1,4 @@
-import { assertEquals, assertStrictEquals, assertThrows } from "../../src/std.ts";
+import { assertEquals, assertStrictEquals, assertThrows } from "../../testing/std.ts";
 import { check, Errno, ErrnoError, errnoName } from "../../ffi/errno_error.ts";
 import { Errno as ConstantsErrno } from "../../ffi/constants.ts";
 import { libc } from "../../ffi/libc.ts";

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import { formatIpv6 } from "../../ffi/ip_text.ts";
 
 /** 16 address bytes from 8 groups. */

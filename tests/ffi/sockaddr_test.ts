@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import { AF_INET, AF_INET6 } from "../../ffi/constants.ts";
 import {
   decodeSockaddr,

@@ -1,6 +1,6 @@
 import { connectedPair } from "../_connected_pair.ts";
 import { fdOf } from "../_socket_fd.ts";
-import { assert, assertEquals, assertThrows } from "../../src/std.ts";
+import { assert, assertEquals, assertThrows } from "../../testing/std.ts";
 import {
   findListenerFd,
   isListening,

@@ -1,4 +1,9 @@
-import { assertEquals, assertMatch, assertStringIncludes, assertThrows } from "../../src/std.ts";
+import {
+  assertEquals,
+  assertMatch,
+  assertStringIncludes,
+  assertThrows,
+} from "../../testing/std.ts";
 import { configFromTable } from "../../src/config/config.ts";
 import {
   FIREWALL_HELP,

@@ -1,4 +1,4 @@
-import { assertEquals, assertStringIncludes, assertThrows } from "../../src/std.ts";
+import { assertEquals, assertStringIncludes, assertThrows } from "../../testing/std.ts";
 import { configFromTable } from "../../src/config/config.ts";
 import {
   capturesPort,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { TestNamespace } from "./_namespace.ts";
+import type { RedirectNamespace } from "../../testing/namespace.ts";
 
 /** The permission flags of `deno task start`. */
 export const START_FLAGS: readonly string[] = [
@@ -82,7 +82,7 @@ export class SensorProcess {
    * @returns The sensor, once its port is listening.
    */
   static async start(
-    ns: TestNamespace,
+    ns: RedirectNamespace,
     toml: string,
     wrapper: string[] = [],
   ): Promise<SensorProcess> {

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { run } from "./_tproxy_pair.ts";
+import { run } from "../../testing/command.ts";
+import { inNamespace } from "../../testing/namespace.ts";
 import { START_FLAGS } from "./_sensor_process.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -74,9 +75,9 @@ export class TproxySensor {
    */
   async ready(ns: string, port: number, udp: boolean): Promise<void> {
     for (let i = 0; i < 150; i++) {
-      const tcp = await run("ip", ["netns", "exec", ns, "ss", "-Hltn", `sport = :${port}`]);
+      const tcp = await run(inNamespace(ns, ["ss", "-Hltn", `sport = :${port}`]));
       const dgram = udp
-        ? await run("ip", ["netns", "exec", ns, "ss", "-Hlun", `sport = :${port}`])
+        ? await run(inNamespace(ns, ["ss", "-Hlun", `sport = :${port}`]))
         : { stdout: "x" };
       if (tcp.stdout.trim() !== "" && dgram.stdout.trim() !== "") return;
       const exited = await Promise.race([

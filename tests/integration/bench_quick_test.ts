@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../src/std.ts";
+import { assert, assertEquals } from "../../testing/std.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 

@@ -2,8 +2,8 @@
  * The per-source budget: a source past `sessions_per_minute` is read and counted but not
  * recorded, with one summary on stderr; another source is unaffected.
  */
-import { assertEquals } from "../../src/std.ts";
-import { TestNamespace } from "./_namespace.ts";
+import { assertEquals } from "../../testing/std.ts";
+import { RedirectNamespace } from "../../testing/namespace.ts";
 import { SensorProcess, testConfig } from "./_sensor_process.ts";
 
 /** Connections from `source`, each sending a token, half-closing, and waiting for the close. */
@@ -29,7 +29,7 @@ print(sent)
 }
 
 Deno.test("budget: 5 sessions per minute records 5 of a source's 20, and spares another source", async () => {
-  const ns = await TestNamespace.create("ops-budget");
+  const ns = await RedirectNamespace.create("ops-budget");
   let sensor: SensorProcess | undefined;
   try {
     sensor = await SensorProcess.start(

@@ -1,4 +1,4 @@
-import { assertEquals, assertMatch } from "../../src/std.ts";
+import { assertEquals, assertMatch } from "../../testing/std.ts";
 import { connect, withTopology } from "./firewall_helpers.ts";
 
 const PORT = 18081;

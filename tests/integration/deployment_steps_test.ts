@@ -15,8 +15,8 @@
  *
  * @module
  */
-import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../src/std.ts";
-import { startTask } from "../../bench/targets.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../testing/std.ts";
+import { startTask } from "../../testing/start_task.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import {
   CLIENT_V4,

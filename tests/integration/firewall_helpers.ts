@@ -1,31 +1,16 @@
 /**
- * Network namespaces, snapshots and stand-in programs for the firewall's integration tests.
+ * What the firewall's integration tests need on top of the shared veth pair (`testing/veth_pair.ts`):
+ * foreign rules to leave alone, snapshots of everything a firewall could change, and stand-in
+ * programs (a listener that reports original destinations, a client).
  *
  * @module
  */
-import { TextLineStream } from "../../src/std.ts";
+import { TextLineStream } from "../../testing/std.ts";
+import { must } from "../../testing/command.ts";
+import { inNamespace } from "../../testing/namespace.ts";
+import { VethPair } from "../../testing/veth_pair.ts";
 
-const decoder = new TextDecoder();
-
-/**
- * Runs a command and returns its stdout.
- *
- * @param argv The command.
- * @returns The standard output.
- * @throws {Error} When the command fails.
- */
-export async function sh(...argv: string[]): Promise<string> {
-  const [program, ...args] = argv;
-  if (program === undefined) throw new TypeError("Cannot run an empty command");
-  const output = await new Deno.Command(program, { args, stdout: "piped", stderr: "piped" })
-    .output();
-  if (!output.success) {
-    throw new Error(
-      `Cannot run ${argv.join(" ")}: exit ${output.code}: ${decoder.decode(output.stderr)}`,
-    );
-  }
-  return decoder.decode(output.stdout);
-}
+export { CLIENT_V4, CLIENT_V6, SENSOR_V4, SENSOR_V6 } from "../../testing/veth_pair.ts";
 
 /**
  * Runs a command inside a namespace and returns its stdout.
@@ -33,29 +18,19 @@ export async function sh(...argv: string[]): Promise<string> {
  * @param ns The namespace.
  * @param argv The command.
  * @returns The standard output.
+ * @throws {Error} When the command fails.
  */
 export function inNs(ns: string, ...argv: string[]): Promise<string> {
-  return sh("ip", "netns", "exec", ns, ...argv);
+  return must(inNamespace(ns, argv));
 }
 
-let counter = 0;
-
-/** Two namespaces joined by a veth pair, with documentation-range addresses. */
+/** The two namespaces of a {@linkcode VethPair}, by name. */
 export interface Topology {
   /** The namespace where the sensor and the firewall are. */
   sensor: string;
   /** The namespace the clients connect from. */
   client: string;
 }
-
-/** The sensor namespace's IPv4 address. */
-export const SENSOR_V4 = "192.0.2.1";
-/** The client namespace's IPv4 address. */
-export const CLIENT_V4 = "192.0.2.2";
-/** The sensor namespace's IPv6 address. */
-export const SENSOR_V6 = "2001:db8::1";
-/** The client namespace's IPv6 address. */
-export const CLIENT_V6 = "2001:db8::2";
 
 /**
  * Creates a sensor and a client namespace joined by a veth pair, runs `body`, and always
@@ -64,41 +39,11 @@ export const CLIENT_V6 = "2001:db8::2";
  * @param body The test.
  */
 export async function withTopology(body: (topology: Topology) => Promise<void>): Promise<void> {
-  counter++;
-  const sensor = `spip-fw-s-${Deno.pid}-${counter}`;
-  const client = `spip-fw-c-${Deno.pid}-${counter}`;
-  const created: string[] = [];
+  const pair = await VethPair.create("fw");
   try {
-    for (const ns of [sensor, client]) {
-      await sh("ip", "netns", "add", ns);
-      created.push(ns);
-      await inNs(ns, "ip", "link", "set", "lo", "up");
-    }
-    await inNs(sensor, "ip", "link", "add", "s0", "type", "veth", "peer", "name", "c0");
-    await inNs(sensor, "ip", "link", "set", "c0", "netns", client);
-    const ends = [
-      [sensor, "s0", SENSOR_V4, SENSOR_V6],
-      [client, "c0", CLIENT_V4, CLIENT_V6],
-    ] as const;
-    for (const [ns, dev, v4, v6] of ends) {
-      await inNs(ns, "ip", "addr", "add", `${v4}/24`, "dev", dev);
-      await inNs(ns, "ip", "-6", "addr", "add", `${v6}/64`, "dev", dev, "nodad");
-      await inNs(ns, "sysctl", "-qw", `net.ipv6.conf.${dev}.accept_dad=0`);
-      await inNs(ns, "ip", "link", "set", dev, "up");
-    }
-    // The kernel adds link-local addresses after the link is up; wait for them, so that
-    // snapshots taken later compare equal.
-    for (const [ns, dev] of ends) {
-      for (let i = 0; i < 100; i++) {
-        if (
-          (await inNs(ns, "ip", "-6", "addr", "show", "dev", dev, "scope", "link")).includes("fe80")
-        ) break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    }
-    await body({ sensor, client });
+    await body({ sensor: pair.sensor, client: pair.client });
   } finally {
-    for (const ns of created) await sh("ip", "netns", "del", ns).catch(() => {});
+    await pair.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { assertEquals, assertMatch, assertNotEquals } from "../../src/std.ts";
+import { assertEquals, assertMatch, assertNotEquals } from "../../testing/std.ts";
 import { type Config, configFromTable } from "../../src/config/config.ts";
 import { runFirewallCommand } from "../../src/firewall/command.ts";
 import {

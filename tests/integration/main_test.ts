@@ -2,7 +2,7 @@
  * The command line as a user meets it: help, version, and bad input that gets one clear line
  * and a non-zero exit code, never a stack trace.
  */
-import { assertEquals, assertMatch } from "../../src/std.ts";
+import { assertEquals, assertMatch } from "../../testing/std.ts";
 import { ROOT, START_FLAGS } from "./_sensor_process.ts";
 
 async function spip(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

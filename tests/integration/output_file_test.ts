@@ -2,8 +2,8 @@
  * The output file: rotation by rename + SIGHUP under load loses and cuts nothing; a full disk
  * is counted and survived without spinning, and writing resumes when space returns.
  */
-import { assert, assertEquals, assertGreater, assertLess } from "../../src/std.ts";
-import { TestNamespace } from "./_namespace.ts";
+import { assert, assertEquals, assertGreater, assertLess } from "../../testing/std.ts";
+import { RedirectNamespace } from "../../testing/namespace.ts";
 import { SensorProcess, testConfig } from "./_sensor_process.ts";
 
 const CONNECTIONS = 2000;
@@ -71,7 +71,7 @@ function lastStats(sensor: SensorProcess): Record<string, unknown> {
 }
 
 Deno.test("output file: rename + SIGHUP under load keeps every record exactly once, whole", async () => {
-  const ns = await TestNamespace.create("ops-rotate");
+  const ns = await RedirectNamespace.create("ops-rotate");
   const dir = await Deno.makeTempDir({ prefix: "spip-ops-rotate-" });
   let sensor: SensorProcess | undefined;
   try {
@@ -131,7 +131,7 @@ Deno.test("output file: rename + SIGHUP under load keeps every record exactly on
 });
 
 Deno.test("output file: a full disk is counted and survived without spinning; writing resumes", async () => {
-  const ns = await TestNamespace.create("ops-enospc");
+  const ns = await RedirectNamespace.create("ops-enospc");
   const dir = await Deno.makeTempDir({ prefix: "spip-ops-enospc-" });
   let mounted = false;
   let sensor: SensorProcess | undefined;

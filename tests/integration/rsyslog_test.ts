@@ -5,8 +5,8 @@
  * must arrive exactly once, byte for byte, including a ~400 KB ClientHello record, 33 KB binary
  * records, quotes, backslashes, NUL and DEL.
  */
-import { assert, assertEquals, assertGreater } from "../../src/std.ts";
-import { TestNamespace } from "./_namespace.ts";
+import { assert, assertEquals, assertGreater } from "../../testing/std.ts";
+import { RedirectNamespace } from "../../testing/namespace.ts";
 import { SensorProcess, testConfig } from "./_sensor_process.ts";
 import { alpnBody, buildClientHello } from "../tls/_fixtures.ts";
 import { MAX_CLIENT_HELLO_BYTES } from "../../src/tls/client_hello.ts";
@@ -57,7 +57,7 @@ print("done")
 }
 
 Deno.test("deploy/rsyslog.conf ships every record once into PostgreSQL across logrotate renames", async () => {
-  const ns = await TestNamespace.create("rsyslog");
+  const ns = await RedirectNamespace.create("rsyslog");
   const dir = await Deno.makeTempDir({ prefix: "spip-rsyslog-" });
   const bin = postgresBin();
   const pg = `${dir}/pg`;

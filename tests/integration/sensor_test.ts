@@ -1,8 +1,8 @@
 /**
  * The sensor end to end: real clients in a namespace whose every port is REDIRECTed to it.
  */
-import { assert, assertEquals, assertGreater, assertMatch } from "../../src/std.ts";
-import { TestNamespace } from "./_namespace.ts";
+import { assert, assertEquals, assertGreater, assertMatch } from "../../testing/std.ts";
+import { RedirectNamespace } from "../../testing/namespace.ts";
 import { SPIP_FIELDS, validateRecord } from "../_schema.ts";
 import { type SensorProcess, SensorProcess as Sensor, testConfig } from "./_sensor_process.ts";
 
@@ -11,10 +11,10 @@ const PORT = 5555;
 async function withSensor(
   area: string,
   extraConfig: string,
-  body: (ns: TestNamespace, sensor: SensorProcess) => Promise<void>,
+  body: (ns: RedirectNamespace, sensor: SensorProcess) => Promise<void>,
   wrapper: string[] = [],
 ): Promise<void> {
-  const ns = await TestNamespace.create(area, PORT);
+  const ns = await RedirectNamespace.create(area, PORT);
   let sensor: SensorProcess | undefined;
   try {
     sensor = await Sensor.start(ns, testConfig(PORT, extraConfig), wrapper);

@@ -2,10 +2,10 @@
  * TLS on any port, end to end: real TLS clients in a namespace whose every port is REDIRECTed
  * to the sensor; the hello record, the decrypted records, and every way a handshake can fail.
  */
-import { assert, assertEquals, assertMatch } from "../../src/std.ts";
+import { assert, assertEquals, assertMatch } from "../../testing/std.ts";
 import { validateRecord } from "../_schema.ts";
 import { buildClientHello } from "../tls/_fixtures.ts";
-import { TestNamespace } from "./_namespace.ts";
+import { RedirectNamespace } from "../../testing/namespace.ts";
 import { type SensorProcess, SensorProcess as Sensor, testConfig } from "./_sensor_process.ts";
 
 const PORT = 5555;
@@ -14,9 +14,9 @@ type SensorRecord = ReturnType<SensorProcess["records"]>[number];
 async function withSensor(
   area: string,
   extraConfig: string,
-  body: (ns: TestNamespace, sensor: SensorProcess) => Promise<void>,
+  body: (ns: RedirectNamespace, sensor: SensorProcess) => Promise<void>,
 ): Promise<void> {
-  const ns = await TestNamespace.create(area, PORT);
+  const ns = await RedirectNamespace.create(area, PORT);
   let sensor: SensorProcess | undefined;
   try {
     sensor = await Sensor.start(ns, testConfig(PORT, extraConfig));
@@ -66,7 +66,7 @@ Deno.test("TLS clients on 443, 8443 and an unexpected port: hello record, then d
       "127.0.0.1:31337",
       "-servername",
       "o12.example",
-    ], "openssl-12\n");
+    ], { stdin: "openssl-12\n" });
     await ns.run([
       "openssl",
       "s_client",
@@ -75,7 +75,7 @@ Deno.test("TLS clients on 443, 8443 and an unexpected port: hello record, then d
       "127.0.0.1:31338",
       "-servername",
       "o13.example",
-    ], "openssl-13\n");
+    ], { stdin: "openssl-13\n" });
     await ns.python(
       "import socket,ssl\nc=ssl.create_default_context();c.check_hostname=False;c.verify_mode=ssl.CERT_NONE\n" +
         "s=c.wrap_socket(socket.create_connection(('127.0.0.1',4433),timeout=3),server_hostname='py.example')\n" +
@@ -119,12 +119,12 @@ Deno.test("TLS certificate names the SNI, else the dialled address", async () =>
   await withSensor("tlscert", "", async (ns) => {
     const named = await ns.run(
       ["openssl", "s_client", "-connect", "127.0.0.1:993", "-servername", "mail.example.net"],
-      "",
+      { stdin: "" },
     );
     assertMatch(named.stdout, /subject=CN ?= ?mail\.example\.net/);
     const bare = await ns.run(
       ["openssl", "s_client", "-connect", "127.0.0.1:995", "-noservername"],
-      "",
+      { stdin: "" },
     );
     assertMatch(bare.stdout, /subject=CN ?= ?127\.0\.0\.1/);
   });
@@ -133,7 +133,7 @@ Deno.test("TLS certificate names the SNI, else the dialled address", async () =>
 Deno.test("nmap -sV: its SSLv3 probe gets a hello record and a tls_error, its other probes stay plain", async () => {
   // nmap's TLS probe is an SSLv3 ClientHello, which rustls refuses; nmap then goes on with plain
   // probes. A longer idle timeout lets nmap reach its TLS probe after the NULL probe.
-  const ns = await TestNamespace.create("tlsnmap", PORT);
+  const ns = await RedirectNamespace.create("tlsnmap", PORT);
   let sensor: SensorProcess | undefined;
   try {
     sensor = await Sensor.start(

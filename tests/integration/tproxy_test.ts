@@ -2,7 +2,7 @@
  * End-to-end tests of tproxy mode and UDP capture: the real sensor in one namespace, real
  * clients (python sockets, dig, nmap) in another, TPROXY rules between them.
  */
-import { assert, assertEquals, assertMatch } from "../../src/std.ts";
+import { assert, assertEquals, assertMatch } from "../../testing/std.ts";
 import { type SensorResult, TproxySensor } from "./_tproxy_sensor.ts";
 import { validateRecord } from "../_schema.ts";
 import {
@@ -13,7 +13,7 @@ import {
   type RuleSet,
   SENSOR_V4,
   TproxyPair,
-} from "./_tproxy_pair.ts";
+} from "../../testing/tproxy_pair.ts";
 
 const PORT = 7700;
 
@@ -142,7 +142,7 @@ c, _ = s.accept(); c.sendall(b"ssh-ok"); c.close()`,
       "--host-timeout",
       "10s",
       `${ROUTED_V4}.9`,
-    ], 30_000);
+    ], { timeoutMs: 30_000 });
     assertEquals(nmap.code, 0, nmap.stderr);
     await new Promise((resolve) => setTimeout(resolve, 300));
   } finally {

@@ -4,7 +4,7 @@ import {
   assertRejects,
   assertStringIncludes,
   assertThrows,
-} from "../../src/std.ts";
+} from "../../testing/std.ts";
 import { FileSink } from "../../src/output/file_sink.ts";
 import { RecordWriter } from "../../src/output/record_writer.ts";
 import { Stats } from "../../src/output/stats.ts";

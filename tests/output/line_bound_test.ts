@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../src/std.ts";
+import { assert, assertEquals } from "../../testing/std.ts";
 import { largestRecordLineBytes } from "../../src/output/line_bound.ts";
 import { createFlow, encodeRecord } from "../../src/record/record.ts";
 import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from "../../src/tls/client_hello.ts";

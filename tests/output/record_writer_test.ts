@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../src/std.ts";
+import { assert, assertEquals } from "../../testing/std.ts";
 import { type ByteSink, RecordWriter } from "../../src/output/record_writer.ts";
 import { Stats } from "../../src/output/stats.ts";
 

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import { communityId, IPPROTO } from "../../src/record/community_id.ts";
 
 interface Vector {

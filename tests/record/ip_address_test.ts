@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import { ipToBytes, isIpv6, normalizeIp } from "../../src/record/ip_address.ts";
 
 function hexOf(bytes: Uint8Array | null): string | null {

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../src/std.ts";
+import { assert, assertEquals } from "../../testing/std.ts";
 import { createFlow, encodeRecord, type Flow } from "../../src/record/record.ts";
 import { RECORD_FIELDS, validateRecord } from "../_schema.ts";
 import schema from "../../schema/record.schema.json" with { type: "json" };

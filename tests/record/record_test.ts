@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertMatch, assertNotEquals } from "../../src/std.ts";
+import { assert, assertEquals, assertMatch, assertNotEquals } from "../../testing/std.ts";
 import { createFlow, encodeRecord, type Flow, hex, lossyUtf8 } from "../../src/record/record.ts";
 import { communityId, IPPROTO } from "../../src/record/community_id.ts";
 import { RECORD_FIELDS } from "../_schema.ts";

@@ -1,4 +1,4 @@
-import { assertEquals, assertMatch, assertThrows } from "../../src/std.ts";
+import { assertEquals, assertMatch, assertThrows } from "../../testing/std.ts";
 import { newSessionId } from "../../src/record/session_id.ts";
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

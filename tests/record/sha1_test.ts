@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { assertEquals, assertThrows } from "../../src/std.ts";
+import { assertEquals, assertThrows } from "../../testing/std.ts";
 import { SHA1_SHORT_MAX, sha1Short } from "../../src/record/sha1.ts";
 
 Deno.test("sha1Short matches node:crypto for every length from 0 to 55", () => {

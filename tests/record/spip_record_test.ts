@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import { SPIP_RECORD_FIELDS } from "../../src/record/spip_record.ts";
 
 Deno.test("SpipRecord names exactly the fields of the record schema, in the same order", async () => {

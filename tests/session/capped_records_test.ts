@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import { CappedRecords } from "../../src/session/capped_records.ts";
 import type { RecordWriter } from "../../src/output/record_writer.ts";
 import { Stats } from "../../src/output/stats.ts";

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../src/std.ts";
+import { assert, assertEquals } from "../../testing/std.ts";
 import { HelloCollector, mayBeClientHello } from "../../src/session/hello_collector.ts";
 import { buildClientHello, sniBody } from "../tls/_fixtures.ts";
 

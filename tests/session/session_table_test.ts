@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import { type SessionLimits, SessionTable } from "../../src/session/session_table.ts";
 import type { EndReason, TcpSession } from "../../src/session/tcp_session.ts";
 

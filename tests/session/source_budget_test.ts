@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import { type BudgetSummary, SourceBudget, WINDOW_MS } from "../../src/session/source_budget.ts";
 
 function budget(limit: number, maxSources = 100): [SourceBudget, BudgetSummary[]] {

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../src/std.ts";
+import { assert, assertEquals } from "../../testing/std.ts";
 import { UdpFlowTable } from "../../src/session/udp_flow_table.ts";
 
 const limits = { maxFlows: 2, idleTimeoutMs: 1000, sensorName: "t" };

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../src/std.ts";
+import { assert, assertEquals } from "../../testing/std.ts";
 import { SPIP_FIELDS } from "../_schema.ts";
 import { Stats } from "../../src/output/stats.ts";
 import { UdpRecorder } from "../../src/session/udp_recorder.ts";

@@ -1,6 +1,12 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { assert, assertEquals, assertMatch, assertNotEquals, assertThrows } from "../../src/std.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertNotEquals,
+  assertThrows,
+} from "../../testing/std.ts";
 import {
   CertificateStore,
   generateSelfSigned,

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "../../src/std.ts";
+import { assert, assertEquals, assertThrows } from "../../testing/std.ts";
 import {
   clientHelloBytesNeeded,
   ClientHelloError,

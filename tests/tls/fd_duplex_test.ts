@@ -2,7 +2,7 @@ import { Buffer } from "node:buffer";
 import { once } from "node:events";
 import { connectedPair, type Pair } from "../_connected_pair.ts";
 import { fdOf, sleep, until, within } from "../_socket_fd.ts";
-import { assert, assertEquals, assertLess, assertMatch } from "../../src/std.ts";
+import { assert, assertEquals, assertLess, assertMatch } from "../../testing/std.ts";
 import { FdDuplex } from "../../src/tls/fd_duplex.ts";
 import { ReadinessPoller } from "../../src/capture/readiness_poller.ts";
 import { EPOLLIN, EPOLLOUT } from "../../ffi/epoll.ts";

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import { createHash } from "node:crypto";
 import { parseClientHello } from "../../src/tls/client_hello.ts";
 import { ja3 } from "../../src/tls/ja3.ts";

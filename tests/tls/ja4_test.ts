@@ -1,4 +1,4 @@
-import { assertEquals } from "../../src/std.ts";
+import { assertEquals } from "../../testing/std.ts";
 import { parseClientHello } from "../../src/tls/client_hello.ts";
 import { ja4 } from "../../src/tls/ja4.ts";
 import {

@@ -1,8 +1,8 @@
-import { assert, assertEquals, assertStringIncludes } from "../../src/std.ts";
-import { HELP, main, SWITCH_FLAGS, VALUE_FLAGS } from "../../bench/main.ts";
+import { assert, assertEquals, assertStringIncludes } from "../testing/std.ts";
+import { HELP, main, SWITCH_FLAGS, VALUE_FLAGS } from "./main.ts";
 
 /** Where the bench is documented for users. */
-const BENCH_DOCS = "../../docs/performance.md";
+const BENCH_DOCS = "../docs/performance.md";
 
 Deno.test("bench: --rounds must be an integer from 1 to 20 (exit 2 before any namespace is made)", async () => {
   for (const bad of ["0", "21", "1.5", "x"]) {
@@ -18,7 +18,7 @@ Deno.test("bench: an unknown flag, a stray argument or a missing value is one li
   ];
   for (const [args, line] of cases) {
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL("../../bench/main.ts", import.meta.url).pathname, ...args],
+      args: ["run", "-A", new URL("./main.ts", import.meta.url).pathname, ...args],
       stdout: "piped",
       stderr: "piped",
     }).output();

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertStringIncludes } from "../../src/std.ts";
+import { assert, assertEquals, assertStringIncludes } from "../testing/std.ts";
 import {
   CHECK_COLUMNS,
   columnLegend,
@@ -8,9 +8,9 @@ import {
   medianRuns,
   ratios,
   SPEED_COLUMNS,
-} from "../../bench/report.ts";
-import type { ScenarioResult } from "../../bench/run_scenario.ts";
-import { emptyCheckResult } from "../../bench/record_check.ts";
+} from "./report.ts";
+import type { ScenarioResult } from "./run_scenario.ts";
+import { emptyCheckResult } from "./record_check.ts";
 
 function result(
   scenario: number,

@@ -1,6 +1,6 @@
-import { assertEquals } from "../../src/std.ts";
-import { RecordChecker } from "../../bench/record_check.ts";
-import { makePayload, parseToken, portFor } from "../../bench/payload.ts";
+import { assertEquals } from "../testing/std.ts";
+import { RecordChecker } from "./record_check.ts";
+import { makePayload, parseToken, portFor } from "./payload.ts";
 
 const plan = {
   runId: "abcd0123",

@@ -1,0 +1,37 @@
+/**
+ * The `start` task of `deno.json`: the flags production runs the sensor with, read from the one
+ * place that states them.
+ *
+ * @module
+ */
+
+/** The repository's root, with a trailing slash. */
+export const ROOT: string = new URL("../", import.meta.url).pathname;
+
+/**
+ * Reads the `start` task of `deno.json`.
+ *
+ * @returns The task's words, `deno run ... main.ts`.
+ * @throws {Error} When the task is missing.
+ */
+export function startTask(): string[] {
+  const json = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as {
+    tasks?: Record<string, string>;
+  };
+  const task = json.tasks?.["start"];
+  if (task === undefined) throw new Error("Cannot find the start task in deno.json");
+  return task.trim().split(/\s+/);
+}
+
+/**
+ * The argv that starts the sensor as `deno task start` does, with this Deno binary by absolute
+ * path (inside a namespace, a bare `deno` may not be on PATH) and `main.ts` by absolute path.
+ *
+ * @param args Arguments for `main.ts`, e.g. `["--config", file]`.
+ * @returns The argv.
+ */
+export function startArgv(args: readonly string[]): string[] {
+  const [, sub = "run", ...rest] = startTask();
+  const words = rest.map((word) => word.endsWith(".ts") ? `${ROOT}${word}` : word);
+  return [Deno.execPath(), sub, ...words, ...args];
+}
