@@ -7,6 +7,14 @@
 import { ExitCode, parseCommand, USAGE, VERSION } from "./src/cli/cli.ts";
 import { loadConfig, resolveConfigPath } from "./src/config/config.ts";
 import { printDiagnostic } from "./src/output/diagnostics.ts";
+import { reportDiagnostic } from "./src/output/events.ts";
+import {
+  checkFirewallTools,
+  checkOutputPath,
+  checkTlsFiles,
+  resolvedConfig,
+  startFields,
+} from "./src/sensor/preflight.ts";
 import { Sensor } from "./src/sensor/sensor.ts";
 import { FileSink } from "./src/output/file_sink.ts";
 import { FIREWALL_HELP, parseFirewallArgs, runFirewallCommand } from "./src/firewall/command.ts";
@@ -46,17 +54,33 @@ async function main(args: string[]): Promise<number> {
     return ExitCode.Ok;
   }
 
+  // Every configuration problem, certificate files and output path included, is exit 2 with
+  // one line, before anything listens.
   let config;
   try {
     config = loadConfig(resolveConfigPath(command.config, Deno.execPath()));
+    checkTlsFiles(config);
   } catch (error) {
     printDiagnostic(message(error));
     return ExitCode.Usage;
   }
+  const outputPath = command.output ?? config.output;
+
+  if (command.action === "check") {
+    try {
+      if (outputPath !== null) checkOutputPath(outputPath, config);
+      const firewall = checkFirewallTools(config);
+      const resolved = resolvedConfig(config, outputPath, firewall);
+      Deno.stdout.writeSync(new TextEncoder().encode(`${JSON.stringify(resolved, null, 2)}\n`));
+    } catch (error) {
+      printDiagnostic(message(error));
+      return ExitCode.Usage;
+    }
+    return ExitCode.Ok;
+  }
 
   // An output file that cannot be opened at start-up is a configuration error (exit 2), so a
   // typo in the path is seen at once; once running, a failing file is survived and retried.
-  const outputPath = command.output ?? config.output;
   let sink: FileSink | undefined;
   if (outputPath !== null) {
     try {
@@ -80,33 +104,43 @@ async function main(args: string[]): Promise<number> {
     return ExitCode.Failure;
   }
 
+  // From here on every stderr line is one JSON object (schema/stderr.schema.json).
+  const events = sensor.events;
+  events.start(startFields(config, { version: VERSION, output: outputPath, acceptEngine: "deno" }));
+
   // A bug in one session must not take the sensor down: report it and go on.
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
-    printDiagnostic(`Cannot handle a rejected promise: ${message(event.reason)}`);
+    reportDiagnostic(`Cannot handle a rejected promise: ${message(event.reason)}`);
   });
   globalThis.addEventListener("error", (event) => {
     event.preventDefault();
-    printDiagnostic(`Cannot handle an error: ${message(event.error)}`);
+    reportDiagnostic(`Cannot handle an error: ${message(event.error)}`);
   });
 
   // SIGHUP: open the output file again by path (after logrotate renamed it), between two
   // writes. With records on stdout there is nothing to reopen; the signal is only reported.
   Deno.addSignalListener("SIGHUP", () => {
-    if (sink === undefined) printDiagnostic("SIGHUP: records go to stdout, nothing to reopen");
-    else sink.reopen();
+    if (sink === undefined) {
+      reportDiagnostic("SIGHUP: records go to stdout, nothing to reopen");
+    } else {
+      events.diagnostic(`SIGHUP: reopening ${outputPath}`);
+      sink.reopen();
+    }
   });
 
-  const stopped = Promise.withResolvers<void>();
+  const stopped = Promise.withResolvers<Deno.Signal>();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => stopped.resolve());
+    Deno.addSignalListener(signal, () => stopped.resolve(signal));
   }
-  await stopped.promise;
+  const signal = await stopped.promise;
   const flushed = await sensor.stop();
   sink?.close();
   sensor.printStats();
-  if (!flushed) printDiagnostic("Cannot flush every record before the shutdown deadline");
-  return flushed ? ExitCode.Ok : ExitCode.Failure;
+  if (!flushed) reportDiagnostic("Cannot flush every record before the shutdown deadline");
+  const code = flushed ? ExitCode.Ok : ExitCode.Failure;
+  events.stop({ signal, flushed, exit_code: code });
+  return code;
 }
 
 if (import.meta.main) {

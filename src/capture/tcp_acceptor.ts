@@ -15,7 +15,8 @@ import { FdFinder } from "./fd_finder.ts";
 import { normalizeIp } from "../record/ip_address.ts";
 import type { Endpoint } from "../record/record.ts";
 import type { Stats } from "../output/stats.ts";
-import { printDiagnostic, RateLimitedLog } from "../output/diagnostics.ts";
+import { RateLimitedLog } from "../output/diagnostics.ts";
+import { reportDiagnostic } from "../output/events.ts";
 import type { Mode } from "../config/mode.ts";
 
 /** An accepted connection with its addresses already resolved. */
@@ -69,7 +70,7 @@ function tuneListener(fd: number, what: string, apply: (fd: number) => void): vo
     apply(fd);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    printDiagnostic(`Cannot ${what}: ${detail}`);
+    reportDiagnostic(`Cannot ${what}: ${detail}`);
   }
 }
 
@@ -85,7 +86,7 @@ export class TcpAcceptor {
   readonly #listener: Deno.TcpListener;
   readonly #stats: Stats;
   readonly #fds = new FdFinder();
-  readonly #destinationErrors = new RateLimitedLog(60_000);
+  readonly #destinationErrors = new RateLimitedLog(60_000, reportDiagnostic);
   readonly #tproxy: boolean;
   #closed = false;
 

@@ -36,7 +36,7 @@ export interface Config {
   backlog: number;
   /** Write one record for a connection that sends nothing. Default true. */
   recordSilent: boolean;
-  /** Seconds between stats lines on stderr, in ms; 0 writes them only at shutdown. Default 0. */
+  /** Time between stats lines on stderr, in ms; 0 writes them only at shutdown. Default 60 s. */
   statsIntervalMs: number;
   /** Bytes of records held while stdout is slow; past it records are shed and counted. 16 MiB. */
   outputBuffer: number;
@@ -68,8 +68,8 @@ export const DEFAULT_READ_SIZE_BYTES = 4096;
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 /** The listen backlog asked for by default (the kernel caps it at somaxconn). */
 export const DEFAULT_BACKLOG = 4096;
-/** Seconds between stats lines by default; 0 writes them only at shutdown. */
-export const DEFAULT_STATS_INTERVAL_S = 0;
+/** Seconds between stats lines by default, so that a running sensor shows in the journal. */
+export const DEFAULT_STATS_INTERVAL_S = 60;
 /** Bytes of records held while the output is slow, by default. */
 export const DEFAULT_OUTPUT_BUFFER_BYTES = 16 * 1024 * 1024;
 /** The SSH port the firewall never captures, by default. */
