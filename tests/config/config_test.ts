@@ -37,7 +37,7 @@ Deno.test("parseConfig() needs only ip and port and fills in the defaults", () =
     maxConnections: 10_000,
     backlog: 4096,
     recordSilent: true,
-    statsIntervalMs: 0,
+    statsIntervalMs: 60_000,
     outputBuffer: 16 * 1024 * 1024,
     output: null,
     mode: "redirect",
