@@ -5,7 +5,7 @@
  */
 import { parseToml } from "../std.ts";
 import { ConfigReader } from "./reader.ts";
-import { findDuplicateKey } from "./duplicate_keys.ts";
+import { scanToml } from "./duplicate_keys.ts";
 import { ipToBytes } from "../record/ip_address.ts";
 import { DEFAULT_MODE, type Mode, MODES } from "./mode.ts";
 import { readUdpConfig, type UdpConfig } from "./udp.ts";
@@ -103,12 +103,19 @@ function checkName(value: string): string | null {
  *
  * @param table The parsed document.
  * @param file The file it came from, for messages.
+ * @param written Each key's value as written in the file (from {@linkcode scanToml}), by dotted
+ * path, so that `80.0` for an integer key is refused; empty when unknown.
  * @returns The configuration.
- * @throws {TypeError} For a wrong type, a missing required key or an unknown key.
+ * @throws {TypeError} For a wrong type (a float for an integer included), a missing required key
+ * or an unknown key.
  * @throws {RangeError} For a value out of range.
  */
-export function configFromTable(table: Record<string, unknown>, file: string): Config {
-  const r = new ConfigReader(file, table);
+export function configFromTable(
+  table: Record<string, unknown>,
+  file: string,
+  written: ReadonlyMap<string, string> = new Map(),
+): Config {
+  const r = new ConfigReader(file, table, "", written);
   const ip = r.string("ip", undefined, checkIp);
   const port = r.integer("port", 1, 65535);
   const mode = r.choice("mode", MODES, DEFAULT_MODE);
@@ -148,21 +155,29 @@ export function configFromTable(table: Record<string, unknown>, file: string): C
  * @throws {TypeError | RangeError} For a bad value; see {@linkcode configFromTable}.
  */
 export function parseConfig(text: string, file: string): Config {
+  // The scan comes first: for a table defined twice the parser's own message is cryptic.
+  const scan = scanToml(text);
+  const duplicate = scan.duplicate;
+  const twice = duplicate === null
+    ? null
+    : `${
+      duplicate.table === true
+        ? `table [${duplicate.key}] is defined`
+        : `key "${duplicate.key}" is set`
+    } twice, ${
+      duplicate.firstLine === duplicate.secondLine
+        ? `on line ${duplicate.firstLine}`
+        : `on lines ${duplicate.firstLine} and ${duplicate.secondLine}`
+    }`;
   let table: Record<string, unknown>;
   try {
     table = parseToml(text);
   } catch (error) {
     const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new SyntaxError(`Cannot parse ${file}: ${detail}`);
+    throw new SyntaxError(`Cannot parse ${file}: ${twice ?? detail}`);
   }
-  const duplicate = findDuplicateKey(text);
-  if (duplicate !== null) {
-    throw new SyntaxError(
-      `Cannot parse ${file}: key "${duplicate.key}" is set twice, on lines ` +
-        `${duplicate.firstLine} and ${duplicate.secondLine}`,
-    );
-  }
-  return configFromTable(table, file);
+  if (twice !== null) throw new SyntaxError(`Cannot parse ${file}: ${twice}`);
+  return configFromTable(table, file, scan.values);
 }
 
 /**
