@@ -70,7 +70,7 @@ Deno.test("deploy/spip.service runs unprivileged, hardened, and restarts on fail
     unit.get("ExecStart"),
     `${BINARY} --config /etc/spip/config.toml --output ${RECORDS}`,
   );
-  assertEquals(unit.get("ExecReload"), "/bin/kill -HUP $MAINPID");
+  assertEquals(unit.get("ExecReload"), `/bin/sh -c 'kill -HUP "$MAINPID"'`);
   assertEquals(
     unit.get("ExecStartPre"),
     `+${BINARY} firewall apply --config /etc/spip/config.toml`,
