@@ -6,7 +6,7 @@
  */
 import { ExitCode, parseCommand, USAGE, VERSION } from "./src/cli/cli.ts";
 import { loadConfig, resolveConfigPath } from "./src/config/config.ts";
-import { printDiagnostic } from "./src/output/diagnostics.ts";
+import { flushDiagnostics, printDiagnostic } from "./src/output/diagnostics.ts";
 import { reportDiagnostic } from "./src/output/events.ts";
 import {
   checkFirewallTools,
@@ -15,9 +15,13 @@ import {
   resolvedConfig,
   startFields,
 } from "./src/sensor/preflight.ts";
-import { Sensor } from "./src/sensor/sensor.ts";
+import { Sensor, STOP_DEADLINE_MS } from "./src/sensor/sensor.ts";
 import { FileSink } from "./src/output/file_sink.ts";
 import { FIREWALL_HELP, parseFirewallArgs, runFirewallCommand } from "./src/firewall/command.ts";
+import { parseReportArgs, REPORT_USAGE, runReport } from "./src/report/command.ts";
+
+/** How long the last stderr lines may take at exit, after the output's deadline, ms. */
+const STDERR_EXIT_FLUSH_MS = 500;
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -39,8 +43,34 @@ async function firewall(args: string[]): Promise<number> {
   return await runFirewallCommand(args, config);
 }
 
+async function report(args: string[]): Promise<number> {
+  let command;
+  try {
+    command = parseReportArgs(args);
+  } catch (error) {
+    printDiagnostic(message(error));
+    return ExitCode.Usage;
+  }
+  const encoder = new TextEncoder();
+  const print = (text: string): void => {
+    Deno.stdout.writeSync(encoder.encode(`${text}\n`));
+  };
+  if (command.help) {
+    print(REPORT_USAGE);
+    return ExitCode.Ok;
+  }
+  try {
+    await runReport(command, print);
+  } catch (error) {
+    printDiagnostic(message(error));
+    return ExitCode.Failure;
+  }
+  return ExitCode.Ok;
+}
+
 async function main(args: string[]): Promise<number> {
   if (args[0] === "firewall") return await firewall(args.slice(1));
+  if (args[0] === "report") return await report(args.slice(1));
   let command;
   try {
     command = parseCommand(args);
@@ -106,7 +136,7 @@ async function main(args: string[]): Promise<number> {
 
   // From here on every stderr line is one JSON object (schema/stderr.schema.json).
   const events = sensor.events;
-  events.start(startFields(config, { version: VERSION, output: outputPath, acceptEngine: "deno" }));
+  events.start(startFields(config, { version: VERSION, output: outputPath }));
 
   // A bug in one session must not take the sensor down: report it and go on.
   globalThis.addEventListener("unhandledrejection", (event) => {
@@ -134,12 +164,19 @@ async function main(args: string[]): Promise<number> {
     Deno.addSignalListener(signal, () => stopped.resolve(signal));
   }
   const signal = await stopped.promise;
-  const flushed = await sensor.stop();
+  const flushed = await sensor.stop(STOP_DEADLINE_MS);
   sink?.close();
   sensor.printStats();
-  if (!flushed) reportDiagnostic("Cannot flush every record before the shutdown deadline");
+  if (!flushed) {
+    reportDiagnostic(
+      `Cannot write ${sensor.recordsUnwritten} records before the shutdown deadline ` +
+        `(${STOP_DEADLINE_MS / 1000} s): the output's reader stalled; counted in records_shed`,
+    );
+  }
   const code = flushed ? ExitCode.Ok : ExitCode.Failure;
   events.stop({ signal, flushed, exit_code: code });
+  // stderr may be stalled too: give its last lines a short, bounded chance.
+  await flushDiagnostics(STDERR_EXIT_FLUSH_MS);
   return code;
 }
 

@@ -17,6 +17,7 @@
  */
 export { type Config, loadConfig, parseConfig, resolveConfigPath } from "./src/config/config.ts";
 export type { Mode } from "./src/config/mode.ts";
+export type { AcceptEngine } from "./src/config/accept.ts";
 export type { UdpConfig } from "./src/config/udp.ts";
 export type { TlsConfig } from "./src/config/tls.ts";
 export type { BudgetConfig } from "./src/config/budget.ts";

@@ -4,7 +4,6 @@
  * @module
  */
 import type { InNamespace } from "../testing/namespace.ts";
-import { clientArgv } from "./targets.ts";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -18,14 +17,13 @@ export class ClientProcess {
   #exited = false;
 
   /**
-   * Starts a client script of `bench/` inside a namespace.
+   * Starts a client inside a namespace: a script of `bench/` (`clientArgv`) or the C load client.
    *
    * @param ns The namespace.
-   * @param script The script's file name in `bench/`.
-   * @param args Its flags.
+   * @param argv The client's command line.
    */
-  constructor(ns: InNamespace, script: string, args: string[]) {
-    const [command, ...rest] = ns.command(clientArgv(args, script));
+  constructor(ns: InNamespace, argv: string[]) {
+    const [command, ...rest] = ns.command(argv);
     this.#child = new Deno.Command(command ?? "ip", {
       args: rest,
       stdin: "piped",

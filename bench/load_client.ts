@@ -6,6 +6,8 @@
  * Modes: by default each connection sends and closes (FIN, or RST with `--close rst`).
  * With `--hold` it first opens every connection without sending, prints
  * `{"event":"open",...}`, waits for a line on stdin, then sends and closes them all.
+ * With `--await-greeting` each connection first waits, silent, for the sensor's greeting (its
+ * first bytes), then sends and closes.
  *
  * It prints JSON lines on stdout and ends with
  * `{"event":"done","completed":N,"failed":[indices],"errors":{kind:n},"elapsed_ms":T,...}`.
@@ -40,6 +42,8 @@ export interface LoadOptions {
   close: "fin" | "rst";
   /** Open all connections first and send only when told on stdin. */
   hold: boolean;
+  /** Wait for the sensor's first bytes (a greeting) before sending. */
+  awaitGreeting: boolean;
   /** Stop starting connections after this many milliseconds. */
   deadlineMs: number;
 }
@@ -106,12 +110,16 @@ export async function runLoad(options: LoadOptions): Promise<void> {
   const deadline = Date.now() + options.deadlineMs;
   const started = performance.now();
   const { host, runId, size, portMin, portMax } = options;
+  const greeting = new Uint8Array(4096);
   if (!options.hold) {
     await pool(options.count, options.concurrency, deadline, async (i) => {
       const port = portFor(i, portMin, portMax);
       let conn: Deno.Conn | undefined;
       try {
         conn = await Deno.connect({ hostname: host, port });
+        if (options.awaitGreeting && (await conn.read(greeting)) === null) {
+          throw new Error("Cannot read a greeting: the sensor closed first");
+        }
         await writeAll(conn, makePayload(runId, i, size));
         tally.completed[i] = 1;
         await closeWith(conn, options, finder, port);
@@ -175,7 +183,7 @@ export function parseLoadArgs(args: string[]): LoadOptions {
       "close",
       "deadline-ms",
     ],
-    boolean: ["hold"],
+    boolean: ["hold", "await-greeting"],
   });
   const close = flags["close"] ?? "fin";
   if (close !== "fin" && close !== "rst") throw new RangeError(`Cannot use --close=${close}`);
@@ -189,6 +197,7 @@ export function parseLoadArgs(args: string[]): LoadOptions {
     size: positiveInt(flags["size"] ?? 64, "size"),
     close,
     hold: flags["hold"] === true,
+    awaitGreeting: flags["await-greeting"] === true,
     deadlineMs: positiveInt(flags["deadline-ms"] ?? 30_000, "deadline-ms"),
   };
 }

@@ -1,11 +1,17 @@
 /**
- * The bench CLI (`deno task bench`): runs the scenarios against the sensor and the baseline,
- * prints a table, and exits non-zero when the sensor lost records or logged wrong ports.
+ * The bench CLI (`deno task bench`): runs the scenarios against the sensor's two accept engines
+ * (`sensor` = accept4, `sensor-deno` = Deno's accept) and two baselines (`baseline`, the least a
+ * Deno sensor does; `c-loop`, a plain C epoll loop), prints a table with each target's ratios to
+ * the C loop of the same run, and exits non-zero when the sensor (accept4) lost records or logged
+ * wrong ports. Plain TCP scenarios are driven by the C load client (`bench/c/load_client.c`);
+ * the C programs are compiled with gcc into a temporary directory first.
  *
  * The flags are listed in {@linkcode HELP} (`deno task bench --help`); an unknown flag or a
- * stray argument is an error (exit 2), so a typo never starts a full-size run.
+ * stray argument is an error (exit 2), so a typo never starts a full-size run. The report
+ * scenario (`--scenario report`) times `spip report` against jq on a generated records file; it
+ * needs no root and runs once, after the sensor scenarios.
  *
- * Needs root (network namespaces, iptables).
+ * Needs root (network namespaces, iptables) and gcc.
  *
  * @module
  */
@@ -20,8 +26,18 @@ import {
 } from "./report.ts";
 import { runScenario, type ScenarioResult } from "./run_scenario.ts";
 import { runUdpScenario } from "./run_udp.ts";
+import {
+  formatReportBench,
+  REPORT_BENCH_BYTES,
+  REPORT_BENCH_QUICK_BYTES,
+  type ReportBenchResult,
+  runReportBench,
+} from "./run_report.ts";
 import { scenarios } from "./scenarios.ts";
-import { BASELINE, SENSOR, sensorPresent, type Target } from "./targets.ts";
+import { BASELINE, C_LOOP, SENSOR, SENSOR_DENO, sensorPresent, type Target } from "./targets.ts";
+import { compileCPrograms, type CPrograms } from "./c_programs.ts";
+
+const ALL_TARGETS: readonly Target[] = [SENSOR, SENSOR_DENO, BASELINE, C_LOOP];
 
 const encoder = new TextEncoder();
 
@@ -29,32 +45,51 @@ const encoder = new TextEncoder();
 const UNITS = { tcp: "conn", tls: "session", udp: "datagram" } as const;
 
 /** The `--help` text: every flag, then what each column of the report means. */
-export const HELP = `Usage: deno task bench [flags]   (needs root: network namespaces, iptables)
+export const HELP = `Usage: deno task bench [flags]   (needs root: namespaces, iptables; and gcc)
 
-Runs the load scenarios against the sensor (main.ts) and a baseline, prints the tables below and
-exits 0, or 1 when the sensor lost records or logged wrong ports, or 2 for a bad flag.
+Runs the load scenarios against the sensor's two accept engines (sensor = accept4, sensor-deno =
+Deno's accept) and two baselines (baseline = the least a Deno sensor does, c-loop = a plain C
+epoll loop), prints the tables below and exits 0, or 1 when the sensor lost records or logged
+wrong ports, or 2 for a bad flag.
 
 Flags:
-  --quick               small counts, for CI: correctness only, no baseline
-  --scenario N|NAME     run only this scenario, by number or name (tls, udp, ...);
+  --quick               small counts, for CI: correctness only, the sensor alone
+  --scenario N|NAME     run only this scenario, by number or name (tls, udp, report, ...);
                         a comma-separated list or the flag repeated runs several
+  --targets LIST        only these targets: some of sensor,sensor-deno,baseline,c-loop
   --rounds N            run everything N times (1 to 20) and show each scenario's median run;
                         every run must pass the checks
   --json FILE           also write the results as JSON
   --udp-rate N          datagrams per second the UDP client sends at most
                         (default 10,000; 5,000 with --quick)
-  --no-baseline         measure the sensor only
-  --baseline-only       measure the baseline only
+  --no-baseline         measure the sensor's engines only
+  --baseline-only       measure the baselines only
+  --deno-client         drive plain TCP with the Deno load client instead of the C one
   --profile DIR         the sensor writes V8 CPU profiles (--cpu-prof) into DIR
+  --report-bytes N      size of the report scenario's records file (1 GB; 1 MB with --quick)
   -h, --help            print this help
 
 Columns of the report:
 ${columnLegend().join("\n")}`;
 
 /** Flags that take a value. */
-export const VALUE_FLAGS = ["scenario", "json", "profile", "udp-rate", "rounds"] as const;
+export const VALUE_FLAGS = [
+  "scenario",
+  "targets",
+  "json",
+  "profile",
+  "udp-rate",
+  "rounds",
+  "report-bytes",
+] as const;
 /** Flags that are on or off. */
-export const SWITCH_FLAGS = ["quick", "no-baseline", "baseline-only", "help"] as const;
+export const SWITCH_FLAGS = [
+  "quick",
+  "no-baseline",
+  "baseline-only",
+  "deno-client",
+  "help",
+] as const;
 
 function log(line: string): void {
   Deno.stderr.writeSync(encoder.encode(`${line}\n`));
@@ -109,37 +144,70 @@ export async function main(args: string[]): Promise<number> {
     log(`Cannot use --rounds=${flags["rounds"]}: give an integer from 1 to 20`);
     return 2;
   }
+  const reportBytes = Number(
+    flags["report-bytes"] ?? (quick ? REPORT_BENCH_QUICK_BYTES : REPORT_BENCH_BYTES),
+  );
+  if (!Number.isInteger(reportBytes) || reportBytes < 1) {
+    log(`Cannot use --report-bytes=${flags["report-bytes"]}: give a positive integer`);
+    return 2;
+  }
   const wanted = ([] as unknown[]).concat(flags["scenario"] ?? []).flatMap((v) =>
     String(v).split(",")
   );
-  if (wanted.length > 0) {
+  const reportWanted = wanted.length === 0 || wanted.includes("report");
+  if (wanted.length === 1 && wanted[0] === "report") chosen = [];
+  else if (wanted.length > 0) {
     const all = chosen;
     chosen = all.filter((s) => wanted.includes(String(s.id)) || wanted.includes(s.name));
     if (chosen.length === 0) {
-      const names = all.map((s) => `${s.id} (${s.name})`).join(", ");
+      const names = [...all.map((s) => `${s.id} (${s.name})`), "report"].join(", ");
       log(`Cannot run scenario ${wanted.join(", ")}: choose from ${names}`);
       return 2;
     }
   }
-  const targets: Target[] = [];
-  if (flags["baseline-only"] !== true) {
-    if (sensorPresent()) targets.push(SENSOR);
-    else log("main.ts is missing: measuring the baseline only");
+  let targets: Target[] = [];
+  if (flags["targets"] !== undefined) {
+    const names = String(flags["targets"]).split(",");
+    targets = ALL_TARGETS.filter((t) => names.includes(t.name));
+    const unknown = names.filter((n) => !ALL_TARGETS.some((t) => t.name === n));
+    if (unknown.length > 0 || targets.length === 0) {
+      log(
+        `Cannot use --targets=${flags["targets"]}: choose from ` +
+          ALL_TARGETS.map((t) => t.name).join(", "),
+      );
+      return 2;
+    }
+  } else {
+    if (flags["baseline-only"] !== true) {
+      if (sensorPresent()) targets.push(SENSOR, ...(quick ? [] : [SENSOR_DENO]));
+      else log("main.ts is missing: measuring the baselines only");
+    }
+    const baseline = flags["baseline-only"] === true ||
+      (flags["no-baseline"] !== true && !quick) || targets.length === 0;
+    if (baseline) targets.push(BASELINE, C_LOOP);
   }
-  const baseline = flags["baseline-only"] === true ||
-    (flags["no-baseline"] !== true && !quick) || targets.length === 0;
-  if (baseline) targets.push(BASELINE);
   const profileDir = typeof flags["profile"] === "string" ? flags["profile"] : undefined;
   if (profileDir !== undefined) await Deno.mkdir(profileDir, { recursive: true });
   const workDir = await Deno.makeTempDir({ prefix: "spip-bench-" });
   const results: ScenarioResult[] = [];
+  let report: ReportBenchResult | undefined;
   const started = performance.now();
   try {
+    // The C programs are needed by the sensor scenarios only, not by the report scenario.
+    let programs: CPrograms = { loadClient: "", epollSensor: "" };
+    try {
+      if (chosen.length > 0) programs = await compileCPrograms(workDir);
+    } catch (error) {
+      log(error instanceof Error ? error.message : String(error));
+      return 1;
+    }
     for (let round = 1; round <= rounds; round++) {
       if (rounds > 1) log(`round ${round} of ${rounds}`);
       for (const scenario of chosen) {
         for (const target of targets) {
-          if (target === BASELINE && !scenario.baseline) continue;
+          if (!target.isSensor && !scenario.baseline) continue;
+          // The accept engine matters for TCP; UDP and TLS run on the default engine.
+          if (target === SENSOR_DENO && scenario.kind !== "tcp") continue;
           const unit = UNITS[scenario.kind];
           log(
             `scenario ${scenario.id} (${scenario.name}), ${target.name}: ${scenario.count} ${unit}s`,
@@ -148,6 +216,8 @@ export async function main(args: string[]): Promise<number> {
           const result = await run(scenario, target, {
             workDir,
             log,
+            programs,
+            denoClient: flags["deno-client"] === true,
             ...(profileDir !== undefined && target === SENSOR ? { profileDir } : {}),
           });
           log(
@@ -158,11 +228,16 @@ export async function main(args: string[]): Promise<number> {
         }
       }
     }
+    if (reportWanted) {
+      log(`scenario report: ${reportBytes} bytes of records, spip report against jq`);
+      report = await runReportBench({ bytes: reportBytes, workDir, log });
+    }
   } finally {
     await Deno.remove(workDir, { recursive: true });
   }
   const shown = rounds > 1 ? medianRuns(results) : results;
-  print(formatReport(shown));
+  if (shown.length > 0) print(formatReport(shown));
+  if (report !== undefined) print(`\n${formatReportBench(report)}`);
   if (rounds > 1) {
     print(`\n${rounds} rounds; the table shows each scenario's median run by CPU us/conn:`);
     for (const line of formatRounds(results)) print(`  ${line}`);
@@ -170,12 +245,15 @@ export async function main(args: string[]): Promise<number> {
   print(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (typeof flags["json"] === "string") {
     const json = rounds > 1
-      ? { quick, rounds, results: shown, ratios: ratios(shown), allRuns: results }
-      : { quick, results, ratios: ratios(results) };
+      ? { quick, rounds, results: shown, ratios: ratios(shown), allRuns: results, report }
+      : { quick, results, ratios: ratios(results), report };
     await Deno.writeTextFile(flags["json"], `${JSON.stringify(json, null, 2)}\n`);
   }
   const strict = new Set(chosen.filter((s) => s.strict).map((s) => s.id));
   const problems = failures(results, strict);
+  if (report !== undefined && !report.recordsMatch) {
+    problems.push("report: the records count spip report printed differs from the file's");
+  }
   for (const problem of problems) log(`FAIL ${problem}`);
   return problems.length === 0 ? 0 : 1;
 }

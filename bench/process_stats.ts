@@ -202,3 +202,29 @@ export function udpKernelCounters(pid: number): UdpKernelCounters {
     inDatagrams: snmpField(v4, "Udp", "InDatagrams") + snmp6Field(v6, "Udp6InDatagrams"),
   };
 }
+
+/** The kernel's accept-queue drop counters of one network namespace. */
+export interface ListenCounters {
+  /** `TcpExt: ListenOverflows`: SYNs or handshakes dropped because an accept queue was full. */
+  overflows: number;
+  /** `TcpExt: ListenDrops`: everything a listener dropped, overflows included. */
+  drops: number;
+}
+
+/**
+ * Reads the accept-queue counters of a process's network namespace from `/proc/PID/net/netstat`
+ * (the process's namespace, whatever the reader's). The bench reads them, not the target.
+ *
+ * @param pid A process in the namespace.
+ * @returns The counters; NaN where they cannot be read.
+ */
+export function listenCounters(pid: number): ListenCounters {
+  let text = "";
+  try {
+    text = Deno.readTextFileSync(`/proc/${pid}/net/netstat`);
+  } catch { /* NaN below */ }
+  return {
+    overflows: snmpField(text, "TcpExt", "ListenOverflows"),
+    drops: snmpField(text, "TcpExt", "ListenDrops"),
+  };
+}

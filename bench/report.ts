@@ -1,21 +1,29 @@
 /**
- * The bench's report: a readable table, the sensor/baseline ratios, and the correctness verdict.
+ * The bench's report: a readable table, each target's figures as ratios to the plain C epoll loop
+ * of the same run, and the correctness verdict.
  *
  * @module
  */
 import type { ScenarioResult } from "./run_scenario.ts";
 
-/** The sensor's figures divided by the baseline's, for one scenario. */
+/** The target the others are measured against: the plain C epoll loop. */
+export const REFERENCE_TARGET = "c-loop";
+
+/** One target's figures divided by the C loop's, for one scenario. */
 export interface Ratio {
   /** The scenario. */
   scenario: number;
-  /** CPU us per connection, sensor / baseline. */
+  /** The target. */
+  target: string;
+  /** CPU us per connection, target / C loop. */
   cpuUsPerConn: number;
-  /** Connections per second, sensor / baseline. */
+  /** Connections per second, target / C loop. */
   connPerSec: number;
-  /** Records lost: sensor's and baseline's counts (a ratio of zeros means nothing). */
+  /** Records lost: the target's and the C loop's counts (a ratio of zeros means nothing). */
   lost: [number, number];
-  /** RSS per idle connection, sensor / baseline (scenario 3 only). */
+  /** Accept-queue overflows (`ListenOverflows`): the target's and the C loop's counts. */
+  overflows: [number | null, number | null];
+  /** RSS per idle connection, target / C loop (scenario 3 only). */
   rssPerIdle: number | null;
 }
 
@@ -30,23 +38,25 @@ function table(header: string[], rows: string[][]): string {
 }
 
 /**
- * Computes the sensor/baseline ratios for each scenario both ran.
+ * Computes each target's ratios to the C loop, for each scenario the C loop ran too.
  *
  * @param results All results.
- * @returns One ratio per scenario with both targets.
+ * @returns One ratio per scenario and target other than the C loop, in result order.
  */
 export function ratios(results: ScenarioResult[]): Ratio[] {
   const out: Ratio[] = [];
-  for (const sensor of results.filter((r) => r.target === "sensor")) {
-    const base = results.find((r) => r.target === "baseline" && r.scenario === sensor.scenario);
+  for (const r of results.filter((x) => x.target !== REFERENCE_TARGET)) {
+    const base = results.find((x) => x.target === REFERENCE_TARGET && x.scenario === r.scenario);
     if (base === undefined) continue;
     out.push({
-      scenario: sensor.scenario,
-      cpuUsPerConn: sensor.cpuUsPerConn / base.cpuUsPerConn,
-      connPerSec: sensor.connPerSec / base.connPerSec,
-      lost: [sensor.check.lost, base.check.lost],
-      rssPerIdle: sensor.rssPerIdleKiB !== null && base.rssPerIdleKiB !== null
-        ? sensor.rssPerIdleKiB / base.rssPerIdleKiB
+      scenario: r.scenario,
+      target: r.target,
+      cpuUsPerConn: r.cpuUsPerConn / base.cpuUsPerConn,
+      connPerSec: r.connPerSec / base.connPerSec,
+      lost: [r.check.lost, base.check.lost],
+      overflows: [r.listenOverflows, base.listenOverflows],
+      rssPerIdle: r.rssPerIdleKiB !== null && base.rssPerIdleKiB !== null
+        ? r.rssPerIdleKiB / base.rssPerIdleKiB
         : null,
     });
   }
@@ -170,6 +180,7 @@ export const CHECK_COLUMNS: readonly (readonly [string, string])[] = [
   ["shed", "records the target dropped and counted (records_shed); - when it has no count"],
   ["unaccounted", "slow-reader scenario: completed - written - shed (0 = nothing lost silently)"],
   ["accept errs", "failed accepts the target counted, all kinds (accept_errors)"],
+  ["overflow/drops", "the kernel's ListenOverflows / ListenDrops in the namespace during the run"],
 ];
 
 /**
@@ -220,6 +231,7 @@ export function formatReport(results: ScenarioResult[]): string {
       fixed(r.shed, 0),
       fixed(r.unaccounted, 0),
       fixed(r.acceptErrors, 0),
+      `${fixed(r.listenOverflows, 0)}/${fixed(r.listenDrops, 0)}`,
     ]),
   );
   const main = `${speed}\n\n${correctness}`;
@@ -227,15 +239,24 @@ export function formatReport(results: ScenarioResult[]): string {
   const r = ratios(results);
   if (r.length > 0) {
     parts.push(
-      "\nsensor / baseline (each sensor figure divided by the baseline's; lost: both counts)",
+      `\neach target / ${REFERENCE_TARGET} (same run; each figure divided by ${REFERENCE_TARGET}'s)`,
       table(
-        ["scenario", "-", "cpu us/conn", "conn/s", "lost (sensor, baseline)", "KiB/idle conn"],
+        [
+          "scenario",
+          "target",
+          "cpu us/conn",
+          "conn/s",
+          `lost (target, ${REFERENCE_TARGET})`,
+          `overflows (target, ${REFERENCE_TARGET})`,
+          "KiB/idle conn",
+        ],
         r.map((x) => [
           String(x.scenario),
-          "",
+          x.target,
           fixed(x.cpuUsPerConn, 2),
           fixed(x.connPerSec, 2),
           `${x.lost[0]}, ${x.lost[1]}`,
+          `${fixed(x.overflows[0], 0)}, ${fixed(x.overflows[1], 0)}`,
           fixed(x.rssPerIdle, 2),
         ]),
       ),
@@ -250,7 +271,9 @@ export function formatReport(results: ScenarioResult[]): string {
     notes.push("* the load client used >= 90% of a core: it, not the target, may set the pace.");
   }
   for (const x of results) {
-    if (!x.pidIsDeno) notes.push(`! ${x.scenario} ${x.target}: sampled pid is not deno itself`);
+    if (!x.pidIsTarget) {
+      notes.push(`! ${x.scenario} ${x.target}: sampled pid is not the target's program itself`);
+    }
     if (x.exitCode !== 0) notes.push(`! ${x.scenario} ${x.target}: exit code ${x.exitCode}`);
     if (x.stats === null) notes.push(`! ${x.scenario} ${x.target}: no stats line on stderr`);
     const errors = Object.entries(x.clientErrors);

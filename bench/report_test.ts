@@ -14,7 +14,7 @@ import { emptyCheckResult } from "./record_check.ts";
 
 function result(
   scenario: number,
-  target: "sensor" | "baseline",
+  target: "sensor" | "sensor-deno" | "baseline" | "c-loop",
   cpuUsPerConn: number,
   lost = 0,
 ): ScenarioResult {
@@ -41,7 +41,9 @@ function result(
     rssRestMiB: 60,
     rssPeakMiB: 100,
     rssPerIdleKiB: null,
-    pidIsDeno: true,
+    pidIsTarget: true,
+    listenOverflows: 0,
+    listenDrops: 0,
     exitCode: 0,
   };
 }
@@ -64,8 +66,8 @@ Deno.test("medianRuns() keeps each scenario and target's median run, in first-ru
     [1, "baseline", 44.5],
     [3, "sensor", 82],
   ]);
-  // The ratios are those of the median runs.
-  assertEquals(ratios(shown).map((r) => r.cpuUsPerConn), [62.5 / 44.5]);
+  // Without the C loop there is nothing to divide by.
+  assertEquals(ratios(shown), []);
 });
 
 Deno.test("medianRuns() takes the lower middle run of an even count, and a single run as it is", () => {
@@ -100,7 +102,7 @@ Deno.test("a lost record in any round is a failure, even when the median run los
 });
 
 Deno.test("formatReport() fits 120 columns with large figures and explains every column", () => {
-  const wide = (target: "sensor" | "baseline"): ScenarioResult => ({
+  const wide = (target: "sensor-deno" | "c-loop"): ScenarioResult => ({
     ...result(9, target, 1234.5),
     name: "fin-notls",
     planned: 100000,
@@ -124,8 +126,10 @@ Deno.test("formatReport() fits 120 columns with large figures and explains every
     rssRestMiB: 1234.5,
     rssPeakMiB: 12345.6,
     rssPerIdleKiB: 123.45,
+    listenOverflows: 1234567,
+    listenDrops: 1234567,
   });
-  const report = formatReport([wide("sensor"), wide("baseline")]);
+  const report = formatReport([wide("sensor-deno"), wide("c-loop")]);
   for (const line of report.split("\n")) {
     assert(line.length <= 120, `${line.length} columns: ${line}`);
   }
@@ -135,4 +139,21 @@ Deno.test("formatReport() fits 120 columns with large figures and explains every
     assertStringIncludes(legend, `  ${header} `);
   }
   assertStringIncludes(report, "Columns:");
+});
+
+Deno.test("ratios() divides every other target's figures by the C loop's of the same scenario", () => {
+  const withOverflow = { ...result(1, "sensor-deno", 120), listenOverflows: 200 };
+  const shown = medianRuns([
+    result(1, "sensor", 80),
+    withOverflow,
+    result(1, "c-loop", 40),
+    result(3, "sensor", 90),
+  ]);
+  const r = ratios(shown);
+  assertEquals(r.map((x) => [x.scenario, x.target, x.cpuUsPerConn]), [
+    [1, "sensor", 2],
+    [1, "sensor-deno", 3],
+  ]);
+  assertEquals(r[1]?.overflows, [200, 0]);
+  assertEquals(r[0]?.connPerSec, (1000 / 80) / (1000 / 40));
 });

@@ -8,9 +8,10 @@ import { RedirectNamespace } from "../testing/namespace.ts";
 import { newRunId } from "./payload.ts";
 import { type CheckResult, RecordChecker } from "./record_check.ts";
 import { TlsRecordChecker } from "./tls_check.ts";
-import { cpuMicros, openFds, RssSampler } from "./process_stats.ts";
+import { cpuMicros, listenCounters, openFds, RssSampler } from "./process_stats.ts";
 import { BASE_CONFIG, type Scenario } from "./scenarios.ts";
-import { type Target } from "./targets.ts";
+import { clientArgv, type Target } from "./targets.ts";
+import type { CPrograms } from "./c_programs.ts";
 import { ClientProcess } from "./client_process.ts";
 import { FAST, type Sink, TargetProcess } from "./target_process.ts";
 
@@ -72,8 +73,15 @@ export interface ScenarioResult {
   rssPeakMiB: number;
   /** (RSS with the idle connections open - RSS at rest) / open connections, KiB (scenario 3). */
   rssPerIdleKiB: number | null;
-  /** Whether the sampled pid was the deno process itself. */
-  pidIsDeno: boolean;
+  /** Whether the sampled pid was the target's program itself (deno, or the C loop). */
+  pidIsTarget: boolean;
+  /**
+   * SYNs or connections the kernel dropped because the target's accept queue was full
+   * (`TcpExt: ListenOverflows` in the namespace's `/proc/net/netstat`, after - before), or null.
+   */
+  listenOverflows: number | null;
+  /** All SYNs or connections the listener dropped (`TcpExt: ListenDrops`, after - before). */
+  listenDrops: number | null;
   /** The target's exit code after SIGTERM. */
   exitCode: number;
 }
@@ -111,6 +119,10 @@ export interface RunOptions {
   profileDir?: string;
   /** Progress lines go here. */
   log: (line: string) => void;
+  /** The compiled C programs. */
+  programs: CPrograms;
+  /** Drive plain TCP scenarios with the Deno load client instead of the C one. */
+  denoClient?: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -155,6 +167,7 @@ export async function runScenario(
   const config: Record<string, number | boolean | string> = {
     ...BASE_CONFIG,
     ...scenario.config,
+    ...target.config,
     port: TARGET_PORT,
   };
   const configFile = `${options.workDir}/s${scenario.id}-${target.name}.toml`;
@@ -191,15 +204,17 @@ export async function runScenario(
     const sink: Sink = scenario.slowRead !== null ? { pace: scenario.slowRead } : { file: outFile };
     proc = new TargetProcess(
       ns,
-      target.argv(configFile, TARGET_PORT, options.profileDir),
+      target.argv(configFile, TARGET_PORT, options.profileDir, options.programs),
       sink,
       (line) => checker.feed(line),
     );
     await proc.waitListening(TARGET_PORT, 15_000);
-    const pidIsDeno = proc.isDeno();
+    const program = target.argv(configFile, TARGET_PORT, undefined, options.programs)[0] ?? "";
+    const pidIsTarget = proc.runs(program);
     await sleep(300);
     sampler = new RssSampler(proc.pid);
     const rssRest = sampler.sample();
+    const listenBefore = listenCounters(proc.pid);
     const cpuStart = cpuMicros(proc.pid);
     const harnessStart = cpuMicros("self");
     let started = performance.now();
@@ -211,14 +226,21 @@ export async function runScenario(
       `--port-max=${scenario.portMax}`,
       `--deadline-ms=${scenario.deadlineMs}`,
     ];
-    client = tls
-      ? new ClientProcess(ns, "tls_client.ts", [...common, `--sni=${TLS_SNI}`])
-      : new ClientProcess(ns, "load_client.ts", [
-        ...common,
-        `--size=${scenario.size}`,
-        `--close=${scenario.close}`,
-        ...(scenario.hold ? ["--hold"] : []),
-      ]);
+    const load = [
+      ...common,
+      `--size=${scenario.size}`,
+      `--close=${scenario.close}`,
+      ...(scenario.hold ? ["--hold"] : []),
+      ...(scenario.awaitGreeting === true ? ["--await-greeting"] : []),
+    ];
+    client = new ClientProcess(
+      ns,
+      tls
+        ? clientArgv([...common, `--sni=${TLS_SNI}`], "tls_client.ts")
+        : options.denoClient === true || scenario.awaitGreeting === true
+        ? clientArgv(load) // The C client does not wait for greetings.
+        : [options.programs.loadClient, "--host=127.0.0.1", ...load],
+    );
     const bound = scenario.deadlineMs + 15_000;
     let rssPerIdleKiB: number | null = null;
     if (scenario.hold) {
@@ -236,6 +258,14 @@ export async function runScenario(
     const done = await client.event("done", bound);
     const failed = new Set(Array.isArray(done["failed"]) ? done["failed"] as number[] : []);
     const completed = Number(done["completed"]);
+    // A stopped reader: the sensor's own counters say when it had accepted every connection.
+    let acceptedAt: number | null = null;
+    if (scenario.slowRead?.chunk === 0) {
+      acceptedAt = await proc.waitStats(
+        (stats) => Number(stats["connections_accepted"]) >= completed,
+        15_000,
+      );
+    }
     if (scenario.slowRead !== null) {
       await sleep(200);
       sampler.sample();
@@ -249,8 +279,9 @@ export async function runScenario(
       : 1;
     await proc.waitQuiet(1000, 15_000, () => checker.records >= completed * perSession);
     const cpuEnd = cpuMicros(proc.pid);
+    const listenAfter = listenCounters(proc.pid);
     const harnessEnd = cpuMicros("self");
-    const lastAt = Math.max(proc.lastLineAt, started);
+    const lastAt = acceptedAt ?? Math.max(proc.lastLineAt, started);
     const seconds = (lastAt - started) / 1000;
     sampler.stop();
     const exit = await proc.stop();
@@ -285,7 +316,9 @@ export async function runScenario(
       rssRestMiB: rssRest / 1024,
       rssPeakMiB: sampler.peak / 1024,
       rssPerIdleKiB,
-      pidIsDeno,
+      pidIsTarget,
+      listenOverflows: listenAfter.overflows - listenBefore.overflows,
+      listenDrops: listenAfter.drops - listenBefore.drops,
       exitCode: exit.code,
     };
   } finally {

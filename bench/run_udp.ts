@@ -18,7 +18,7 @@ import {
 } from "./process_stats.ts";
 import { type RunOptions, type ScenarioResult, TARGET_PORT, toml } from "./run_scenario.ts";
 import { BASE_CONFIG, type Scenario } from "./scenarios.ts";
-import { type Target } from "./targets.ts";
+import { clientArgv, type Target } from "./targets.ts";
 import { TargetProcess } from "./target_process.ts";
 import { TproxyPair } from "../testing/tproxy_pair.ts";
 import { UdpRecordChecker } from "./udp_check.ts";
@@ -66,7 +66,7 @@ export async function runUdpScenario(
   options: RunOptions,
 ): Promise<ScenarioResult> {
   const runId = newRunId();
-  const config = { ...BASE_CONFIG, ...scenario.config, port: TARGET_PORT };
+  const config = { ...BASE_CONFIG, ...scenario.config, ...target.config, port: TARGET_PORT };
   const configFile = `${options.workDir}/s${scenario.id}-${target.name}.toml`;
   const outFile = `${options.workDir}/s${scenario.id}-${target.name}.jsonl`;
   await Deno.writeTextFile(configFile, toml(config));
@@ -78,7 +78,7 @@ export async function runUdpScenario(
   try {
     proc = new TargetProcess(
       namespaced(pair.sensor),
-      target.argv(configFile, TARGET_PORT, options.profileDir),
+      target.argv(configFile, TARGET_PORT, options.profileDir, options.programs),
       { file: outFile },
       (line) => checker.feed(line),
     );
@@ -88,7 +88,7 @@ export async function runUdpScenario(
       if (Date.now() > bindDeadline) throw new Error("Cannot start the sensor: no UDP socket");
       await sleep(20);
     }
-    const pidIsDeno = proc.isDeno();
+    const pidIsTarget = proc.runs(Deno.execPath());
     await sleep(300);
     sampler = new RssSampler(proc.pid);
     const rssRest = sampler.sample();
@@ -96,13 +96,16 @@ export async function runUdpScenario(
     const cpuStart = cpuMicros(proc.pid);
     const harnessStart = cpuMicros("self");
     const started = performance.now();
-    client = new ClientProcess(namespaced(pair.client), "udp_client.ts", [
-      `--run-id=${runId}`,
-      `--count=${scenario.count}`,
-      `--rate=${scenario.rate ?? 10_000}`,
-      `--size=${scenario.size}`,
-      `--deadline-ms=${scenario.deadlineMs}`,
-    ]);
+    client = new ClientProcess(
+      namespaced(pair.client),
+      clientArgv([
+        `--run-id=${runId}`,
+        `--count=${scenario.count}`,
+        `--rate=${scenario.rate ?? 10_000}`,
+        `--size=${scenario.size}`,
+        `--deadline-ms=${scenario.deadlineMs}`,
+      ], "udp_client.ts"),
+    );
     const done = await client.event("done", scenario.deadlineMs + 15_000);
     const failed = new Set(Array.isArray(done["failed"]) ? done["failed"] as number[] : []);
     const completed = Number(done["completed"]);
@@ -159,7 +162,9 @@ export async function runUdpScenario(
       rssRestMiB: rssRest / 1024,
       rssPeakMiB: sampler.peak / 1024,
       rssPerIdleKiB: null,
-      pidIsDeno,
+      pidIsTarget,
+      listenOverflows: null,
+      listenDrops: null,
       exitCode: exit.code,
     };
   } finally {

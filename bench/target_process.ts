@@ -11,6 +11,7 @@
  */
 import type { InNamespace } from "../testing/namespace.ts";
 import { executable, isListening } from "./process_stats.ts";
+import { startTaskEnv } from "../testing/start_task.ts";
 
 /** How the harness reads the target's stdout. */
 export interface ReadPace {
@@ -25,6 +26,9 @@ export type Sink = { file: string } | { pace: ReadPace };
 
 /** Reads stdout as fast as it comes. */
 export const FAST: ReadPace = { chunk: 1 << 18, pauseMs: 0 };
+
+/** Reads nothing: a stopped reader (chunk 0), until the pace changes. */
+export const STOPPED: ReadPace = { chunk: 0, pauseMs: 20 };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -46,6 +50,8 @@ export class TargetProcess {
   lastLineAt = 0;
   /** Lines read from stdout. */
   lines = 0;
+  /** The last stats line seen on stderr so far, parsed, or null. */
+  lastStats: Record<string, unknown> | null = null;
   readonly #child: Deno.ChildProcess;
   readonly #file: string | undefined;
   readonly #onLine: (line: string) => void;
@@ -73,6 +79,7 @@ export class TargetProcess {
     const [command, ...args] = ns.command(wrapped);
     this.#child = new Deno.Command(command ?? "ip", {
       args,
+      env: startTaskEnv(),
       stdin: "null",
       stdout: this.#file === undefined ? "piped" : "null",
       stderr: "piped",
@@ -81,7 +88,7 @@ export class TargetProcess {
     this.#pace = "pace" in sink ? sink.pace : FAST;
     this.#child.status.then(() => this.#exited = true);
     this.#stdoutDone = this.#file === undefined ? this.#readLines(onLine) : Promise.resolve();
-    this.#stderrText = new Response(this.#child.stderr).text();
+    this.#stderrText = this.#readStderr();
   }
 
   /**
@@ -119,6 +126,48 @@ export class TargetProcess {
     } catch { /* not there yet */ }
   }
 
+  /** Keeps stderr, parsing each stats line as it arrives (`stats_interval`). */
+  async #readStderr(): Promise<string> {
+    let text = "";
+    let lineStart = 0;
+    for await (const chunk of this.#child.stderr.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      for (
+        let end = text.indexOf("\n", lineStart);
+        end !== -1;
+        end = text.indexOf("\n", lineStart)
+      ) {
+        const line = text.slice(lineStart, end);
+        lineStart = end + 1;
+        if (line.startsWith('{"type":"stats"')) {
+          try {
+            this.lastStats = JSON.parse(line) as Record<string, unknown>;
+          } catch { /* cut line */ }
+        }
+      }
+    }
+    return text;
+  }
+
+  /**
+   * Waits until the target's stats lines (stderr) satisfy a condition.
+   *
+   * @param ready The condition on the last stats line.
+   * @param timeoutMs How long to wait at most.
+   * @returns When it was first seen (`performance.now()`), or null on timeout.
+   */
+  async waitStats(
+    ready: (stats: Record<string, unknown>) => boolean,
+    timeoutMs: number,
+  ): Promise<number | null> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !this.#exited) {
+      if (this.lastStats !== null && ready(this.lastStats)) return performance.now();
+      await sleep(5);
+    }
+    return null;
+  }
+
   async #readLines(onLine: (line: string) => void): Promise<void> {
     const reader = this.#child.stdout.getReader({ mode: "byob" });
     const decoder = new TextDecoder();
@@ -126,6 +175,10 @@ export class TargetProcess {
     let buffer = new Uint8Array(FAST.chunk);
     while (true) {
       const pace = this.#pace;
+      if (pace.chunk === 0) {
+        await sleep(pace.pauseMs);
+        continue;
+      }
       const { value, done } = await reader.read(buffer.subarray(0, pace.chunk));
       if (done || value === undefined) break;
       buffer = new Uint8Array(value.buffer);
@@ -164,12 +217,13 @@ export class TargetProcess {
   }
 
   /**
-   * Whether the pid runs the deno binary itself (and not a wrapper).
+   * Whether the pid runs the target's program itself (and not a wrapper).
    *
-   * @returns True when `/proc/PID/exe` is `Deno.execPath()`.
+   * @param program The program's path, such as `Deno.execPath()`.
+   * @returns True when `/proc/PID/exe` is that program.
    */
-  isDeno(): boolean {
-    return executable(this.pid) === Deno.execPath();
+  runs(program: string): boolean {
+    return executable(this.pid) === program;
   }
 
   /**

@@ -1,16 +1,23 @@
 /**
  * What the bench can measure: the sensor, started exactly as the `start` task in `deno.json`
- * starts it, and the baseline (`bench/baseline_sensor.ts`).
+ * starts it, with each accept engine (`accept4`, the default, and `accept = "deno"`); and two
+ * baselines: the least a Deno sensor can do (`bench/baseline_sensor.ts`) and a plain C epoll loop
+ * (`bench/c/epoll_sensor.c`).
  *
  * @module
  */
+import type { CPrograms } from "./c_programs.ts";
 
 import { ROOT, startTask } from "../testing/start_task.ts";
 
 /** A program the bench drives. */
 export interface Target {
-  /** `sensor` or `baseline`. */
-  readonly name: "sensor" | "baseline";
+  /** `sensor` (accept4), `sensor-deno` (Deno's accept), `baseline` (Deno) or `c-loop`. */
+  readonly name: TargetName;
+  /** Whether it is one of the sensor's engines (its records are checked strictly). */
+  readonly isSensor: boolean;
+  /** Sensor config keys it sets beyond the scenario's. */
+  readonly config: Readonly<Record<string, string>>;
   /** Whether its records carry the port the client dialled. */
   readonly checkPort: boolean;
   /** Whether it logs every byte up to the cap (the baseline reads once). */
@@ -21,36 +28,75 @@ export interface Target {
    * @param configFile The generated config file.
    * @param port The port it listens on.
    * @param profileDir Where to write a V8 CPU profile, if wanted.
+   * @param programs The compiled C programs.
    */
-  argv(configFile: string, port: number, profileDir: string | undefined): string[];
+  argv(
+    configFile: string,
+    port: number,
+    profileDir: string | undefined,
+    programs: CPrograms,
+  ): string[];
 }
+
+/** The targets' names. */
+export type TargetName = "sensor" | "sensor-deno" | "baseline" | "c-loop";
 
 function profileFlags(profileDir: string | undefined): string[] {
   return profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
 }
 
-/** The sensor, as production starts it, plus `--config FILE`. */
+function sensorArgv(configFile: string, profileDir: string | undefined): string[] {
+  const [, sub, ...rest] = startTask();
+  const words = rest.map((word) => word.endsWith(".ts") ? `${ROOT}${word}` : word);
+  return [
+    Deno.execPath(),
+    sub ?? "run",
+    ...profileFlags(profileDir),
+    ...words,
+    "--config",
+    configFile,
+  ];
+}
+
+/** The sensor, as production starts it, plus `--config FILE`: the default accept4 engine. */
 export const SENSOR: Target = {
   name: "sensor",
+  isSensor: true,
+  config: { accept: "accept4" },
   checkPort: true,
   fullPayload: true,
-  argv(configFile, _port, profileDir): string[] {
-    const [, sub, ...rest] = startTask();
-    const words = rest.map((word) => word.endsWith(".ts") ? `${ROOT}${word}` : word);
-    return [
-      Deno.execPath(),
-      sub ?? "run",
-      ...profileFlags(profileDir),
-      ...words,
-      "--config",
-      configFile,
-    ];
-  },
+  argv: (configFile, _port, profileDir) => sensorArgv(configFile, profileDir),
+};
+
+/** The sensor with `accept = "deno"`: Deno's `listener.accept()`, the original design. */
+export const SENSOR_DENO: Target = {
+  name: "sensor-deno",
+  isSensor: true,
+  config: { accept: "deno" },
+  checkPort: true,
+  fullPayload: true,
+  argv: (configFile, _port, profileDir) => sensorArgv(configFile, profileDir),
+};
+
+/** The plain C epoll loop (`bench/c/epoll_sensor.c`). */
+export const C_LOOP: Target = {
+  name: "c-loop",
+  isSensor: false,
+  config: {},
+  checkPort: true,
+  fullPayload: false,
+  argv: (_configFile, port, _profileDir, programs) => [
+    programs.epollSensor,
+    "--port",
+    String(port),
+  ],
 };
 
 /** The baseline sensor. */
 export const BASELINE: Target = {
   name: "baseline",
+  isSensor: false,
+  config: {},
   checkPort: false,
   fullPayload: false,
   argv(_configFile, port, profileDir): string[] {

@@ -135,7 +135,7 @@ export const SHUT_WR = 1;
 /** `SHUT_RDWR`: shut both sides. */
 export const SHUT_RDWR = 2;
 
-// --- File status flags (fcntl.h) ---
+// --- File status and open flags (fcntl.h) ---
 
 /** `F_GETFL`: read an fd's status flags. */
 export const F_GETFL = 3;
@@ -143,6 +143,12 @@ export const F_GETFL = 3;
 export const F_SETFL = 4;
 /** `O_NONBLOCK`: the fd's reads and writes do not block. */
 export const O_NONBLOCK = 0o4000;
+/** `O_WRONLY`: `open` for writing only. */
+export const O_WRONLY = 0o1;
+/** `O_NOCTTY`: opening a terminal never makes it the controlling terminal. */
+export const O_NOCTTY = 0o400;
+/** `O_CLOEXEC`: the new fd closes on exec. */
+export const O_CLOEXEC = 0o2000000;
 
 // --- epoll and eventfd (sys/epoll.h, sys/eventfd.h) ---
 

@@ -42,6 +42,16 @@ export const LIBC_SYMBOLS = {
     ],
     result: "i32",
   },
+  /** `int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);` */
+  accept4: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // struct sockaddr *addr
+      "buffer", // socklen_t *addrlen
+      "i32", // int flags
+    ],
+    result: "i32",
+  },
   /** `int getpeername(int sockfd, struct sockaddr *addr, socklen_t *addrlen);` */
   getpeername: {
     parameters: [
@@ -170,6 +180,39 @@ export const LIBC_SYMBOLS = {
       "usize", // size_t count
     ],
     result: "isize",
+  },
+  /**
+   * `ssize_t write(int fd, const void *buf, size_t count);` on one of Deno's blocking threads:
+   * a write that may block (a pipe another user owns, which cannot be reopened nonblocking)
+   * blocks that thread, never the event loop. `errno` belongs to that thread.
+   */
+  writeOnThread: {
+    name: "write",
+    parameters: [
+      "i32", // int fd
+      "buffer", // const void *buf
+      "usize", // size_t count
+    ],
+    result: "isize",
+    nonblocking: true,
+  },
+  /** `int open(const char *pathname, int flags, mode_t mode);` (mode is the variadic third). */
+  open: {
+    parameters: [
+      "buffer", // const char *pathname (NUL-terminated)
+      "i32", // int flags
+      "u32", // mode_t mode
+    ],
+    result: "i32",
+  },
+  /** `int fcntl(int fd, int cmd, int arg);` (the variadic third argument as an int). */
+  fcntl: {
+    parameters: [
+      "i32", // int fd
+      "i32", // int cmd
+      "i32", // int arg
+    ],
+    result: "i32",
   },
   /**
    * `int recvmmsg(int sockfd, struct mmsghdr *msgvec, unsigned int vlen, int flags,

@@ -7,6 +7,7 @@
  * @module
  */
 import { type CommandResult, must, run, type RunOptions } from "./command.ts";
+import { startTaskEnv } from "./start_task.ts";
 
 let created = 0;
 
@@ -157,7 +158,10 @@ export class RedirectNamespace implements InNamespace {
    */
   spawn(argv: readonly string[], stdin: "null" | "piped" = "null"): Deno.ChildProcess {
     const [program = "", ...args] = inNamespace(this.name, argv);
-    return new Deno.Command(program, { args, stdin, stdout: "piped", stderr: "piped" }).spawn();
+    // As the start task does: no background update check in a sensor started by `deno run`.
+    const env = startTaskEnv();
+    return new Deno.Command(program, { args, env, stdin, stdout: "piped", stderr: "piped" })
+      .spawn();
   }
 
   /**

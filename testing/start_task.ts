@@ -9,7 +9,8 @@
 export const ROOT: string = new URL("../", import.meta.url).pathname;
 
 /**
- * Reads the `start` task of `deno.json`.
+ * Reads the `start` task of `deno.json`, without the environment variables it sets first (see
+ * {@linkcode startTaskEnv}).
  *
  * @returns The task's words, `deno run ... main.ts`.
  * @throws {Error} When the task is missing.
@@ -20,7 +21,29 @@ export function startTask(): string[] {
   };
   const task = json.tasks?.["start"];
   if (task === undefined) throw new Error("Cannot find the start task in deno.json");
-  return task.trim().split(/\s+/);
+  return task.trim().split(/\s+/).filter((word) => !ENV_ASSIGNMENT.test(word));
+}
+
+/** A leading `NAME=value` word of a task: an environment variable the task sets. */
+const ENV_ASSIGNMENT = /^[A-Z_][A-Z0-9_]*=/;
+
+/**
+ * The environment variables the `start` task sets before `deno`: `DENO_NO_UPDATE_CHECK=1`,
+ * which keeps `deno run` from loading a CA store and contacting dl.deno.land in the background.
+ *
+ * @returns The variables.
+ */
+export function startTaskEnv(): Record<string, string> {
+  const json = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as {
+    tasks?: Record<string, string>;
+  };
+  const env: Record<string, string> = {};
+  for (const word of (json.tasks?.["start"] ?? "").trim().split(/\s+/)) {
+    if (!ENV_ASSIGNMENT.test(word)) break;
+    const at = word.indexOf("=");
+    env[word.slice(0, at)] = word.slice(at + 1);
+  }
+  return env;
 }
 
 /**

@@ -1,41 +1,25 @@
 /**
  * The TCP capture engine: listens, accepts every connection, and resolves each one's real
- * source and the destination the client dialled before handing it on.
+ * source, the destination the client dialled and the facts of its handshake before handing it
+ * on. Two engines accept: `accept4` in the sensor's own epoll set (the default), or Deno's
+ * `listener.accept()` (`accept = "deno"`).
  *
  * @module
  */
-import {
-  findListenerFd,
-  keepUrgentInline,
-  originalDestination,
-  setListenBacklog,
-} from "../../ffi/socket.ts";
+import { findListenerFd, keepUrgentInline, setListenBacklog } from "../../ffi/socket.ts";
+import { saveSyns } from "../../ffi/accept.ts";
 import { enableTransparent } from "../../ffi/transparent.ts";
-import { FdFinder } from "./fd_finder.ts";
-import { normalizeIp } from "../record/ip_address.ts";
-import type { Endpoint } from "../record/record.ts";
 import type { Stats } from "../output/stats.ts";
-import { RateLimitedLog } from "../output/diagnostics.ts";
 import { reportDiagnostic } from "../output/events.ts";
 import type { Mode } from "../config/mode.ts";
+import type { AcceptEngine } from "../config/accept.ts";
+import type { ConnectionHandler } from "./accepted_connection.ts";
+import { ConnectionFacts } from "./connection_facts.ts";
+import { denoAcceptLoop } from "./deno_accept_loop.ts";
+import { Accept4Loop } from "./accept4_loop.ts";
+import type { ReadinessPoller } from "./readiness_poller.ts";
 
-/** An accepted connection with its addresses already resolved. */
-export interface AcceptedConnection {
-  /** The connection, for reading and closing. */
-  readonly conn: Deno.Conn;
-  /** Its fd, or -1 when it could not be found. */
-  readonly fd: number;
-  /** The client. */
-  readonly source: Endpoint;
-  /** What the client dialled: the original destination, or the local address when the
-   * connection was not redirected. */
-  readonly destination: Endpoint;
-  /** When it was accepted, epoch ms. */
-  readonly acceptedAtMs: number;
-}
-
-/** Receives each accepted connection. It must not throw. */
-export type ConnectionHandler = (connection: AcceptedConnection) => void;
+export type { AcceptedConnection, ConnectionHandler } from "./accepted_connection.ts";
 
 /** Where and how to listen. */
 export interface AcceptorOptions {
@@ -48,16 +32,8 @@ export interface AcceptorOptions {
   /** "tproxy" marks the listener transparent and takes each connection's local address as its
    * destination; "redirect" reads `SO_ORIGINAL_DST`. */
   mode: Mode;
-}
-
-const BACKOFF_FIRST_MS = 5;
-const BACKOFF_MAX_MS = 500;
-
-function errorKind(error: unknown): string {
-  if (error instanceof Deno.errors.NotConnected) return "NotConnected";
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string" && code.length > 0) return code;
-  return error instanceof Error ? error.name : "Unknown";
+  /** Which engine accepts; default `"accept4"`. */
+  accept?: AcceptEngine;
 }
 
 /**
@@ -75,46 +51,53 @@ function tuneListener(fd: number, what: string, apply: (fd: number) => void): vo
 }
 
 /**
- * Accepts TCP connections for ever, until closed.
- *
- * The loop survives every accept error: a peer that reset before Deno accepted it
- * (`NotConnected`) is counted and skipped; EMFILE and ENFILE back off (5 ms, doubling to 500 ms)
- * and retry without spinning; anything else is counted and retried. It stops only when the
- * listener is closed.
+ * Accepts TCP connections for ever, until closed. Whichever engine accepts, the loop survives
+ * every accept error: EMFILE and ENFILE back off (5 ms, doubling to 500 ms) without spinning,
+ * anything else is counted and the loop goes on. It stops only when the listener is closed.
  */
 export class TcpAcceptor {
+  /** The engine in use. */
+  readonly engine: AcceptEngine;
   readonly #listener: Deno.TcpListener;
+  readonly #listenerFd: number;
   readonly #stats: Stats;
-  readonly #fds = new FdFinder();
-  readonly #destinationErrors = new RateLimitedLog(60_000, reportDiagnostic);
-  readonly #tproxy: boolean;
+  readonly #facts: ConnectionFacts;
+  #accept4: Accept4Loop | undefined;
   #closed = false;
 
   /**
-   * Listens on the address, raises the backlog and keeps urgent bytes in the stream
-   * (`SO_OOBINLINE`, which accepted connections inherit) through FFI; in tproxy mode, marks the
-   * listener transparent (`IP_TRANSPARENT`), which works on the bound socket because TPROXY
-   * checks the mark as each packet arrives.
+   * Listens on the address (`Deno.listen`: its errors, dual stack and permissions), then through
+   * FFI raises the backlog, keeps urgent bytes in the stream (`SO_OOBINLINE`) and keeps each
+   * client's SYN (`TCP_SAVE_SYN`), which accepted connections inherit or carry; in tproxy mode,
+   * marks the listener transparent (`IP_TRANSPARENT`), which works on the bound socket because
+   * TPROXY checks the mark as each packet arrives.
    *
-   * @param options Where to listen.
-   * @param stats Where accept errors are counted.
+   * @param options Where to listen, and which engine accepts.
+   * @param stats Where accepts and their errors are counted.
    * @throws {Deno.errors.AddrInUse} When another process holds the port.
    * @throws {ErrnoError} In tproxy mode, when the listener cannot be made transparent, such as
    * without CAP_NET_ADMIN.
+   * @throws {Error} With `accept4`, when the listening socket's fd cannot be found.
    */
   constructor(options: AcceptorOptions, stats: Stats) {
     this.#stats = stats;
-    this.#tproxy = options.mode === "tproxy";
+    this.engine = options.accept ?? "accept4";
+    const tproxy = options.mode === "tproxy";
+    this.#facts = new ConnectionFacts(stats, tproxy);
     this.#listener = Deno.listen({ hostname: options.ip, port: options.port, transport: "tcp" });
-    const fd = findListenerFd(options.port);
-    if (this.#tproxy) {
-      try {
-        if (fd < 0) throw new Error("Cannot enable tproxy mode: listening socket not found");
-        enableTransparent(fd);
-      } catch (error) {
-        this.#listener.close();
-        throw error;
+    const fd = findListenerFd(this.#listener.addr.port);
+    this.#listenerFd = fd;
+    try {
+      if (fd < 0 && (tproxy || this.engine === "accept4")) {
+        throw new Error(
+          `Cannot ${tproxy ? "enable tproxy mode" : "accept with accept4"}: ` +
+            "listening socket not found",
+        );
       }
+      if (tproxy) enableTransparent(fd);
+    } catch (error) {
+      this.#listener.close();
+      throw error;
     }
     tuneListener(
       fd,
@@ -122,6 +105,7 @@ export class TcpAcceptor {
       (listener) => setListenBacklog(listener, options.backlog),
     );
     tuneListener(fd, "keep urgent bytes in the stream (SO_OOBINLINE)", keepUrgentInline);
+    tuneListener(fd, "keep each client's SYN (TCP_SAVE_SYN)", saveSyns);
   }
 
   /** The address the listener is bound to. */
@@ -130,67 +114,29 @@ export class TcpAcceptor {
   }
 
   /**
-   * Releases a connection's fd. Call it right before closing the connection.
-   *
-   * @param connection The connection.
-   */
-  release(connection: AcceptedConnection): void {
-    this.#fds.release(connection.fd);
-  }
-
-  /**
    * Accepts connections until {@linkcode TcpAcceptor.close} is called.
    *
    * @param handler Receives each connection.
+   * @param poller The sessions' poller, which the `accept4` engine also watches the listener
+   * with.
+   * @returns When accepting has stopped.
+   * @throws {ErrnoError} With `accept4`, when the listener cannot be watched (at once, not in
+   * the promise).
    */
-  async run(handler: ConnectionHandler): Promise<void> {
-    let backoffMs = 0;
-    while (!this.#closed) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (error) {
-        if (this.#closed || error instanceof Deno.errors.BadResource) return;
-        const kind = errorKind(error);
-        this.#stats.countAcceptError(kind);
-        if (kind === "EMFILE" || kind === "ENFILE" || kind === "ENOBUFS" || kind === "ENOMEM") {
-          backoffMs = Math.min(backoffMs === 0 ? BACKOFF_FIRST_MS : backoffMs * 2, BACKOFF_MAX_MS);
-          await new Promise((resolve) => setTimeout(resolve, backoffMs));
-        }
-        continue;
-      }
-      backoffMs = 0;
-      this.#stats.connectionsAccepted++;
-      handler(this.#resolve(conn));
+  run(handler: ConnectionHandler, poller: ReadinessPoller): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    if (this.engine === "deno") {
+      return denoAcceptLoop(this.#listener, this.#facts, this.#stats, handler, () => this.#closed);
     }
+    this.#accept4 = new Accept4Loop(this.#listenerFd, poller, this.#facts, this.#stats, handler);
+    return this.#accept4.stopped;
   }
 
-  #resolve(conn: Deno.TcpConn): AcceptedConnection {
-    const acceptedAtMs = Date.now();
-    const remote = conn.remoteAddr;
-    const local = conn.localAddr;
-    const source = { ip: normalizeIp(remote.hostname), port: remote.port };
-    const fd = this.#fds.find(conn, source.ip, source.port);
-    let destination: Endpoint = { ip: normalizeIp(local.hostname), port: local.port };
-    if (fd < 0) {
-      this.#stats.fdNotFound++;
-    } else if (!this.#tproxy) {
-      try {
-        const original = originalDestination(fd, source.ip.includes(":"));
-        if (original !== null) destination = original;
-      } catch (error) {
-        this.#stats.originalDestinationFailures++;
-        const detail = error instanceof Error ? error.message : String(error);
-        this.#destinationErrors.print(detail);
-      }
-    }
-    return { conn, fd, source, destination, acceptedAtMs };
-  }
-
-  /** Stops accepting. Connections already handed on stay open. */
+  /** Stops accepting and closes the listener. Connections already handed on stay open. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#accept4?.close();
     try {
       this.#listener.close();
     } catch {

@@ -36,6 +36,8 @@ Usage:
                            show, install or remove the rules that send every TCP port
                            (and UDP port, in tproxy mode) but SSH to the sensor
                            (iptables by default; --nft: nftables); --help for more
+  spip report [FILE ...] [--html OUT.html] [--since T] [--until T] [--top N]
+                           summarise records files (or stdin); see spip report --help
   spip --help              print this help
   spip --version           print the version
 

@@ -8,9 +8,11 @@ import { ConfigReader } from "./reader.ts";
 import { scanToml } from "./duplicate_keys.ts";
 import { ipToBytes } from "../record/ip_address.ts";
 import { DEFAULT_MODE, type Mode, MODES } from "./mode.ts";
+import { ACCEPT_ENGINES, type AcceptEngine, DEFAULT_ACCEPT_ENGINE } from "./accept.ts";
 import { readUdpConfig, type UdpConfig } from "./udp.ts";
 import { readTlsConfig, type TlsConfig } from "./tls.ts";
 import { type BudgetConfig, readBudgetConfig } from "./budget.ts";
+import { type GreetConfig, readGreetConfig } from "./greet.ts";
 
 /** The checked configuration. Durations are in milliseconds. */
 export interface Config {
@@ -44,6 +46,8 @@ export interface Config {
   output: string | null;
   /** How traffic reaches the sensor: netfilter REDIRECT or TPROXY. Default "redirect". */
   mode: Mode;
+  /** Which engine accepts connections: `accept4` (default) or Deno's own accept. */
+  accept: AcceptEngine;
   /** The SSH port, which the firewall never captures. Default 22. */
   sshPort: number;
   /** Further ports the firewall never captures (TCP and UDP). Default none. */
@@ -54,6 +58,8 @@ export interface Config {
   tls: TlsConfig;
   /** The per-source session budget: the `[budget]` table. */
   budget: BudgetConfig;
+  /** Speaking first to clients that wait for the server: the `[greet]` table. */
+  greet: GreetConfig;
 }
 
 /** Seconds without data before a connection is closed, by default (Spip's value). */
@@ -119,12 +125,13 @@ export function configFromTable(
   const ip = r.string("ip", undefined, checkIp);
   const port = r.integer("port", 1, 65535);
   const mode = r.choice("mode", MODES, DEFAULT_MODE);
+  const idleTimeoutMs = r.seconds("idle_timeout", 0.1, 86400, DEFAULT_IDLE_TIMEOUT_S);
   const config: Config = {
     file,
     ip,
     port,
     name: r.has("name") ? r.string("name", undefined, checkName) : defaultName(),
-    idleTimeoutMs: r.seconds("idle_timeout", 0.1, 86400, DEFAULT_IDLE_TIMEOUT_S),
+    idleTimeoutMs,
     maxLifetimeMs: r.seconds("max_lifetime", 0.1, 86400 * 7, DEFAULT_MAX_LIFETIME_S),
     maxBytes: r.integer("max_bytes", 1, 2 ** 31, DEFAULT_MAX_BYTES),
     readSize: r.integer("read_size", 64, 1024 * 1024, DEFAULT_READ_SIZE_BYTES),
@@ -135,11 +142,13 @@ export function configFromTable(
     outputBuffer: r.integer("output_buffer", 65536, 2 ** 30, DEFAULT_OUTPUT_BUFFER_BYTES),
     output: r.has("output") ? r.string("output", undefined, checkPath) : null,
     mode,
+    accept: r.choice("accept", ACCEPT_ENGINES, DEFAULT_ACCEPT_ENGINE),
     sshPort: r.integer("ssh_port", 1, 65535, DEFAULT_SSH_PORT),
     excludePorts: r.integerList("exclude_ports", 1, 65535, []),
     udp: readUdpConfig(r.table("udp"), file, mode, port),
     tls: readTlsConfig(r.table("tls"), file),
     budget: readBudgetConfig(r.table("budget")),
+    greet: readGreetConfig(r.table("greet"), file, idleTimeoutMs),
   };
   r.finish();
   return config;

@@ -234,6 +234,40 @@ export class ConfigReader {
   }
 
   /**
+   * The keys the table holds, for tables whose keys are data (such as `[greet.ports]`). Each is
+   * marked read; check it with {@linkcode ConfigReader.reject}.
+   *
+   * @returns The keys, in the file's order.
+   */
+  keys(): string[] {
+    const keys = Object.keys(this.#table);
+    for (const key of keys) this.#seen.add(key);
+    return keys;
+  }
+
+  /**
+   * The value of a key without any check, marking it read.
+   *
+   * @param key The key.
+   * @returns The value, or `undefined` when absent.
+   */
+  raw(key: string): unknown {
+    return this.#take(key);
+  }
+
+  /**
+   * Fails for a key whose value (or name) is not acceptable.
+   *
+   * @param key The key.
+   * @param expected What was expected, such as "a port from 1 to 65535".
+   * @param value What was found.
+   * @throws {RangeError} Always, naming the file and the key.
+   */
+  reject(key: string, expected: string, value: unknown): never {
+    this.#fail("range", key, expected, value);
+  }
+
+  /**
    * Rejects any key that was never read.
    *
    * @throws {TypeError} Naming the first unknown key.

@@ -3,23 +3,42 @@
  *
  * @module
  */
+import { STDERR_BUFFER_BYTES, STDERR_RETRY_MS, StderrChannel } from "./stderr_channel.ts";
+import { openStreamSink } from "./stream_sink.ts";
+import { RetryWritability } from "./writability.ts";
 
 const encoder = new TextEncoder();
+let channel: StderrChannel | undefined;
+
+function stderrChannel(): StderrChannel {
+  channel ??= new StderrChannel(
+    openStreamSink(2, new RetryWritability(STDERR_RETRY_MS)),
+    STDERR_BUFFER_BYTES,
+    (dropped) =>
+      printDiagnostic(`Cannot write ${dropped} lines to stderr: its reader stalled; dropped`),
+  );
+  return channel;
+}
 
 /**
- * Writes one line to stderr. A failure to write is ignored: diagnostics must never take the
- * sensor down.
+ * Writes one line to stderr. It never blocks the thread: while stderr's reader is stalled, lines
+ * wait (bounded), and past the bound they are dropped, counted and reported once stderr drains.
+ * A failure to write is ignored: diagnostics must never take the sensor down.
  *
  * @param line The text, without the newline.
  */
 export function printDiagnostic(line: string): void {
-  const bytes = encoder.encode(`${line}\n`);
-  try {
-    let written = 0;
-    while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
-  } catch {
-    // stderr is gone; there is nowhere left to complain to.
-  }
+  stderrChannel().write(encoder.encode(`${line}\n`));
+}
+
+/**
+ * Waits until the stderr lines still waiting are written, or the time is up: before exiting.
+ *
+ * @param timeoutMs The longest wait, ms.
+ * @returns True when nothing is left waiting.
+ */
+export function flushDiagnostics(timeoutMs: number): Promise<boolean> {
+  return channel?.flush(timeoutMs) ?? Promise.resolve(true);
 }
 
 /**

@@ -33,6 +33,14 @@ interface Chunk {
 
 const encoder = new TextEncoder();
 
+/** How many newlines the first `end` bytes hold: the lines that went out whole. */
+function countNewlines(bytes: Uint8Array, end: number): number {
+  const head = bytes.subarray(0, end);
+  let count = 0;
+  for (let at = head.indexOf(NEWLINE); at !== -1; at = head.indexOf(NEWLINE, at + 1)) count++;
+  return count;
+}
+
 /**
  * Collects record lines and writes them in batches. Each line is encoded once, straight into a
  * 1 MiB chunk; at most one chunk is being written at a time, and lines that arrive meanwhile
@@ -57,6 +65,10 @@ export class RecordWriter {
   #drained: Promise<void> = Promise.resolve();
   #scheduled = false;
   #brokenLine = false;
+  #inFlight: Chunk | null = null;
+  #inFlightWritten = 0;
+  #abandoned = false;
+  readonly #abandonedSignal = Promise.withResolvers<void>();
 
   /**
    * @param sink Where the bytes go.
@@ -92,6 +104,10 @@ export class RecordWriter {
    * @returns False when the record was shed because the output is too far behind.
    */
   push(line: string): boolean {
+    if (this.#abandoned) {
+      this.#stats.recordsShed++;
+      return false;
+    }
     // UTF-8 takes at most 3 bytes per UTF-16 unit; the newline one more.
     const maxBytes = line.length * 3 + 1;
     if (this.#pendingBytes + line.length + 1 > this.#limit) {
@@ -135,35 +151,77 @@ export class RecordWriter {
     this.#draining = true;
     for (let chunk = this.#next(); chunk !== undefined; chunk = this.#next()) {
       const data = chunk.bytes.subarray(0, chunk.used);
+      this.#inFlight = chunk;
+      this.#inFlightWritten = 0;
       try {
         if (this.#brokenLine) {
           await this.#writeAll(Uint8Array.of(NEWLINE));
+          if (this.#abandoned) return;
           this.#brokenLine = false;
         }
-        let written = 0;
         const sink = this.#sink;
         try {
-          while (written < data.length) {
-            written += sink.writeSync !== undefined
-              ? sink.writeSync(data.subarray(written))
-              : await sink.write(data.subarray(written));
+          while (this.#inFlightWritten < data.length) {
+            const rest = data.subarray(this.#inFlightWritten);
+            const n = sink.writeSync !== undefined ? sink.writeSync(rest) : await sink.write(rest);
+            if (this.#abandoned) return;
+            this.#inFlightWritten += n;
           }
         } finally {
-          if (written > 0 && written < data.length) this.#brokenLine = true;
+          const written = this.#inFlightWritten;
+          if (!this.#abandoned && written > 0 && written < data.length) this.#brokenLine = true;
         }
         this.#stats.recordsWritten += chunk.lines;
       } catch (error) {
+        if (this.#abandoned) return;
+        // The lines that went out whole before the failure were written; the rest are shed.
+        const whole = countNewlines(data, this.#inFlightWritten);
+        this.#stats.recordsWritten += whole;
+        this.#stats.recordsShed += chunk.lines - whole;
         this.#stats.outputErrors++;
-        this.#stats.recordsShed += chunk.lines;
         const detail = error instanceof Error ? error.message : String(error);
-        this.#errors.print(`Cannot write records: ${detail}; ${chunk.lines} records shed`);
+        this.#errors.print(
+          `Cannot write records: ${detail}; ${chunk.lines - whole} records shed`,
+        );
       }
+      this.#inFlight = null;
       this.#pendingBytes -= chunk.used;
       if (chunk.bytes.length === CHUNK_BYTES && this.#spare.length < SPARE_CHUNKS) {
         this.#spare.push(chunk.bytes);
       }
     }
     this.#draining = false;
+  }
+
+  /**
+   * Gives up on every record not yet written, as at a shutdown deadline while the reader is
+   * stalled: they are counted in `Stats.recordsShed` (a line partly written counts as shed;
+   * lines of the chunk in flight that went out whole count as written). Records pushed later
+   * are shed too, and a write still in flight is ignored when it ends.
+   *
+   * @returns How many records were given up.
+   */
+  abandon(): number {
+    if (this.#abandoned) return 0;
+    this.#abandoned = true;
+    this.#scheduled = false;
+    let lost = 0;
+    const inFlight = this.#inFlight;
+    if (inFlight !== null) {
+      const whole = countNewlines(inFlight.bytes, this.#inFlightWritten);
+      this.#stats.recordsWritten += whole;
+      lost += inFlight.lines - whole;
+      this.#inFlight = null;
+    }
+    for (const chunk of this.#full) lost += chunk.lines;
+    lost += this.#current?.lines ?? 0;
+    this.#full.length = 0;
+    this.#current = null;
+    this.#pendingBytes = 0;
+    this.#draining = false;
+    this.#stats.recordsShed += lost;
+    this.#abandonedSignal.resolve();
+    return lost;
   }
 
   async #writeAll(bytes: Uint8Array): Promise<void> {
@@ -178,9 +236,9 @@ export class RecordWriter {
    */
   async flush(): Promise<void> {
     this.#scheduled = false;
-    while (this.#draining || this.#pendingBytes > 0) {
+    while (!this.#abandoned && (this.#draining || this.#pendingBytes > 0)) {
       if (!this.#draining) this.#drained = this.#drain();
-      await this.#drained;
+      await Promise.race([this.#drained, this.#abandonedSignal.promise]);
     }
   }
 }

@@ -41,10 +41,17 @@ export class Stats {
   originalDestinationFailures = 0;
   /** Connections whose fd could not be found (their local address was used). */
   fdNotFound = 0;
+  /** Sessions whose SYN the kernel did not save (SYN cookies, an allocation failure) or that
+   * could not be parsed: their first record has no `syn_*` fields. */
+  synMissing = 0;
   /** Sessions accepted and read but not recorded: their source was over its budget. */
   sessionsOverBudget = 0;
   /** Sources forgotten to make room under `budget.max_sources` before their window ended. */
   budgetSourcesEvicted = 0;
+  /** Sessions Spip greeted: spoke first after a silence, or answered an SSH version line. */
+  greetingsSent = 0;
+  /** Greeting replies that could not be sent (the client was gone, or would not read). */
+  greetingWriteFailures = 0;
   /** Failed writes to the output. */
   outputErrors = 0;
   /** UDP datagrams received (recorded or not). */
@@ -100,8 +107,11 @@ export class Stats {
       accept_errors: { ...this.acceptErrors },
       original_destination_failures: this.originalDestinationFailures,
       fd_not_found: this.fdNotFound,
+      syn_missing: this.synMissing,
       sessions_over_budget: this.sessionsOverBudget,
       budget_sources_evicted: this.budgetSourcesEvicted,
+      greetings_sent: this.greetingsSent,
+      greeting_write_failures: this.greetingWriteFailures,
       output_errors: this.outputErrors,
       udp_datagrams: this.udpDatagrams,
       udp_bytes: this.udpBytes,

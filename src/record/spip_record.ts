@@ -58,6 +58,26 @@ export interface SpipRecord {
   tls?: true;
   /** Why a TLS session failed. */
   tls_error?: string;
+  /** TCP, first record: the TTL or hop limit of the client's SYN. */
+  syn_ttl?: number;
+  /** TCP, first record: the SYN's window. */
+  syn_window?: number;
+  /** TCP, first record: the SYN's option kinds in order, `-`-joined, such as `"2-4-8-1-3"`. */
+  syn_options?: string;
+  /** TCP, first record, when present: the SYN's maximum segment size option. */
+  syn_mss?: number;
+  /** TCP, first record, when present: the SYN's window scale option. */
+  syn_wscale?: number;
+  /** TCP, first record, IPv4 only: the SYN's don't-fragment bit. */
+  syn_df?: boolean;
+  /** TCP, first record: the kernel's RTT estimate right after accept, microseconds. */
+  rtt_us?: number;
+  /** The protocol Spip greeted the client with (docs/greetings.md). */
+  greeting?: "ftp" | "smtp" | "pop3" | "imap" | "telnet" | "mysql" | "vnc" | "ssh";
+  /** SSH KEXINIT record: the HASSH fingerprint, MD5 of `hassh_algorithms`. */
+  hassh?: string;
+  /** SSH KEXINIT record: the client's kex;encryption;mac;compression lists. */
+  hassh_algorithms?: string;
 }
 
 /**
@@ -90,5 +110,15 @@ export const SPIP_RECORD_FIELDS: readonly (keyof SpipRecord)[] = Object.keys(
     ja3_hash: true,
     tls: true,
     tls_error: true,
+    syn_ttl: true,
+    syn_window: true,
+    syn_options: true,
+    syn_mss: true,
+    syn_wscale: true,
+    syn_df: true,
+    rtt_us: true,
+    greeting: true,
+    hassh: true,
+    hassh_algorithms: true,
   } satisfies Record<keyof SpipRecord, true>,
 ) as (keyof SpipRecord)[];

@@ -128,6 +128,7 @@ export function resolvedConfig(
 ): Record<string, unknown> {
   return {
     ...config,
+    greet: { ...config.greet, ports: Object.fromEntries(config.greet.ports) },
     output,
     firewall,
     largestLineBytes: largestRecordLineBytes({
@@ -148,20 +149,30 @@ export function resolvedConfig(
  */
 export function startFields(
   config: Config,
-  details: { version: string; output: string | null; acceptEngine: string },
+  details: { version: string; output: string | null },
 ): Record<string, unknown> {
+  const greet = config.greet;
   return {
     version: details.version,
     pid: Deno.pid,
     ip: config.ip,
     port: config.port,
     mode: config.mode,
-    accept_engine: details.acceptEngine,
+    accept_engine: config.accept,
     tls: {
       enabled: config.tls.enabled,
       certificate: config.tls.certFile === null ? "generated" : config.tls.certFile,
     },
     udp: config.udp.enabled ? { enabled: true, port: config.udp.port } : { enabled: false },
+    greet: greet.enabled
+      ? {
+        enabled: true,
+        after_s: greet.afterMs / 1000,
+        detect_ssh: greet.detectSsh,
+        default: greet.defaultProtocol ?? "none",
+        ports: Object.fromEntries(greet.ports),
+      }
+      : { enabled: false },
     config: config.file,
     output: details.output ?? "stdout",
     stats_interval_s: config.statsIntervalMs / 1000,

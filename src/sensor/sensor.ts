@@ -8,13 +8,20 @@ import { EventLog } from "../output/events.ts";
 import { type ByteSink, RecordWriter } from "../output/record_writer.ts";
 import { SessionTable } from "../session/session_table.ts";
 import { Stats } from "../output/stats.ts";
-import { type AcceptedConnection, TcpAcceptor } from "../capture/tcp_acceptor.ts";
+import { TcpAcceptor } from "../capture/tcp_acceptor.ts";
+import type { AcceptedConnection } from "../capture/accepted_connection.ts";
 import { type SessionContext, TcpSession } from "../session/tcp_session.ts";
 import { UdpListener } from "../capture/udp_listener.ts";
 import { UdpRecorder } from "../session/udp_recorder.ts";
 import { TlsTerminator } from "../tls/terminator.ts";
 import { SourceBudget } from "../session/source_budget.ts";
 import { ReadinessPoller } from "../capture/readiness_poller.ts";
+import { greetPolicy } from "../session/greeter.ts";
+import { openStreamSink, type StreamSink } from "../output/stream_sink.ts";
+import { PollerWritability } from "../output/writability.ts";
+
+/** How long {@linkcode Sensor.stop} gives the output to drain by default, ms. */
+export const STOP_DEADLINE_MS = 5000;
 
 /** Options beyond the configuration. */
 export interface SensorOptions {
@@ -22,29 +29,6 @@ export interface SensorOptions {
   sink?: ByteSink;
   /** Where stats, budget and diagnostic lines go; JSON lines on stderr unless given. */
   events?: EventLog;
-}
-
-/**
- * Standard output as a sink. When it is a regular file, writes are synchronous: they cannot
- * block for long, and an async write per event-loop turn drains too slowly for large records.
- * A pipe or terminal is written asynchronously, so a slow reader never stalls the sensor; the
- * writer's bound then sheds and counts what the reader cannot take.
- *
- * @returns The sink.
- */
-function stdoutSink(): ByteSink {
-  let regularFile = false;
-  try {
-    regularFile = Deno.statSync("/proc/self/fd/1").isFile;
-  } catch {
-    // Not a file we can see: write asynchronously.
-  }
-  return regularFile
-    ? {
-      write: (bytes) => Deno.stdout.write(bytes),
-      writeSync: (bytes) => Deno.stdout.writeSync(bytes),
-    }
-    : Deno.stdout;
 }
 
 /**
@@ -57,6 +41,9 @@ export class Sensor {
   /** The sensor's stderr lines (start, stats, budget, diagnostic, stop). */
   readonly events: EventLog;
   readonly #writer: RecordWriter;
+  readonly #writability: PollerWritability;
+  readonly #stdout: StreamSink | undefined;
+  #unwritten = 0;
   readonly #sessions: SessionTable;
   readonly #acceptor: TcpAcceptor;
   readonly #poller: ReadinessPoller;
@@ -80,7 +67,16 @@ export class Sensor {
       this.#acceptor.close();
       throw error;
     }
-    this.#writer = new RecordWriter(options.sink ?? stdoutSink(), config.outputBuffer, this.stats);
+    this.#writability = new PollerWritability(this.#poller);
+    // Records on stdout: a regular file is appended to synchronously; a pipe or terminal gets a
+    // nonblocking description of its own, waited on through the poller, so a stalled reader
+    // never stalls the sensor: the writer's bound sheds and counts what it cannot take.
+    this.#stdout = options.sink === undefined ? openStreamSink(1, this.#writability) : undefined;
+    this.#writer = new RecordWriter(
+      options.sink ?? this.#stdout as StreamSink,
+      config.outputBuffer,
+      this.stats,
+    );
     try {
       this.#udp = config.udp.enabled
         ? new UdpListener(
@@ -102,10 +98,18 @@ export class Sensor {
         : undefined;
     } catch (error) {
       this.#acceptor.close();
+      this.#writability.close();
+      this.#stdout?.close();
       void this.#poller.close();
       throw error;
     }
-    this.#sessions = new SessionTable(config);
+    const greet = greetPolicy(config.greet);
+    this.#sessions = new SessionTable({
+      idleTimeoutMs: config.idleTimeoutMs,
+      maxLifetimeMs: config.maxLifetimeMs,
+      maxConnections: config.maxConnections,
+      ...(greet === undefined ? {} : { greetAfterMs: greet.afterMs }),
+    });
     this.#context = {
       sensorName: config.name,
       readSize: config.readSize,
@@ -115,10 +119,11 @@ export class Sensor {
       stats: this.stats,
       poller: this.#poller,
       ...(this.#tls === undefined ? {} : { tls: this.#tls }),
+      ...(greet === undefined ? {} : { greet }),
     };
     // Over-budget sessions are read and closed like any other, but make no records; TLS is
-    // not terminated for them.
-    const { tls: _tls, ...plain } = this.#context;
+    // not terminated for them, and they are not greeted.
+    const { tls: _tls, greet: _greet, ...plain } = this.#context;
     this.#quietContext = { ...plain, recordSilent: false, quiet: true };
     if (config.budget.sessionsPerMinute > 0) {
       this.#budget = new SourceBudget(
@@ -130,7 +135,16 @@ export class Sensor {
     if (config.statsIntervalMs > 0) {
       this.#statsTimer = setInterval(() => this.printStats(), config.statsIntervalMs);
     }
-    this.#accepting = this.#acceptor.run((connection) => this.#handle(connection));
+    try {
+      this.#accepting = this.#acceptor.run((connection) => this.#handle(connection), this.#poller);
+    } catch (error) {
+      if (this.#statsTimer !== undefined) clearInterval(this.#statsTimer);
+      if (this.#budgetTimer !== undefined) clearInterval(this.#budgetTimer);
+      this.#acceptor.close();
+      this.#udp?.close();
+      void this.#poller.close();
+      throw error;
+    }
     this.#receiving = this.#udp?.run() ?? Promise.resolve();
   }
 
@@ -160,7 +174,6 @@ export class Sensor {
   }
 
   readonly #onClose = (closed: TcpSession): void => {
-    this.#acceptor.release(closed.connection);
     this.#sessions.delete(closed);
   };
 
@@ -185,12 +198,27 @@ export class Sensor {
   }
 
   /**
-   * Stops accepting, ends the open sessions, and flushes every pending record.
+   * How stdout is written: `file`, `nonblocking`, `thread` or `blocking` (see `StreamMode`);
+   * `sink` when records go to the sink given in the options.
+   */
+  get outputMode(): string {
+    return this.#stdout?.mode ?? "sink";
+  }
+
+  /** Records given up at the shutdown deadline (also counted in `records_shed`). */
+  get recordsUnwritten(): number {
+    return this.#unwritten;
+  }
+
+  /**
+   * Stops accepting, ends the open sessions, and flushes every pending record. At the deadline
+   * (a stalled reader), the records still waiting are given up and counted in `records_shed`
+   * and {@linkcode Sensor.recordsUnwritten}: every record is either written or counted.
    *
    * @param timeoutMs How long to wait for the output to drain.
    * @returns True when everything was flushed in time.
    */
-  async stop(timeoutMs = 5000): Promise<boolean> {
+  async stop(timeoutMs: number = STOP_DEADLINE_MS): Promise<boolean> {
     if (this.#statsTimer !== undefined) clearInterval(this.#statsTimer);
     if (this.#budgetTimer !== undefined) clearInterval(this.#budgetTimer);
     this.#acceptor.close();
@@ -211,6 +239,9 @@ export class Sensor {
     })();
     const finished = await Promise.race([drained, deadline]);
     clearTimeout(timer);
+    if (!finished) this.#unwritten = this.#writer.abandon();
+    this.#writability.close();
+    this.#stdout?.close();
     await this.#poller.close();
     return finished;
   }

@@ -22,6 +22,8 @@ export interface CappedRecordsOptions {
   readonly stats: Stats;
   /** Count, but write nothing. */
   readonly quiet: boolean;
+  /** Fields for the first record only (seq 1), before its own extra fields. */
+  readonly firstFields?: ExtraFields | undefined;
 }
 
 /**
@@ -104,8 +106,14 @@ export class CappedRecords {
     this.#seq++;
     if (this.#truncated) stats.sessionsTruncated++;
     stats.bytesLogged += bytes.length;
+    const first = this.#seq === 1 ? this.#options.firstFields : undefined;
+    const fields = first === undefined
+      ? extra
+      : extra === undefined
+      ? first
+      : { ...first, ...extra };
     writer.push(
-      encodeRecord(flow, this.#seq, bytes, timeMs, { silent, truncated: this.#truncated }, extra),
+      encodeRecord(flow, this.#seq, bytes, timeMs, { silent, truncated: this.#truncated }, fields),
     );
   }
 }

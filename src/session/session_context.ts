@@ -7,6 +7,7 @@ import type { RecordWriter } from "../output/record_writer.ts";
 import type { Stats } from "../output/stats.ts";
 import type { ReadinessPoller } from "../capture/readiness_poller.ts";
 import type { TlsTerminator } from "../tls/terminator.ts";
+import type { GreetPolicy } from "./greeter.ts";
 
 /** What every session shares. */
 export interface SessionContext {
@@ -26,6 +27,8 @@ export interface SessionContext {
   readonly poller: ReadinessPoller;
   /** Terminates TLS when the first bytes are a ClientHello; absent, TLS is plain bytes. */
   readonly tls?: TlsTerminator;
+  /** Speaks first to clients that wait for the server; absent, Spip never writes. */
+  readonly greet?: GreetPolicy;
   /** Read and count, but write no record: the source is over its budget. */
   readonly quiet?: boolean;
 }

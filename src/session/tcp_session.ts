@@ -5,8 +5,8 @@
  */
 import { receiveQueued } from "../../ffi/socket.ts";
 import { Errno } from "../../ffi/errno_error.ts";
-import { EPOLLERR, EPOLLHUP } from "../../ffi/epoll.ts";
-import type { AcceptedConnection } from "../capture/tcp_acceptor.ts";
+import { EPOLLERR, EPOLLHUP, EPOLLOUT } from "../../ffi/epoll.ts";
+import type { AcceptedConnection } from "../capture/accepted_connection.ts";
 import type { ReadinessHandler } from "../capture/readiness_poller.ts";
 import { createFlow, type Flow } from "../record/record.ts";
 import { reportDiagnostic } from "../output/events.ts";
@@ -18,6 +18,9 @@ import { countEnd, type EndReason } from "./session_end.ts";
 import { CappedRecords, type ExtraFields } from "./capped_records.ts";
 import { type HeldRead, HelloCollector, mayBeClientHello } from "./hello_collector.ts";
 import { handOffToTls } from "./tls_handoff.ts";
+import { Greeter } from "./greeter.ts";
+import { opensSsh } from "../greet/registry.ts";
+import type { GreetProtocol } from "../config/greet.ts";
 
 export type { EndReason } from "./session_end.ts";
 export type { SessionContext } from "./session_context.ts";
@@ -39,10 +42,13 @@ let scratch = new Uint8Array(4096);
  * session's id ({@linkcode CappedRecords} applies the byte cap). It ends at end of stream, a
  * reset, or `close` (which the sweeper calls at the idle timeout or the lifetime cap). A session
  * that sends nothing gets one silent record. When TLS is on and the first bytes are a
- * ClientHello, the socket is handed to TLS and the decrypted bytes are recorded.
+ * ClientHello, the socket is handed to TLS and the decrypted bytes are recorded. When greeting is
+ * on, a session silent on a greeted port is greeted by the sweeper
+ * ({@linkcode TcpSession.greetIfSilent}), and one that opens with an SSH version line is answered
+ * at once; a {@linkcode Greeter} then answers its reads.
  *
- * An idle session holds no buffer and no pending operation: this object, Deno's resource for its
- * socket (kept open, since closing it shuts the socket's writing side), and the kernel's socket.
+ * An idle session holds no buffer and no pending operation: this object, its fd (with the
+ * `accept = "deno"` engine also Deno's resource for it), and the kernel's socket.
  */
 export class TcpSession implements ReadinessHandler {
   /** The accepted connection. */
@@ -57,6 +63,7 @@ export class TcpSession implements ReadinessHandler {
   #received = 0;
   #hello: HelloCollector | null = null;
   #tls: FdDuplex | null = null;
+  #greeter: Greeter | null = null;
   #closed = false;
   #finished = false;
   #reason: EndReason = "eof";
@@ -83,6 +90,7 @@ export class TcpSession implements ReadinessHandler {
       writer: context.writer,
       stats: context.stats,
       quiet: context.quiet === true,
+      firstFields: connection.firstRecordFields,
     });
     if (scratch.length < context.readSize) scratch = new Uint8Array(context.readSize);
   }
@@ -117,11 +125,7 @@ export class TcpSession implements ReadinessHandler {
     this.#reason = reason;
     this.#onClose(this);
     if (this.#token !== 0) this.#context.poller.forget(this.#token);
-    try {
-      this.connection.conn.close();
-    } catch {
-      // Already closed.
-    }
+    this.connection.close();
     if (this.#tls !== null) this.#tls.detach();
     else this.#finish();
   }
@@ -134,8 +138,12 @@ export class TcpSession implements ReadinessHandler {
   onReady(events: number): void {
     if (this.#closed) return;
     try {
-      if (this.#tls !== null) this.#tls.onReady(events);
-      else this.#receive(events);
+      if (this.#tls !== null) {
+        this.#tls.onReady(events);
+        return;
+      }
+      if ((events & EPOLLOUT) !== 0) this.#greeter?.onWritable();
+      if ((events & ~EPOLLOUT) !== 0) this.#receive(events);
     } catch (error) {
       this.#fail(error);
     }
@@ -171,8 +179,60 @@ export class TcpSession implements ReadinessHandler {
     if (!this.#closed) this.close(reason);
   }
 
+  /**
+   * Greets the session when it has said nothing for the greeting delay and its port has a
+   * protocol; prods an already greeted, still silent session once. Called by the sweeper.
+   *
+   * @param now The current time, epoch ms.
+   */
+  greetIfSilent(now: number): void {
+    const greet = this.#context.greet;
+    if (
+      greet === undefined || this.#closed || this.#received !== 0 || this.#hello !== null ||
+      this.#tls !== null || now - this.lastActivityMs < greet.afterMs
+    ) return;
+    if (this.#greeter !== null) {
+      this.#greeter.onSilence();
+      return;
+    }
+    const protocol = greet.protocolFor(this.flow.destinationPort);
+    if (protocol === null) return;
+    this.lastActivityMs = now;
+    this.#greet(protocol);
+  }
+
+  #greet(protocol: GreetProtocol): void {
+    const fd = this.connection.fd;
+    if (fd < 0) return;
+    try {
+      this.#greeter = new Greeter(protocol, {
+        fd,
+        sourceIp: this.flow.sourceIp,
+        stats: this.#context.stats,
+        setInterest: (events) => {
+          if (this.#closed) return;
+          try {
+            this.#context.poller.change(fd, this.#token, events);
+          } catch {
+            this.#end("eof");
+          }
+        },
+      }, this.#context.greet?.banners[protocol]);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
   #bytes(bytes: Uint8Array, timeMs: number): void {
     this.lastActivityMs = timeMs;
+    if (
+      this.#greeter === null && this.#received === 0 && this.#hello === null &&
+      this.#context.greet?.detectSsh === true && opensSsh(bytes)
+    ) this.#greet("ssh");
+    if (this.#greeter !== null) {
+      this.#take(bytes, timeMs, this.#greeter.receive(bytes));
+      return;
+    }
     if (
       this.#hello === null &&
       (this.#received > 0 || this.#context.tls === undefined || !mayBeClientHello(bytes))
@@ -257,7 +317,9 @@ export class TcpSession implements ReadinessHandler {
     countEnd(stats, this.#reason);
     if (this.#received === 0) {
       stats.sessionsSilent++;
-      if (recordSilent) this.#records.emit(new Uint8Array(0), Date.now(), undefined, true);
+      if (recordSilent) {
+        this.#records.emit(new Uint8Array(0), Date.now(), this.#greeter?.fields, true);
+      }
     }
     stats.connectionsOpen--;
   }

@@ -21,7 +21,10 @@ async function spip(...args: string[]): Promise<{ code: number; out: string; err
   };
 }
 
-async function withConfig(toml: string, body: (file: string, dir: string) => Promise<void>) {
+async function withConfig(
+  toml: string,
+  body: (file: string, dir: string) => Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "spip-check-" });
   try {
     await Deno.writeTextFile(`${dir}/config.toml`, toml);

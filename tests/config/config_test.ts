@@ -7,6 +7,7 @@ import {
   resolveConfigPath,
 } from "../../src/config/config.ts";
 import { ConfigReader } from "../../src/config/reader.ts";
+import { DEFAULT_GREET_PORTS } from "../../src/config/greet.ts";
 
 const FILE = "/etc/spip/test.toml";
 const MINIMAL = 'ip = "::"\nport = 5555\n';
@@ -41,6 +42,7 @@ Deno.test("parseConfig() needs only ip and port and fills in the defaults", () =
     outputBuffer: 16 * 1024 * 1024,
     output: null,
     mode: "redirect",
+    accept: "accept4",
     sshPort: 22,
     excludePorts: [],
     udp: {
@@ -60,6 +62,14 @@ Deno.test("parseConfig() needs only ip and port and fills in the defaults", () =
       certCache: 1000,
     },
     budget: { sessionsPerMinute: 0, maxSources: 10_000 },
+    greet: {
+      enabled: true,
+      afterMs: 1500,
+      ports: DEFAULT_GREET_PORTS,
+      defaultProtocol: null,
+      detectSsh: true,
+      banners: {},
+    },
   };
   assertEquals(config, expected);
 });
@@ -80,6 +90,7 @@ Deno.test("parseConfig() reads every key, seconds as milliseconds", () => {
       "stats_interval = 1.5",
       "output_buffer = 65536",
       'mode = "tproxy"',
+      'accept = "deno"',
       "ssh_port = 2222",
       "exclude_ports = [80, 443]",
       'output = "/var/log/spip/spip.jsonl"',
@@ -105,11 +116,13 @@ Deno.test("parseConfig() reads every key, seconds as milliseconds", () => {
     outputBuffer: 65536,
     output: "/var/log/spip/spip.jsonl",
     mode: "tproxy",
+    accept: "deno",
     sshPort: 2222,
     excludePorts: [80, 443],
     udp: { ...config.udp, enabled: false, port: 1 },
     tls: config.tls,
     budget: { sessionsPerMinute: 5, maxSources: 1 },
+    greet: { ...config.greet, afterMs: 125 },
   });
 });
 
@@ -230,6 +243,7 @@ Deno.test("parseConfig() reports a value out of range as a RangeError", () => {
     ['ip = "::"\nport = 1\nmax_connections = 0', "max_connections", "from 1 to", "found 0"],
     ['ip = "::"\nport = 1\noutput_buffer = 1024', "output_buffer", "from 65536", "found 1024"],
     ['ip = "::"\nport = 1\nname = ""', "name", "1 to 255 characters", 'found ""'],
+    ['ip = "::"\nport = 1\naccept = "epoll"', "accept", 'one of "accept4", "deno"', '"epoll"'],
   ];
   for (const [text, key, expected, found] of cases) {
     assertConfigError(text, RangeError, `key "${key}"`, expected, found);

@@ -269,6 +269,8 @@ Deno.test("docs/deployment.md cron deployment, step by step: install, @reboot, c
         `${root}/dist/spip`,
         "#!/bin/sh\n# Stands in for the binary `deno task compile` would write.\n" +
           `DENO_DIR=${quote(denoDir)}\nexport DENO_DIR\n` +
+          // The binary has no update check; `deno run` has one unless told otherwise.
+          "DENO_NO_UPDATE_CHECK=1\nexport DENO_NO_UPDATE_CHECK\n" +
           `exec ${argv.map(quote).join(" ")} "$@"\n`,
       );
 

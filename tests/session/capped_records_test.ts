@@ -18,13 +18,17 @@ interface Harness {
   stats: Stats;
 }
 
-function records(maxBytes: number, quiet = false): Harness {
+function records(
+  maxBytes: number,
+  quiet = false,
+  firstFields?: Record<string, unknown>,
+): Harness {
   const lines: Record<string, unknown>[] = [];
   const writer = {
     push: (line: string) => (lines.push(JSON.parse(line)), true),
   } as unknown as RecordWriter;
   const stats = new Stats();
-  const capped = new CappedRecords({ flow: FLOW, maxBytes, writer, stats, quiet });
+  const capped = new CappedRecords({ flow: FLOW, maxBytes, writer, stats, quiet, firstFields });
   return { capped, lines, stats };
 }
 
@@ -77,4 +81,18 @@ Deno.test("CappedRecords writes nothing when quiet", () => {
   capped.emit(new Uint8Array(0), 0, undefined, true);
   capped.flush();
   assertEquals([lines.length, stats.bytesLogged, capped.count], [0, 0, 0]);
+});
+
+Deno.test("CappedRecords puts the first-record fields on seq 1 only, before its own extra fields", () => {
+  const syn = { syn_ttl: 64, rtt_us: 30 };
+  const { capped, lines } = records(100, false, syn);
+  capped.take(bytes("a"), 0, { tls_sni: "x" });
+  capped.take(bytes("b"), 0);
+  const first = lines[0] ?? {};
+  assertEquals(Object.keys(first).slice(-3), ["syn_ttl", "rtt_us", "tls_sni"]);
+  assertEquals([first["syn_ttl"], first["rtt_us"], first["tls_sni"]], [64, 30, "x"]);
+  assertEquals(lines[1]?.["syn_ttl"], undefined);
+  const silent = records(100, false, syn);
+  silent.capped.emit(new Uint8Array(0), 0, undefined, true);
+  assertEquals([silent.lines[0]?.["silent"], silent.lines[0]?.["syn_ttl"]], [true, 64]);
 });

@@ -1,0 +1,127 @@
+/**
+ * Taking connections off a listening socket with `accept4`, closing them with `close`, and the
+ * facts the kernel keeps about each: the client's SYN headers (`TCP_SAVED_SYN`) and its RTT
+ * estimate (`TCP_INFO`).
+ *
+ * Each function reuses module-level scratch buffers, so none allocates on the hot path beyond
+ * its result.
+ *
+ * @module
+ */
+import { lastErrno, libc } from "./libc.ts";
+import { Errno, ErrnoError } from "./errno_error.ts";
+import {
+  IPPROTO_TCP,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  TCP_INFO,
+  TCP_SAVE_SYN,
+  TCP_SAVED_SYN,
+} from "./constants.ts";
+import { decodeSockaddr, SOCKADDR_MAX, type SocketAddress } from "./sockaddr.ts";
+import { setIntOption } from "./socket.ts";
+
+/** Offset of `__u32 tcpi_rtt` in `struct tcp_info` (linux/tcp.h): 8 bytes of `__u8`, 15 `__u32`. */
+const TCPI_RTT_OFFSET = 68;
+/** Bytes of `struct tcp_info` asked for: up to and including `tcpi_rtt`. */
+const TCP_INFO_BYTES = TCPI_RTT_OFFSET + 4;
+/**
+ * Bytes for the saved SYN at first: an IPv4 header with options (60) and a TCP header with
+ * options (60); IPv6 headers are 40 bytes plus rare extension headers. A longer one grows it.
+ */
+const SAVED_SYN_FIRST_BYTES = 256;
+/** The longest saved SYN accepted, bytes; the kernel never saves more than the headers. */
+const SAVED_SYN_MAX_BYTES = 4096;
+
+const addressBytes = new Uint8Array(SOCKADDR_MAX);
+const addressLength = new Uint32Array(1);
+const optionLength = new Uint32Array(1);
+const tcpInfo = new Uint8Array(TCP_INFO_BYTES);
+const tcpInfoView = new DataView(tcpInfo.buffer);
+let savedSyn = new Uint8Array(SAVED_SYN_FIRST_BYTES);
+
+/** A connection taken off the accept queue. */
+export interface AcceptedSocket {
+  /** Its fd, nonblocking and close-on-exec. */
+  readonly fd: number;
+  /** The client's address from `accept4` itself, or `null` for a family other than IP. */
+  readonly peer: SocketAddress | null;
+}
+
+/**
+ * Takes one connection off a listening socket (`accept4` with `SOCK_NONBLOCK | SOCK_CLOEXEC`).
+ * Unlike a `getpeername` after the accept, the address `accept4` fills in is there even for a
+ * connection the client reset while it waited in the queue.
+ *
+ * @param listenerFd The listening socket, nonblocking.
+ * @returns The connection, or a negated errno: -EAGAIN when the queue is empty, -EMFILE or
+ * -ENFILE at the fd limits, -ECONNABORTED and others for one connection that failed.
+ */
+export function acceptConnection(listenerFd: number): AcceptedSocket | number {
+  addressLength[0] = SOCKADDR_MAX;
+  const fd = libc().accept4(listenerFd, addressBytes, addressLength, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd < 0) return -lastErrno();
+  return { fd, peer: decodeSockaddr(addressBytes) };
+}
+
+/**
+ * Closes an fd (`close`). The kernel removes it from every epoll set it was in.
+ *
+ * @param fd The fd.
+ * @returns 0, or a negated errno (-EBADF for an fd that was not open).
+ */
+export function closeFd(fd: number): number {
+  return libc().close(fd) === 0 ? 0 : -lastErrno();
+}
+
+/**
+ * Makes a listening socket keep the IP and TCP headers of each client's SYN
+ * (`TCP_SAVE_SYN` = 1), for {@linkcode readSavedSyn} on each accepted connection.
+ *
+ * @param listenerFd The listening socket.
+ * @throws {ErrnoError} When `setsockopt` fails.
+ */
+export function saveSyns(listenerFd: number): void {
+  setIntOption(listenerFd, IPPROTO_TCP, TCP_SAVE_SYN, 1, "TCP_SAVE_SYN");
+}
+
+/**
+ * Reads the SYN headers the kernel saved for an accepted connection (`TCP_SAVED_SYN`): the IP
+ * header (IPv4 or IPv6, with its options or extension headers) and the TCP header. The kernel
+ * hands them out once and then frees them.
+ *
+ * @param fd The accepted connection.
+ * @returns The header bytes, valid until the next call (copy them to keep them), or `null` when
+ * nothing was saved (SYN cookies under a flood, a failed allocation, or a second call).
+ * @throws {ErrnoError} When `getsockopt` fails, such as for an fd that is not a TCP socket.
+ */
+export function readSavedSyn(fd: number): Uint8Array | null {
+  for (;;) {
+    optionLength[0] = savedSyn.length;
+    if (libc().getsockopt(fd, IPPROTO_TCP, TCP_SAVED_SYN, savedSyn, optionLength) === 0) {
+      const length = optionLength[0] ?? 0;
+      return length === 0 ? null : savedSyn.subarray(0, length);
+    }
+    const errno = lastErrno();
+    const needed = optionLength[0] ?? 0;
+    // EINVAL with the length it needs: the buffer is short; grow it once and ask again.
+    if (errno !== Errno.EINVAL || needed <= savedSyn.length || needed > SAVED_SYN_MAX_BYTES) {
+      throw new ErrnoError("getsockopt(TCP_SAVED_SYN)", errno);
+    }
+    savedSyn = new Uint8Array(needed);
+  }
+}
+
+/**
+ * The kernel's smoothed round-trip time estimate of a TCP connection (`TCP_INFO` `tcpi_rtt`).
+ * Right after accept it is the time from the SYN-ACK to the client's ACK.
+ *
+ * @param fd The connection.
+ * @returns Microseconds, or -1 when `getsockopt` fails.
+ */
+export function roundTripMicros(fd: number): number {
+  optionLength[0] = TCP_INFO_BYTES;
+  if (libc().getsockopt(fd, IPPROTO_TCP, TCP_INFO, tcpInfo, optionLength) !== 0) return -1;
+  if ((optionLength[0] ?? 0) < TCP_INFO_BYTES) return -1;
+  return tcpInfoView.getUint32(TCPI_RTT_OFFSET, true);
+}

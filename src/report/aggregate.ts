@@ -1,0 +1,289 @@
+/**
+ * Per-record aggregation for `spip report`: every count the summary shows, kept in memory bounded
+ * by named constants, whatever the input size. Ports are counted exactly (one slot per port and
+ * transport); sources, first lines and fingerprints in Space-Saving tables; distinct sources
+ * exactly up to a limit, then by HyperLogLog.
+ *
+ * @module
+ */
+import { DistinctCounter } from "./distinct_counter.ts";
+import { FirstSeen } from "./first_seen.ts";
+import { readRecord, type ReportRecord } from "./record_fields.ts";
+import { SpaceSaving } from "./space_saving.ts";
+import { TimeBuckets } from "./time_buckets.ts";
+import type {
+  Fingerprint,
+  NewSince,
+  ReportSummary,
+  TopEntry,
+  TopList,
+  TransportSummary,
+} from "./summary.ts";
+import { FINGERPRINTS, portLabel } from "./summary.ts";
+
+/** Keys per Space-Saving table of sources and first lines. */
+export const TOP_SOURCE_KEYS = 8192;
+/** Keys per Space-Saving table of fingerprints and greetings. */
+export const TOP_FINGERPRINT_KEYS = 4096;
+/** Port slots: 65,536 TCP then 65,536 UDP. */
+const PORT_KEYS = 2 * 65536;
+const HOURS = 24;
+/** Top ports shown in the timeline chart (the rest are stacked as "other"). */
+export const TIMELINE_PORTS = 8;
+/** Ports in the heat map. */
+export const HEATMAP_PORTS = 20;
+
+/** A time filter, epoch seconds (inclusive). */
+export interface TimeWindow {
+  /** Skip records before this. */
+  readonly since?: number;
+  /** Skip records after this. */
+  readonly until?: number;
+}
+
+class TransportCounts {
+  records = 0;
+  sessions = 0;
+  silent = 0;
+  readonly topSources = new SpaceSaving<string>(TOP_SOURCE_KEYS);
+  readonly firstLines = new SpaceSaving<string>(TOP_SOURCE_KEYS);
+}
+
+function topList(table: SpaceSaving<string>, n: number): TopList {
+  return {
+    entries: table.top(n).map((e) => ({ label: e.key, count: e.count, error: e.error })),
+    total: table.total,
+    exact: table.evictions === 0,
+    capacity: table.capacity,
+  };
+}
+
+/** Everything counted so far; feed it lines, then ask for the summary. */
+export class ReportAggregate {
+  readonly #window: TimeWindow;
+  lines = 0;
+  badLines = 0;
+  outside = 0;
+  records = 0;
+  tlsRecords = 0;
+  first = Infinity;
+  last = -Infinity;
+  /** Distinct sources, in group 0 (TCP) and 1 (UDP). */
+  readonly #sources = new DistinctCounter(2);
+  readonly #transports = { tcp: new TransportCounts(), udp: new TransportCounts() };
+  readonly #portSessions = new Float64Array(PORT_KEYS);
+  readonly #heat = new Uint32Array(PORT_KEYS * HOURS);
+  readonly #portFirstSeen = new Float64Array(PORT_KEYS).fill(Infinity);
+  readonly #fingerprints = new Map<Fingerprint, SpaceSaving<string>>();
+  readonly #fingerprintFirstSeen = new Map<Fingerprint, FirstSeen<string>>();
+  readonly #timeline = new TimeBuckets();
+
+  /**
+   * Creates an empty aggregate.
+   *
+   * @param window Records outside it are counted in `outside` and otherwise ignored.
+   */
+  constructor(window: TimeWindow = {}) {
+    this.#window = window;
+    for (const kind of FINGERPRINTS) {
+      this.#fingerprints.set(kind.kind, new SpaceSaving<string>(TOP_FINGERPRINT_KEYS));
+      this.#fingerprintFirstSeen.set(kind.kind, new FirstSeen<string>());
+    }
+  }
+
+  /**
+   * Counts one line: a record, or a bad line when it is not JSON or not a record.
+   *
+   * @param line The line.
+   */
+  addLine(line: string): void {
+    this.lines++;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      this.badLines++;
+      return;
+    }
+    const record = readRecord(value);
+    if (record === null) this.badLines++;
+    else this.add(record);
+  }
+
+  /**
+   * Counts one record.
+   *
+   * @param record The record.
+   */
+  add(record: ReportRecord): void {
+    const t = record.timestamp;
+    if (
+      (this.#window.since !== undefined && t < this.#window.since) ||
+      (this.#window.until !== undefined && t > this.#window.until)
+    ) {
+      this.outside++;
+      return;
+    }
+    this.records++;
+    if (t < this.first) this.first = t;
+    if (t > this.last) this.last = t;
+    if (record.tls) this.tlsRecords++;
+    this.#sources.add(record.sourceIp, record.transport === "udp" ? 1 : 0);
+    const counts = this.#transports[record.transport];
+    counts.records++;
+    if (record.sessionStart) {
+      counts.sessions++;
+      if (record.silent) counts.silent++;
+      counts.topSources.offer(record.sourceIp);
+      if (record.firstLine !== undefined) counts.firstLines.offer(record.firstLine);
+      const port = record.destinationPort + (record.transport === "udp" ? 65536 : 0);
+      this.#portSessions[port] = (this.#portSessions[port] ?? 0) + 1;
+      const hour = Math.floor(t / 3600) % HOURS;
+      const cell = port * HOURS + hour;
+      this.#heat[cell] = (this.#heat[cell] ?? 0) + 1;
+      if (t < (this.#portFirstSeen[port] ?? Infinity)) this.#portFirstSeen[port] = t;
+      this.#timeline.add(t, port);
+    }
+    this.#fingerprint("ja4", record.ja4, t);
+    this.#fingerprint("ja3", record.ja3, t);
+    this.#fingerprint("syn", record.syn, t);
+    this.#fingerprint("hassh", record.hassh, t);
+    this.#fingerprint("greeting", record.greeting, t);
+  }
+
+  #fingerprint(kind: Fingerprint, value: string | undefined, seconds: number): void {
+    if (value === undefined) return;
+    this.#fingerprints.get(kind)?.offer(value);
+    this.#fingerprintFirstSeen.get(kind)?.note(value, seconds);
+  }
+
+  #topPorts(transport: "tcp" | "udp" | "both", n: number): TopEntry[] {
+    const from = transport === "udp" ? 65536 : 0;
+    const to = transport === "tcp" ? 65536 : PORT_KEYS;
+    const ports: number[] = [];
+    for (let p = from; p < to; p++) if ((this.#portSessions[p] ?? 0) > 0) ports.push(p);
+    ports.sort((a, b) => (this.#portSessions[b] ?? 0) - (this.#portSessions[a] ?? 0) || a - b);
+    return ports.slice(0, n).map((p) => ({
+      label: portLabel(p),
+      key: p,
+      count: this.#portSessions[p] ?? 0,
+      error: 0,
+    }));
+  }
+
+  #transportSummary(transport: "tcp" | "udp", top: number): TransportSummary {
+    const c = this.#transports[transport];
+    const ports = this.#topPorts(transport, top);
+    return {
+      transport,
+      records: c.records,
+      sessions: c.sessions,
+      silent: c.silent,
+      sources: this.#sources.count(transport === "udp" ? 1 : 0),
+      ports: { entries: ports, total: c.sessions, exact: true, capacity: 65536 },
+      topSources: topList(c.topSources, top),
+      firstLines: topList(c.firstLines, top),
+    };
+  }
+
+  #newSince(label: "hour" | "day", seconds: number, top: number): NewSince {
+    const from = this.last - seconds;
+    const ports: { label: string; firstSeen: number; count: number }[] = [];
+    for (let p = 0; p < PORT_KEYS; p++) {
+      const firstSeen = this.#portFirstSeen[p] ?? Infinity;
+      if (firstSeen > from && firstSeen !== Infinity) {
+        ports.push({ label: portLabel(p), firstSeen, count: this.#portSessions[p] ?? 0 });
+      }
+    }
+    ports.sort((a, b) => b.count - a.count || a.firstSeen - b.firstSeen);
+    const fingerprints: { kind: Fingerprint; label: string; firstSeen: number; count: number }[] =
+      [];
+    let untracked = 0;
+    for (const { kind } of FINGERPRINTS) {
+      const seen = this.#fingerprintFirstSeen.get(kind);
+      const table = this.#fingerprints.get(kind);
+      if (seen === undefined || table === undefined) continue;
+      untracked += seen.untracked;
+      for (const { key, firstSeen } of seen.since(from + 1)) {
+        fingerprints.push({ kind, label: key, firstSeen, count: table.get(key).count });
+      }
+    }
+    fingerprints.sort((a, b) => b.count - a.count || a.firstSeen - b.firstSeen);
+    return {
+      label,
+      windowSeconds: seconds,
+      spansWindow: this.last - this.first >= seconds,
+      portCount: ports.length,
+      ports: ports.slice(0, top),
+      fingerprintCount: fingerprints.length,
+      fingerprints: fingerprints.slice(0, top),
+      untracked,
+    };
+  }
+
+  /**
+   * The summary of everything counted.
+   *
+   * @param top How many entries each top list has.
+   * @param input What was read: input names, and lines skipped for being too long.
+   * @returns The summary, plain data for the renderers.
+   */
+  summary(top: number, input: { names: string[]; tooLong: number }): ReportSummary {
+    const tcp = this.#transportSummary("tcp", top);
+    const udp = this.#transportSummary("udp", top);
+    const timelinePorts = this.#topPorts("both", TIMELINE_PORTS);
+    const timeline = this.#timeline.buckets().flatMap((bucket) => {
+      let shown = 0;
+      const rows = timelinePorts.map((p) => {
+        const count = bucket.port(p.key ?? 0);
+        shown += count;
+        return { start: bucket.start, port: p.label, count };
+      });
+      rows.push({ start: bucket.start, port: "other", count: bucket.total - shown });
+      return rows;
+    });
+    const heatPorts = this.#topPorts("both", HEATMAP_PORTS);
+    const heat = heatPorts.flatMap((p) =>
+      Array.from({ length: HOURS }, (_, hour) => ({
+        port: p.label,
+        hour,
+        count: this.#heat[(p.key ?? 0) * HOURS + hour] ?? 0,
+      }))
+    );
+    return {
+      inputs: input.names,
+      lines: this.lines + input.tooLong,
+      badLines: this.badLines,
+      tooLong: input.tooLong,
+      outside: this.outside,
+      records: this.records,
+      first: this.records === 0 ? null : this.first,
+      last: this.records === 0 ? null : this.last,
+      sessions: tcp.sessions + udp.sessions,
+      sources: this.#sources.count(),
+      tlsRecords: this.tlsRecords,
+      tcp,
+      udp,
+      ports: {
+        entries: this.#topPorts("both", top),
+        total: tcp.sessions + udp.sessions,
+        exact: true,
+        capacity: PORT_KEYS,
+      },
+      fingerprints: FINGERPRINTS.map(({ kind, title }) => ({
+        kind,
+        title,
+        list: topList(this.#fingerprints.get(kind) ?? new SpaceSaving<string>(1), top),
+      })),
+      newSince: this.records === 0
+        ? []
+        : [this.#newSince("hour", 3600, top), this.#newSince("day", 86400, top)],
+      timeline: {
+        widthSeconds: this.#timeline.widthSeconds,
+        ports: [...timelinePorts.map((p) => p.label), "other"],
+        rows: timeline,
+      },
+      heat: { ports: heatPorts.map((p) => p.label), cells: heat },
+    };
+  }
+}

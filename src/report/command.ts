@@ -1,0 +1,154 @@
+/**
+ * `spip report [FILE ...] [--html OUT.html] [--since T] [--until T] [--top N]`: reads records
+ * files (plain or gzip) or stdin, prints the terminal summary, and writes the HTML page.
+ *
+ * @module
+ */
+import { parseArgs } from "../std.ts";
+import { ReportAggregate, type TimeWindow } from "./aggregate.ts";
+import { inputName, readLines, type ReportInput } from "./line_reader.ts";
+import type { ReportSummary } from "./summary.ts";
+import { renderTerminal } from "./terminal.ts";
+
+/** The default length of each top list. */
+export const DEFAULT_TOP = 10;
+/** The longest top list allowed. */
+export const MAX_TOP = 1000;
+
+/** The usage text of `spip report`. */
+export const REPORT_USAGE =
+  `Usage: spip report [FILE ...] [--html OUT.html] [--since T] [--until T] [--top N]
+
+Summarises records files (JSON lines; gzip-compressed files are recognised), or stdin when no
+FILE is given or FILE is -. Prints a summary of at most 100 columns; --html also writes one
+self-contained page with charts.
+
+Options:
+  --html PATH   write the HTML page there
+  --since T     skip records before T (epoch seconds, or a date such as 2026-12-01T12:00Z)
+  --until T     skip records after T
+  --top N       entries per top list (default ${DEFAULT_TOP}, at most ${MAX_TOP})`;
+
+/** What the report command line asks for. */
+export interface ReportCommand {
+  /** The inputs, in order. */
+  readonly inputs: ReportInput[];
+  /** Where to write the HTML page. */
+  readonly html?: string;
+  /** The time window. */
+  readonly window: TimeWindow;
+  /** Entries per top list. */
+  readonly top: number;
+  /** Only print the usage. */
+  readonly help: boolean;
+}
+
+function parseTime(flag: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  const seconds = /^\d+(?:\.\d+)?$/.test(text) ? Number(text) : Date.parse(text) / 1000;
+  if (text === "" || !Number.isFinite(seconds)) {
+    throw new TypeError(
+      `Cannot parse arguments: --${flag} ${text} is neither epoch seconds nor a date`,
+    );
+  }
+  return seconds;
+}
+
+/**
+ * Parses the arguments after `report`.
+ *
+ * @param args The arguments.
+ * @returns The command.
+ * @throws {TypeError} "Cannot parse arguments: ..." for an unknown flag or a bad value.
+ */
+export function parseReportArgs(args: string[]): ReportCommand {
+  const unknown: string[] = [];
+  const parsed = parseArgs(args, {
+    string: ["html", "since", "until", "top"],
+    boolean: ["help"],
+    alias: { h: "help" },
+    unknown: (arg) => {
+      if (arg.startsWith("-") && arg !== "-") {
+        unknown.push(arg);
+        return false;
+      }
+      return true;
+    },
+  });
+  if (unknown.length > 0) {
+    throw new TypeError(`Cannot parse arguments: unknown argument ${unknown[0]}; see --help`);
+  }
+  const html = parsed["html"];
+  if (html === "" || (args.includes("--html") && html === undefined)) {
+    throw new TypeError("Cannot parse arguments: --html needs a path");
+  }
+  const topText = parsed["top"];
+  const top = topText === undefined ? DEFAULT_TOP : Number(topText);
+  if (!Number.isInteger(top) || top < 1 || top > MAX_TOP) {
+    throw new TypeError(
+      `Cannot parse arguments: --top ${topText} is not an integer from 1 to ${MAX_TOP}`,
+    );
+  }
+  const since = parseTime("since", parsed["since"]);
+  const until = parseTime("until", parsed["until"]);
+  const names = parsed._.map(String);
+  return {
+    inputs: names.length === 0
+      ? [{ stdin: true }]
+      : names.map((name) => name === "-" ? { stdin: true } : { path: name }),
+    ...(typeof html === "string" ? { html } : {}),
+    window: {
+      ...(since !== undefined ? { since } : {}),
+      ...(until !== undefined ? { until } : {}),
+    },
+    top,
+    help: parsed["help"] === true,
+  };
+}
+
+/**
+ * Reads every input and summarises it.
+ *
+ * @param command The parsed command.
+ * @returns The summary.
+ * @throws {Error} "Cannot read ..." when an input cannot be read.
+ */
+export async function summarise(command: ReportCommand): Promise<ReportSummary> {
+  const aggregate = new ReportAggregate(command.window);
+  let tooLong = 0;
+  const onLine = (line: string): void => aggregate.addLine(line);
+  for (const input of command.inputs) {
+    const counts = await readLines(input, onLine);
+    tooLong += counts.tooLong;
+  }
+  return aggregate.summary(command.top, { names: command.inputs.map(inputName), tooLong });
+}
+
+/**
+ * Runs `spip report`.
+ *
+ * @param command The parsed command.
+ * @param print Writes the terminal summary.
+ * @returns The summary (for the caller's exit code and tests).
+ * @throws {Error} "Cannot read ..." or "Cannot write ..." on I/O failures.
+ */
+export async function runReport(
+  command: ReportCommand,
+  print: (text: string) => void,
+): Promise<ReportSummary> {
+  const summary = await summarise(command);
+  print(renderTerminal(summary));
+  if (command.html !== undefined) {
+    // The chart library is loaded only when a page is asked for.
+    const { renderHtml } = await import("./html.ts");
+    const page = await renderHtml(summary);
+    try {
+      await Deno.writeTextFile(command.html, page);
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new Error(`Cannot write ${command.html}: ${detail}`);
+    }
+  }
+  return summary;
+}

@@ -1,0 +1,215 @@
+/**
+ * Bounded top-N counting with the Space-Saving algorithm (Metwally, Agrawal, El Abbadi, 2005).
+ *
+ * A table of at most `capacity` keys is kept. A key already in the table has its count raised.
+ * A new key fills a free slot; when the table is full it takes the slot of the key with the
+ * smallest count, inheriting that count as its possible error. So memory is bounded by the
+ * capacity, whatever the input, and for every key reported:
+ *
+ * - `count - error <= true count <= count`;
+ * - every key whose true count exceeds `total / capacity` is in the table.
+ *
+ * While no key was ever evicted every count is exact (error 0). The smallest count is found with
+ * a binary min-heap over the slots, so each offer costs O(log capacity) at worst.
+ *
+ * @module
+ */
+
+/** One counted key. */
+export interface CountedKey<K> {
+  /** The key. */
+  readonly key: K;
+  /** Its count: an upper bound of the true count. */
+  readonly count: number;
+  /** How much of the count may be inherited from evicted keys (0: exact). */
+  readonly error: number;
+}
+
+/** A bounded top-N counter. */
+export class SpaceSaving<K> {
+  /** The most keys the table holds. */
+  readonly capacity: number;
+  readonly #slots = new Map<K, number>();
+  readonly #keys: K[] = [];
+  readonly #counts: Float64Array;
+  readonly #errors: Float64Array;
+  /** Heap of slots, smallest count first. */
+  readonly #heap: Int32Array;
+  /** Each slot's index in the heap. */
+  readonly #position: Int32Array;
+  #total = 0;
+  #evictions = 0;
+
+  /**
+   * Creates an empty counter.
+   *
+   * @param capacity The most keys kept (at least 1).
+   */
+  constructor(capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new RangeError(`Cannot count top keys: capacity ${capacity} is not a positive integer`);
+    }
+    this.capacity = capacity;
+    this.#counts = new Float64Array(capacity);
+    this.#errors = new Float64Array(capacity);
+    this.#heap = new Int32Array(capacity);
+    this.#position = new Int32Array(capacity);
+  }
+
+  /** The sum of all weights offered. */
+  get total(): number {
+    return this.#total;
+  }
+
+  /** How many times a key was evicted to make room (0: every count is exact). */
+  get evictions(): number {
+    return this.#evictions;
+  }
+
+  /** Keys in the table. */
+  get size(): number {
+    return this.#keys.length;
+  }
+
+  /**
+   * Counts one occurrence (or `weight` occurrences) of a key.
+   *
+   * @param key The key.
+   * @param weight How many occurrences (positive).
+   * @param error Error carried in with the weight (used when merging summaries).
+   */
+  offer(key: K, weight = 1, error = 0): void {
+    this.#total += weight;
+    const slot = this.#slots.get(key);
+    if (slot !== undefined) {
+      this.#counts[slot] = (this.#counts[slot] ?? 0) + weight;
+      this.#errors[slot] = (this.#errors[slot] ?? 0) + error;
+      this.#siftDown(this.#position[slot] ?? 0);
+      return;
+    }
+    const size = this.#keys.length;
+    if (size < this.capacity) {
+      this.#keys.push(key);
+      this.#slots.set(key, size);
+      this.#counts[size] = weight;
+      this.#errors[size] = error;
+      this.#heap[size] = size;
+      this.#position[size] = size;
+      this.#siftUp(size);
+      return;
+    }
+    const smallest = this.#heap[0] ?? 0;
+    this.#slots.delete(this.#keys[smallest] as K);
+    this.#keys[smallest] = key;
+    this.#slots.set(key, smallest);
+    const inherited = this.#counts[smallest] ?? 0;
+    this.#errors[smallest] = inherited + error;
+    this.#counts[smallest] = inherited + weight;
+    this.#evictions++;
+    this.#siftDown(0);
+  }
+
+  /**
+   * The count of one key.
+   *
+   * @param key The key.
+   * @returns Its count and error; a key not in the table may have occurred up to the smallest
+   *   count in the table (0 when no key was evicted).
+   */
+  get(key: K): CountedKey<K> {
+    const slot = this.#slots.get(key);
+    if (slot !== undefined) {
+      return { key, count: this.#counts[slot] ?? 0, error: this.#errors[slot] ?? 0 };
+    }
+    const floor = this.floor;
+    return { key, count: floor, error: floor };
+  }
+
+  /**
+   * The keys with the highest counts.
+   *
+   * @param n How many at most.
+   * @returns Highest count first; ties in the order keys compare as text.
+   */
+  top(n: number): CountedKey<K>[] {
+    return this.entries()
+      .sort((a, b) => b.count - a.count || String(a.key).localeCompare(String(b.key)))
+      .slice(0, Math.max(0, n));
+  }
+
+  /** Every key in the table, in no order. */
+  entries(): CountedKey<K>[] {
+    return this.#keys.map((key, slot) => ({
+      key,
+      count: this.#counts[slot] ?? 0,
+      error: this.#errors[slot] ?? 0,
+    }));
+  }
+
+  /**
+   * Adds another summary's counts to this one (mergeable summaries: a key missing from a summary
+   * that evicted keys may have occurred up to that summary's smallest count, which is added as
+   * both count and error).
+   *
+   * @param other The other summary.
+   */
+  merge(other: SpaceSaving<K>): void {
+    const otherFloor = other.floor;
+    const inOther = new Set<K>();
+    const total = this.#total + other.total;
+    // offer() already charges a key new to a full table with this table's smallest count.
+    for (const entry of other.entries()) {
+      inOther.add(entry.key);
+      this.offer(entry.key, entry.count, entry.error);
+    }
+    if (otherFloor > 0) {
+      for (const entry of this.entries()) {
+        if (!inOther.has(entry.key)) this.offer(entry.key, otherFloor, otherFloor);
+      }
+    }
+    this.#total = total;
+    this.#evictions += other.evictions;
+  }
+
+  /** The most a key not in the table may have occurred: the smallest count once a key was evicted, else 0. */
+  get floor(): number {
+    return this.#evictions === 0 ? 0 : this.#counts[this.#heap[0] ?? 0] ?? 0;
+  }
+
+  #less(a: number, b: number): boolean {
+    return (this.#counts[this.#heap[a] ?? 0] ?? 0) < (this.#counts[this.#heap[b] ?? 0] ?? 0);
+  }
+
+  #swap(a: number, b: number): void {
+    const slotA = this.#heap[a] ?? 0;
+    const slotB = this.#heap[b] ?? 0;
+    this.#heap[a] = slotB;
+    this.#heap[b] = slotA;
+    this.#position[slotB] = a;
+    this.#position[slotA] = b;
+  }
+
+  #siftUp(index: number): void {
+    let i = index;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.#less(i, parent)) return;
+      this.#swap(i, parent);
+      i = parent;
+    }
+  }
+
+  #siftDown(index: number): void {
+    const size = this.#keys.length;
+    let i = index;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= size) return;
+      const right = left + 1;
+      const child = right < size && this.#less(right, left) ? right : left;
+      if (!this.#less(child, i)) return;
+      this.#swap(child, i);
+      i = child;
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import { assert, assertEquals } from "../../testing/std.ts";
+import { DISTINCT_RELATIVE_ERROR, DistinctCounter } from "../../src/report/distinct_counter.ts";
+
+Deno.test("DistinctCounter: exact below its limit, then within 4 standard errors", () => {
+  const counter = new DistinctCounter(1, 1000);
+  for (let i = 0; i < 1000; i++) counter.add(`10.0.${i >> 8}.${i & 255}`);
+  for (let i = 0; i < 1000; i++) counter.add(`10.0.${i >> 8}.${i & 255}`);
+  assertEquals(counter.count(), { count: 1000, exact: true });
+  for (let i = 0; i < 200_000; i++) counter.add(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+  const { count, exact } = counter.count();
+  assertEquals(exact, false);
+  assert(Math.abs(count - 200_000) / 200_000 < 4 * DISTINCT_RELATIVE_ERROR, `estimate ${count}`);
+});
+
+Deno.test("DistinctCounter: per group and overall, exact and past the limit", () => {
+  const counter = new DistinctCounter(2, 100);
+  for (let i = 0; i < 80; i++) counter.add(`a${i}`, 0);
+  for (let i = 40; i < 90; i++) counter.add(`a${i}`, 1);
+  assertEquals([counter.count(0), counter.count(1), counter.count()], [
+    { count: 80, exact: true },
+    { count: 50, exact: true },
+    { count: 90, exact: true },
+  ]);
+  for (let i = 0; i < 5000; i++) counter.add(`b${i}`, 1);
+  const [tcp, udp, all] = [counter.count(0).count, counter.count(1).count, counter.count().count];
+  assert(Math.abs(tcp - 80) <= 2, `group 0: ${tcp}`);
+  assert(Math.abs(udp - 5050) / 5050 < 0.05, `group 1: ${udp}`);
+  assert(Math.abs(all - 5090) / 5090 < 0.05, `all: ${all}`);
+});
