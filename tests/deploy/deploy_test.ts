@@ -199,7 +199,13 @@ Deno.test("deploy/vector.toml's max_line_bytes covers the longest record line", 
     (parseToml(VECTOR)["sources"] as Record<string, Record<string, number>>)["spip_file"];
   const limit = source?.["max_line_bytes"] ?? 0;
   // The defaults, and UDP at its largest max_datagram.
-  const defaults = { readSize: 4096, tlsEnabled: true, udpEnabled: true, udpMaxDatagram: 4096 };
+  const defaults = {
+    readSize: 4096,
+    tlsEnabled: true,
+    greetEnabled: true,
+    udpEnabled: true,
+    udpMaxDatagram: 4096,
+  };
   assert(limit >= largestRecordLineBytes(defaults));
   assert(limit >= largestRecordLineBytes({ ...defaults, udpMaxDatagram: 65535 }));
   assertStringIncludes(VECTOR, "8 x read_size + 6 x 65536 + 4096");

@@ -48,7 +48,7 @@ print("ok")`);
     const start = events[0] ?? {};
     assertEquals(start["port"], ns.port);
     assertEquals(start["output"], output);
-    assertEquals(start["accept_engine"], "deno");
+    assertEquals(start["accept_engine"], "accept4");
     const budget = events.find((event) => event["type"] === "budget") ?? {};
     assertEquals(budget["suppressed"], 2);
   } finally {

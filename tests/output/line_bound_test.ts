@@ -5,7 +5,13 @@ import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from "../../src/tls/client_h
 import { tlsHelloFields } from "../../src/tls/terminator.ts";
 import { alpnBody, buildClientHello, sniBody } from "../tls/_fixtures.ts";
 
-const DEFAULTS = { readSize: 4096, tlsEnabled: true, udpEnabled: false, udpMaxDatagram: 4096 };
+const DEFAULTS = {
+  readSize: 4096,
+  tlsEnabled: true,
+  greetEnabled: true,
+  udpEnabled: false,
+  udpMaxDatagram: 4096,
+};
 
 /** The longest hello that fits the limit, its room filled by the given extension. */
 function largestHello(fill: (room: number) => [number, Uint8Array]): Uint8Array {
@@ -36,7 +42,14 @@ function helloLine(hello: Uint8Array, readSize: number): number {
 
 Deno.test("largestRecordLineBytes: 8 x read_size + 6 x 64 KiB + 4096, and UDP's 8 x max_datagram", () => {
   assertEquals(largestRecordLineBytes(DEFAULTS), 8 * 4096 + 6 * 65536 + 4096 + 1);
-  assertEquals(largestRecordLineBytes({ ...DEFAULTS, tlsEnabled: false }), 8 * 4096 + 4096 + 1);
+  assertEquals(
+    largestRecordLineBytes({ ...DEFAULTS, tlsEnabled: false }),
+    8 * 4096 + 6 * 35000 + 4096 + 1,
+  );
+  assertEquals(
+    largestRecordLineBytes({ ...DEFAULTS, tlsEnabled: false, greetEnabled: false }),
+    8 * 4096 + 4096 + 1,
+  );
   assertEquals(
     largestRecordLineBytes({ ...DEFAULTS, udpEnabled: true, udpMaxDatagram: 65535 }),
     8 * 65535 + 4096 + 1,
