@@ -33,6 +33,8 @@ export class EventLog {
   readonly #write: (line: string) => void;
 
   /**
+   * Makes a log for one sensor.
+   *
    * @param sensorName The sensor's configured name, carried on every line.
    * @param write Writes one line; stderr by default.
    */
