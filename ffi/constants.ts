@@ -147,6 +147,8 @@ export const F_SETFL = 4;
 export const O_NONBLOCK = 0o4000;
 /** `O_WRONLY`: `open` for writing only. */
 export const O_WRONLY = 0o1;
+/** `O_APPEND`: every write goes to the end of the file (Linux x86-64 and aarch64). */
+export const O_APPEND = 0o2000;
 /** `O_NOCTTY`: opening a terminal never makes it the controlling terminal. */
 export const O_NOCTTY = 0o400;
 /** `O_CLOEXEC`: the new fd closes on exec. */

@@ -9,7 +9,7 @@ import { EPOLLERR, EPOLLHUP, EPOLLOUT } from "../../ffi/epoll.ts";
 import type { AcceptedConnection } from "../capture/accepted_connection.ts";
 import type { ReadinessHandler } from "../capture/readiness_poller.ts";
 import { createFlow, type Flow } from "../record/record.ts";
-import { printDiagnostic } from "../output/diagnostics.ts";
+import { reportDiagnostic } from "../output/events.ts";
 import { tlsHelloFields } from "../tls/terminator.ts";
 import type { FdDuplex } from "../tls/fd_duplex.ts";
 import type { ClientHello } from "../tls/client_hello.ts";
@@ -108,7 +108,7 @@ export class TcpSession implements ReadinessHandler {
     try {
       this.#token = this.#context.poller.watch(this.connection.fd, this);
     } catch (error) {
-      printDiagnostic(`Cannot watch a session: ${error instanceof Error ? error.message : error}`);
+      reportDiagnostic(`Cannot watch a session: ${error instanceof Error ? error.message : error}`);
       this.#end("eof");
     }
   }
@@ -152,7 +152,7 @@ export class TcpSession implements ReadinessHandler {
 
   /** Reports an unexpected error on stderr and ends the session; the sensor goes on. */
   #fail(error: unknown): void {
-    printDiagnostic(`Cannot finish a session: ${error instanceof Error ? error.message : error}`);
+    reportDiagnostic(`Cannot finish a session: ${error instanceof Error ? error.message : error}`);
     this.#end("eof");
     this.#finish();
   }
