@@ -161,5 +161,5 @@ if (import.meta.main && Deno.args[0] === "dial") {
     result.on.push(on.idle);
     result.greeted.push(on.greeted);
   }
-  console.log(JSON.stringify(result));
+  Deno.stdout.writeSync(new TextEncoder().encode(`${JSON.stringify(result)}\n`));
 }
