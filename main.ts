@@ -7,9 +7,17 @@
 import { ExitCode, parseCommand, USAGE, VERSION } from "./src/cli/cli.ts";
 import { loadConfig, resolveConfigPath } from "./src/config/config.ts";
 import { flushDiagnostics, printDiagnostic } from "./src/output/diagnostics.ts";
+import { reportDiagnostic } from "./src/output/events.ts";
+import {
+  checkFirewallTools,
+  checkOutputPath,
+  checkTlsFiles,
+  resolvedConfig,
+  startFields,
+} from "./src/sensor/preflight.ts";
 import { Sensor, STOP_DEADLINE_MS } from "./src/sensor/sensor.ts";
 import { FileSink } from "./src/output/file_sink.ts";
-import { parseFirewallArgs, runFirewallCommand } from "./src/firewall/command.ts";
+import { FIREWALL_HELP, parseFirewallArgs, runFirewallCommand } from "./src/firewall/command.ts";
 import { parseReportArgs, REPORT_USAGE, runReport } from "./src/report/command.ts";
 
 /** How long the last stderr lines may take at exit, after the output's deadline, ms. */
@@ -23,6 +31,10 @@ async function firewall(args: string[]): Promise<number> {
   let config;
   try {
     const command = parseFirewallArgs(args);
+    if (command.action === "help") {
+      Deno.stdout.writeSync(new TextEncoder().encode(`${FIREWALL_HELP}\n`));
+      return ExitCode.Ok;
+    }
     config = loadConfig(resolveConfigPath(command.config, Deno.execPath()));
   } catch (error) {
     printDiagnostic(message(error));
@@ -72,17 +84,33 @@ async function main(args: string[]): Promise<number> {
     return ExitCode.Ok;
   }
 
+  // Every configuration problem, certificate files and output path included, is exit 2 with
+  // one line, before anything listens.
   let config;
   try {
     config = loadConfig(resolveConfigPath(command.config, Deno.execPath()));
+    checkTlsFiles(config);
   } catch (error) {
     printDiagnostic(message(error));
     return ExitCode.Usage;
   }
+  const outputPath = command.output ?? config.output;
+
+  if (command.action === "check") {
+    try {
+      if (outputPath !== null) checkOutputPath(outputPath, config);
+      const firewall = checkFirewallTools(config);
+      const resolved = resolvedConfig(config, outputPath, firewall);
+      Deno.stdout.writeSync(new TextEncoder().encode(`${JSON.stringify(resolved, null, 2)}\n`));
+    } catch (error) {
+      printDiagnostic(message(error));
+      return ExitCode.Usage;
+    }
+    return ExitCode.Ok;
+  }
 
   // An output file that cannot be opened at start-up is a configuration error (exit 2), so a
   // typo in the path is seen at once; once running, a failing file is survived and retried.
-  const outputPath = command.output ?? config.output;
   let sink: FileSink | undefined;
   if (outputPath !== null) {
     try {
@@ -106,40 +134,50 @@ async function main(args: string[]): Promise<number> {
     return ExitCode.Failure;
   }
 
+  // From here on every stderr line is one JSON object (schema/stderr.schema.json).
+  const events = sensor.events;
+  events.start(startFields(config, { version: VERSION, output: outputPath }));
+
   // A bug in one session must not take the sensor down: report it and go on.
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
-    printDiagnostic(`Cannot handle a rejected promise: ${message(event.reason)}`);
+    reportDiagnostic(`Cannot handle a rejected promise: ${message(event.reason)}`);
   });
   globalThis.addEventListener("error", (event) => {
     event.preventDefault();
-    printDiagnostic(`Cannot handle an error: ${message(event.error)}`);
+    reportDiagnostic(`Cannot handle an error: ${message(event.error)}`);
   });
 
   // SIGHUP: open the output file again by path (after logrotate renamed it), between two
   // writes. With records on stdout there is nothing to reopen; the signal is only reported.
   Deno.addSignalListener("SIGHUP", () => {
-    if (sink === undefined) printDiagnostic("SIGHUP: records go to stdout, nothing to reopen");
-    else sink.reopen();
+    if (sink === undefined) {
+      reportDiagnostic("SIGHUP: records go to stdout, nothing to reopen");
+    } else {
+      events.diagnostic(`SIGHUP: reopening ${outputPath}`);
+      sink.reopen();
+    }
   });
 
-  const stopped = Promise.withResolvers<void>();
+  const stopped = Promise.withResolvers<Deno.Signal>();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => stopped.resolve());
+    Deno.addSignalListener(signal, () => stopped.resolve(signal));
   }
-  await stopped.promise;
+  const signal = await stopped.promise;
   const flushed = await sensor.stop(STOP_DEADLINE_MS);
   sink?.close();
   sensor.printStats();
   if (!flushed) {
-    printDiagnostic(
+    reportDiagnostic(
       `Cannot write ${sensor.recordsUnwritten} records before the shutdown deadline ` +
         `(${STOP_DEADLINE_MS / 1000} s): the output's reader stalled; counted in records_shed`,
     );
   }
+  const code = flushed ? ExitCode.Ok : ExitCode.Failure;
+  events.stop({ signal, flushed, exit_code: code });
   // stderr may be stalled too: give its last lines a short, bounded chance.
   await flushDiagnostics(STDERR_EXIT_FLUSH_MS);
-  return flushed ? ExitCode.Ok : ExitCode.Failure;
+  return code;
 }
 
 if (import.meta.main) {

@@ -6,24 +6,24 @@
  * wrong ports. Plain TCP scenarios are driven by the C load client (`bench/c/load_client.c`);
  * the C programs are compiled with gcc into a temporary directory first.
  *
- * Flags: `--quick` (small, for CI; correctness only; the sensor alone), `--scenario N` (one
- * scenario, by number or name: `--scenario tls`, `--scenario udp`; comma-separate several),
- * `--targets LIST` (some of sensor,sensor-deno,baseline,c-loop), `--json FILE` (also write the
- * results as JSON), `--udp-rate N` (datagrams per second the UDP client sends at most; default
- * 10,000, 5,000 with `--quick`), `--no-baseline` (the sensor's engines only), `--baseline-only`,
- * `--deno-client` (drive plain TCP with the Deno load client), `--profile DIR` (the sensor
- * writes V8 CPU profiles there), `--rounds N` (run everything N times, round after round, and
- * show each scenario's median run; every run must pass the checks).
- * `--report-bytes N` (the size of the report scenario's records file; default 1 GB, 1 MB with
- * `--quick`). The report scenario (`--scenario report`) times `spip report` against jq on a
- * generated records file; it needs no root and runs once, after the sensor scenarios.
+ * The flags are listed in {@linkcode HELP} (`deno task bench --help`); an unknown flag or a
+ * stray argument is an error (exit 2), so a typo never starts a full-size run. The report
+ * scenario (`--scenario report`) times `spip report` against jq on a generated records file; it
+ * needs no root and runs once, after the sensor scenarios.
  *
  * Needs root (network namespaces, iptables) and gcc.
  *
  * @module
  */
 import { parseArgs } from "../src/std.ts";
-import { failures, formatReport, formatRounds, medianRuns, ratios } from "./report.ts";
+import {
+  columnLegend,
+  failures,
+  formatReport,
+  formatRounds,
+  medianRuns,
+  ratios,
+} from "./report.ts";
 import { runScenario, type ScenarioResult } from "./run_scenario.ts";
 import { runUdpScenario } from "./run_udp.ts";
 import {
@@ -44,6 +44,53 @@ const encoder = new TextEncoder();
 /** What one unit of load is, by scenario kind ("conn/s" in the table means this per second). */
 const UNITS = { tcp: "conn", tls: "session", udp: "datagram" } as const;
 
+/** The `--help` text: every flag, then what each column of the report means. */
+export const HELP = `Usage: deno task bench [flags]   (needs root: namespaces, iptables; and gcc)
+
+Runs the load scenarios against the sensor's two accept engines (sensor = accept4, sensor-deno =
+Deno's accept) and two baselines (baseline = the least a Deno sensor does, c-loop = a plain C
+epoll loop), prints the tables below and exits 0, or 1 when the sensor lost records or logged
+wrong ports, or 2 for a bad flag.
+
+Flags:
+  --quick               small counts, for CI: correctness only, the sensor alone
+  --scenario N|NAME     run only this scenario, by number or name (tls, udp, report, ...);
+                        a comma-separated list or the flag repeated runs several
+  --targets LIST        only these targets: some of sensor,sensor-deno,baseline,c-loop
+  --rounds N            run everything N times (1 to 20) and show each scenario's median run;
+                        every run must pass the checks
+  --json FILE           also write the results as JSON
+  --udp-rate N          datagrams per second the UDP client sends at most
+                        (default 10,000; 5,000 with --quick)
+  --no-baseline         measure the sensor's engines only
+  --baseline-only       measure the baselines only
+  --deno-client         drive plain TCP with the Deno load client instead of the C one
+  --profile DIR         the sensor writes V8 CPU profiles (--cpu-prof) into DIR
+  --report-bytes N      size of the report scenario's records file (1 GB; 1 MB with --quick)
+  -h, --help            print this help
+
+Columns of the report:
+${columnLegend().join("\n")}`;
+
+/** Flags that take a value. */
+export const VALUE_FLAGS = [
+  "scenario",
+  "targets",
+  "json",
+  "profile",
+  "udp-rate",
+  "rounds",
+  "report-bytes",
+] as const;
+/** Flags that are on or off. */
+export const SWITCH_FLAGS = [
+  "quick",
+  "no-baseline",
+  "baseline-only",
+  "deno-client",
+  "help",
+] as const;
+
 function log(line: string): void {
   Deno.stderr.writeSync(encoder.encode(`${line}\n`));
 }
@@ -59,16 +106,27 @@ function print(text: string): void {
  * @returns The exit code: 0, 1 for correctness failures, 2 for bad usage.
  */
 export async function main(args: string[]): Promise<number> {
+  const usage: string[] = [];
   const flags = parseArgs(args, {
-    string: ["scenario", "json", "profile", "udp-rate", "rounds", "targets", "report-bytes"],
-    boolean: ["quick", "no-baseline", "baseline-only", "deno-client", "help"],
+    string: [...VALUE_FLAGS],
+    boolean: [...SWITCH_FLAGS],
+    collect: ["scenario"],
+    alias: { h: "help" },
+    unknown: (arg) => {
+      usage.push(arg.startsWith("-") ? `unknown flag ${arg}` : `unexpected argument ${arg}`);
+      return false;
+    },
   });
+  for (const flag of VALUE_FLAGS) {
+    const values = ([] as unknown[]).concat(flags[flag] ?? []);
+    if (values.some((v) => v === "")) usage.push(`--${flag} needs a value`);
+  }
+  if (usage.length > 0) {
+    log(`Cannot parse arguments: ${usage[0]}; see --help`);
+    return 2;
+  }
   if (flags["help"] === true) {
-    print(
-      "Usage: deno task bench [--quick] [--scenario N|NAME[,...]] [--targets NAME[,...]] " +
-        "[--json FILE] [--no-baseline] [--baseline-only] [--deno-client] [--profile DIR] " +
-        "[--udp-rate N] [--rounds N] [--report-bytes N]",
-    );
+    print(HELP);
     return 0;
   }
   const quick = flags["quick"] === true;
@@ -93,7 +151,9 @@ export async function main(args: string[]): Promise<number> {
     log(`Cannot use --report-bytes=${flags["report-bytes"]}: give a positive integer`);
     return 2;
   }
-  const wanted = flags["scenario"] === undefined ? [] : String(flags["scenario"]).split(",");
+  const wanted = ([] as unknown[]).concat(flags["scenario"] ?? []).flatMap((v) =>
+    String(v).split(",")
+  );
   const reportWanted = wanted.length === 0 || wanted.includes("report");
   if (wanted.length === 1 && wanted[0] === "report") chosen = [];
   else if (wanted.length > 0) {

@@ -153,6 +153,47 @@ export function extraLines(results: ScenarioResult[]): string[] {
   return out.length > 0 ? ["", ...out] : [];
 }
 
+/** The speed and memory table's columns, each with what it means. */
+export const SPEED_COLUMNS: readonly (readonly [string, string])[] = [
+  ["scenario", "the scenario's number and name (--scenario takes either)"],
+  ["target", "sensor (main.ts) or baseline (a minimal Deno.listen sensor, for comparison)"],
+  ["done/plan", "connections (TLS sessions, datagrams) completed / planned"],
+  ["conn/s", "completed per second of the run"],
+  ["cpu us", "the target's CPU time (user + system) per connection, in microseconds"],
+  ["client us", "the load client's CPU per connection; * = the client used >= 90% of a core"],
+  ["bench us", "the bench harness's own CPU per connection (it shares the machine)"],
+  ["ovfl/drops", "the kernel's ListenOverflows / ListenDrops in the namespace during the run"],
+  ["RSS rest", "the target's resident memory at rest before the load, MiB"],
+  ["RSS peak", "the target's largest resident memory during the load, MiB"],
+  ["KiB/idle", "(RSS with the idle connections open - RSS at rest) / open connections, KiB"],
+];
+
+/** The correctness table's columns (the first two as in the speed table). */
+export const CHECK_COLUMNS: readonly (readonly [string, string])[] = [
+  ["scenario", "as above"],
+  ["target", "as above"],
+  ["records", "record lines the target wrote"],
+  ["lost", "connections the client completed that have no session in the records"],
+  ["bad port", "sessions whose destination_port is not the port dialled"],
+  ["bad bytes", "sessions whose bytes differ from those sent, or stop short of the cap"],
+  ["bad flags", "sessions whose truncated marks do not match the byte cap"],
+  ["no token", "sessions whose bytes carry no bench token (silent ones, for example)"],
+  ["shed", "records the target dropped and counted (records_shed); - when it has no count"],
+  ["unaccounted", "slow-reader scenario: completed - written - shed (0 = nothing lost silently)"],
+  ["accept errs", "failed accepts the target counted, all kinds (accept_errors)"],
+];
+
+/**
+ * Explains every column of the report, one line each, for `--help` and the report's foot.
+ *
+ * @returns The lines.
+ */
+export function columnLegend(): string[] {
+  const all = [...SPEED_COLUMNS, ...CHECK_COLUMNS.slice(2)];
+  const width = Math.max(...all.map(([header]) => header.length));
+  return all.map(([header, meaning]) => `  ${header.padEnd(width)}  ${meaning}`);
+}
+
 /**
  * Formats the results as text tables.
  *
@@ -160,55 +201,45 @@ export function extraLines(results: ScenarioResult[]): string[] {
  * @returns The report.
  */
 export function formatReport(results: ScenarioResult[]): string {
-  const rows = results.map((r) => [
-    `${r.scenario} ${r.name}`,
-    r.target,
-    `${r.completed}/${r.planned}`,
-    fixed(r.connPerSec, 0),
-    fixed(r.cpuUsPerConn, 1),
-    `${fixed(r.clientCpuUsPerConn, 0)}${r.clientBound ? "*" : ""}`,
-    fixed(r.harnessCpuUsPerConn, 0),
-    String(r.check.records),
-    String(r.check.lost),
-    String(r.check.wrongPort),
-    String(r.check.wrongBytes),
-    String(r.check.wrongFlags),
-    String(r.check.untokened),
-    fixed(r.shed, 0),
-    fixed(r.unaccounted, 0),
-    fixed(r.acceptErrors, 0),
-    `${fixed(r.listenOverflows, 0)}/${fixed(r.listenDrops, 0)}`,
-    fixed(r.rssRestMiB, 1),
-    fixed(r.rssPeakMiB, 1),
-    fixed(r.rssPerIdleKiB, 2),
-  ]);
-  const main = table([
-    "scenario",
-    "target",
-    "done/planned",
-    "conn/s",
-    "cpu us/conn",
-    "client us/conn",
-    "harness us/conn",
-    "records",
-    "lost",
-    "bad port",
-    "bad bytes",
-    "bad flags",
-    "no token",
-    "shed",
-    "unaccounted",
-    "accept errs",
-    "overflow/drops",
-    "RSS rest MiB",
-    "RSS peak MiB",
-    "KiB/idle conn",
-  ], rows);
+  const name = (r: ScenarioResult): string => `${r.scenario} ${r.name}`;
+  const speed = table(
+    SPEED_COLUMNS.map(([header]) => header),
+    results.map((r) => [
+      name(r),
+      r.target,
+      `${r.completed}/${r.planned}`,
+      fixed(r.connPerSec, 0),
+      fixed(r.cpuUsPerConn, 1),
+      `${fixed(r.clientCpuUsPerConn, 0)}${r.clientBound ? "*" : ""}`,
+      fixed(r.harnessCpuUsPerConn, 0),
+      `${fixed(r.listenOverflows, 0)}/${fixed(r.listenDrops, 0)}`,
+      fixed(r.rssRestMiB, 1),
+      fixed(r.rssPeakMiB, 1),
+      fixed(r.rssPerIdleKiB, 2),
+    ]),
+  );
+  const correctness = table(
+    CHECK_COLUMNS.map(([header]) => header),
+    results.map((r) => [
+      name(r),
+      r.target,
+      String(r.check.records),
+      String(r.check.lost),
+      String(r.check.wrongPort),
+      String(r.check.wrongBytes),
+      String(r.check.wrongFlags),
+      String(r.check.untokened),
+      fixed(r.shed, 0),
+      fixed(r.unaccounted, 0),
+      fixed(r.acceptErrors, 0),
+    ]),
+  );
+  const main = `${speed}\n\n${correctness}`;
   const parts = [main];
   const r = ratios(results);
   if (r.length > 0) {
     parts.push(
-      `\neach target / ${REFERENCE_TARGET} (same run)`,
+      `\neach target / ${REFERENCE_TARGET} (same run; each figure divided by ${REFERENCE_TARGET}'s)`,
       table(
         [
           "scenario",
@@ -251,6 +282,7 @@ export function formatReport(results: ScenarioResult[]): string {
     }
   }
   if (notes.length > 0) parts.push("", ...notes);
+  parts.push("", "Columns:", ...columnLegend());
   return parts.join("\n");
 }
 

@@ -1,5 +1,14 @@
-import { assertEquals } from "../testing/std.ts";
-import { failures, formatRounds, medianRuns, ratios } from "./report.ts";
+import { assert, assertEquals, assertStringIncludes } from "../testing/std.ts";
+import {
+  CHECK_COLUMNS,
+  columnLegend,
+  failures,
+  formatReport,
+  formatRounds,
+  medianRuns,
+  ratios,
+  SPEED_COLUMNS,
+} from "./report.ts";
 import type { ScenarioResult } from "./run_scenario.ts";
 import { emptyCheckResult } from "./record_check.ts";
 
@@ -90,6 +99,46 @@ Deno.test("a lost record in any round is a failure, even when the median run los
   const clean = [result(1, "sensor", 60), result(1, "sensor", 70, 3), result(1, "sensor", 61)];
   assertEquals(medianRuns(clean)[0]?.check.lost, 0);
   assertEquals(failures(clean, new Set([1])).length > 0, true);
+});
+
+Deno.test("formatReport() fits 120 columns with large figures and explains every column", () => {
+  const wide = (target: "sensor-deno" | "c-loop"): ScenarioResult => ({
+    ...result(9, target, 1234.5),
+    name: "fin-notls",
+    planned: 100000,
+    completed: 100000,
+    connPerSec: 123456,
+    clientCpuUsPerConn: 12345,
+    clientBound: true,
+    harnessCpuUsPerConn: 1234,
+    check: {
+      ...emptyCheckResult(),
+      records: 1234567,
+      lost: 100000,
+      wrongPort: 100000,
+      wrongBytes: 100000,
+      wrongFlags: 100000,
+      untokened: 100000,
+    },
+    shed: 1234567,
+    unaccounted: 1234567,
+    acceptErrors: 1234567,
+    rssRestMiB: 1234.5,
+    rssPeakMiB: 12345.6,
+    rssPerIdleKiB: 123.45,
+    listenOverflows: 123456,
+    listenDrops: 12345,
+  });
+  const report = formatReport([wide("sensor-deno"), wide("c-loop")]);
+  for (const line of report.split("\n")) {
+    assert(line.length <= 120, `${line.length} columns: ${line}`);
+  }
+  const legend = columnLegend().join("\n");
+  for (const [header] of [...SPEED_COLUMNS, ...CHECK_COLUMNS]) {
+    assertStringIncludes(report, header);
+    assertStringIncludes(legend, `  ${header} `);
+  }
+  assertStringIncludes(report, "Columns:");
 });
 
 Deno.test("ratios() divides every other target's figures by the C loop's of the same scenario", () => {

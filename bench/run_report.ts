@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { writeRecordsFile } from "./report_records.ts";
+import { writeRecordsFile } from "../testing/report_records.ts";
 
 /** The records file's size in a full run. */
 export const REPORT_BENCH_BYTES = 1_000_000_000;

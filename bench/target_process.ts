@@ -36,7 +36,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export interface TargetExit {
   /** Its exit code. */
   code: number;
-  /** Its last JSON line on stderr (the stats), or null. */
+  /** Its last stats line on stderr (`"type":"stats"`, or a baseline's untyped JSON), or null. */
   stats: Record<string, unknown> | null;
   /** The tail of its stderr, for messages. */
   stderrTail: string;
@@ -268,6 +268,10 @@ export class TargetProcess {
       try {
         const parsed: unknown = JSON.parse(line);
         if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
+          // The sensor's stderr ends with its stats line and then its stop line; a baseline
+          // prints its stats last.
+          const type = (parsed as Record<string, unknown>)["type"];
+          if (type !== undefined && type !== "stats") continue;
           stats = parsed as Record<string, unknown>;
           break;
         }

@@ -53,6 +53,8 @@ export const SOL_IPV6 = IPPROTO_IPV6;
 export const SO_REUSEADDR = 2;
 /** `SO_ERROR`: read and clear the socket's pending error. */
 export const SO_ERROR = 4;
+/** `SO_SNDBUF`: the send buffer size, capped at `net.core.wmem_max`. */
+export const SO_SNDBUF = 7;
 /** `SO_RCVBUF`: the receive buffer size, capped at `net.core.rmem_max`. */
 export const SO_RCVBUF = 8;
 /** `SO_OOBINLINE`: keep TCP urgent bytes in the normal stream. */
@@ -145,6 +147,8 @@ export const F_SETFL = 4;
 export const O_NONBLOCK = 0o4000;
 /** `O_WRONLY`: `open` for writing only. */
 export const O_WRONLY = 0o1;
+/** `O_APPEND`: every write goes to the end of the file (Linux x86-64 and aarch64). */
+export const O_APPEND = 0o2000;
 /** `O_NOCTTY`: opening a terminal never makes it the controlling terminal. */
 export const O_NOCTTY = 0o400;
 /** `O_CLOEXEC`: the new fd closes on exec. */

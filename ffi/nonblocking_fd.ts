@@ -10,7 +10,7 @@
  */
 import { lastErrno, libc } from "./libc.ts";
 import { check, Errno, ErrnoError } from "./errno_error.ts";
-import { F_GETFL, O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_WRONLY } from "./constants.ts";
+import { F_GETFL, O_APPEND, O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_WRONLY } from "./constants.ts";
 
 /** What {@linkcode writeNonblocking} returns when the reader is not keeping up (EAGAIN). */
 export const WOULD_BLOCK = -1;
@@ -39,15 +39,18 @@ export function isNonblocking(fd: number): boolean {
 }
 
 /**
- * Opens a path for nonblocking writes (`O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY`). A FIFO without a
- * reader fails with ENXIO.
+ * Opens a path for nonblocking appending writes
+ * (`O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC | O_NOCTTY`). A FIFO without a reader fails with
+ * ENXIO. `O_APPEND` matters when the path is a regular file (stdout or stderr redirected with
+ * `>>`, reopened through /proc/self/fd because Deno allows `stat` of that path only with
+ * `--allow-all`): without it the new description writes from offset 0, over what the file held.
  *
  * @param path The path.
  * @returns The new fd.
  * @throws {ErrnoError} When `open` fails.
  */
 export function openNonblockingWriter(path: string): number {
-  const flags = O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+  const flags = O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
   return check(libc().open(encoder.encode(`${path}\0`), flags, 0), `open ${path}`);
 }
 

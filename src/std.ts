@@ -9,6 +9,7 @@
  */
 import { parse as untypedParseToml } from "@std/toml";
 import { parseArgs as untypedParseArgs } from "@std/cli/parse-args";
+import { generate as untypedGenerateUuidV7 } from "@std/uuid/v7";
 
 /** A parsed TOML document: a table whose values are TOML values. */
 export type TomlTable = Record<string, unknown>;
@@ -30,6 +31,8 @@ export interface ParseArgsOptions {
   boolean?: string[];
   /** Other names for flags. */
   alias?: Record<string, string>;
+  /** Flags that may be given several times; their values are collected into an array. */
+  collect?: string[];
   /** Called for each unknown flag; returning false drops it. */
   unknown?: (arg: string) => boolean;
   /** Stop parsing at the first non-flag argument. */
@@ -53,3 +56,12 @@ export interface ParsedArgs {
  */
 export const parseArgs: (args: string[], options?: ParseArgsOptions) => ParsedArgs =
   untypedParseArgs;
+
+/**
+ * Makes a UUIDv7 (RFC 9562): 48 bits of epoch milliseconds, the version, 74 random bits.
+ *
+ * @param timestampMs The time, epoch milliseconds (truncated to 48 bits); now by default.
+ * @returns The UUID as lowercase hyphenated text.
+ * @throws {RangeError} When the time is not a non-negative integer.
+ */
+export const generateUuidV7: (timestampMs?: number) => string = untypedGenerateUuidV7;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { localPort, peerPort } from "../ffi/socket.ts";
 
 /**
  * The fd of an accepted connection, which Deno keeps under its undocumented own symbol, as
@@ -64,4 +65,20 @@ export async function until(condition: () => boolean, ms: number, what: string):
  */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The fd of a connection this process dialled (`Deno.connect` keeps no fd symbol on it): the
+ * socket whose local and peer ports are the connection's.
+ *
+ * @param conn A connected TCP connection.
+ * @param highestFd The highest fd to try.
+ * @returns Its fd.
+ */
+export function dialledFdOf(conn: Deno.TcpConn, highestFd = 65535): number {
+  const local = conn.localAddr.port, remote = conn.remoteAddr.port;
+  for (let fd = 0; fd <= highestFd; fd++) {
+    if (localPort(fd) === local && peerPort(fd) === remote) return fd;
+  }
+  throw new Error(`No fd for the connection from port ${local} to ${remote}`);
 }

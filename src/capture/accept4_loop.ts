@@ -13,7 +13,7 @@ import { EPOLLIN } from "../../ffi/epoll.ts";
 import { Errno, errnoName } from "../../ffi/errno_error.ts";
 import { acceptConnection, closeFd } from "../../ffi/accept.ts";
 import type { Stats } from "../output/stats.ts";
-import { printDiagnostic } from "../output/diagnostics.ts";
+import { reportDiagnostic } from "../output/events.ts";
 import type { ReadinessHandler, ReadinessPoller } from "./readiness_poller.ts";
 import type { AcceptedConnection, ConnectionHandler } from "./accepted_connection.ts";
 import type { ConnectionFacts } from "./connection_facts.ts";
@@ -123,7 +123,7 @@ export class Accept4Loop implements ReadinessHandler {
         return;
       }
       if (LISTENER_GONE.has(errno)) {
-        printDiagnostic(`Cannot accept: ${kind} on the listening socket; no longer accepting`);
+        reportDiagnostic(`Cannot accept: ${kind} on the listening socket; no longer accepting`);
         this.close();
         return;
       }
@@ -167,7 +167,7 @@ export class Accept4Loop implements ReadinessHandler {
       try {
         this.#poller.change(this.#listenerFd, this.#token, EPOLLIN);
       } catch (error) {
-        printDiagnostic(
+        reportDiagnostic(
           `Cannot resume accepting: ${error instanceof Error ? error.message : error}`,
         );
         this.close();

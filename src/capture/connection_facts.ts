@@ -10,6 +10,7 @@ import { readSavedSyn, readTcpInfo, TCP_CLOSE_WAIT, type TcpInfoFacts } from "..
 import type { Endpoint } from "../record/record.ts";
 import type { Stats } from "../output/stats.ts";
 import { RateLimitedLog } from "../output/diagnostics.ts";
+import { reportDiagnostic } from "../output/events.ts";
 import { handshakeFields, parseSyn, type SynFingerprint } from "./syn_fingerprint.ts";
 
 /** How often the same kind of failure is printed at most, ms. */
@@ -19,7 +20,7 @@ const FAILURE_LOG_INTERVAL_MS = 60_000;
 export class ConnectionFacts {
   readonly #stats: Stats;
   readonly #tproxy: boolean;
-  readonly #destinationErrors = new RateLimitedLog(FAILURE_LOG_INTERVAL_MS);
+  readonly #destinationErrors = new RateLimitedLog(FAILURE_LOG_INTERVAL_MS, reportDiagnostic);
   readonly #tcpInfo: TcpInfoFacts = { rttUs: -1, state: -1 };
 
   /**

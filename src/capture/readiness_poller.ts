@@ -6,7 +6,8 @@
  */
 import { Epoll, EPOLLIN, EPOLLRDHUP } from "../../ffi/epoll.ts";
 import { Errno, ErrnoError } from "../../ffi/errno_error.ts";
-import { printDiagnostic, RateLimitedLog } from "../output/diagnostics.ts";
+import { RateLimitedLog } from "../output/diagnostics.ts";
+import { reportDiagnostic } from "../output/events.ts";
 
 /** What the poller calls when a watched fd is ready. It must not throw. */
 export interface ReadinessHandler {
@@ -39,7 +40,7 @@ export class ReadinessPoller {
   readonly #handlers = new Map<number, ReadinessHandler>();
   readonly #paused = new Set<number>();
   readonly #batchDelayMs: number;
-  readonly #failures = new RateLimitedLog(60_000);
+  readonly #failures = new RateLimitedLog(60_000, reportDiagnostic);
   readonly #running: Promise<void>;
   #nextToken = 1;
   #closing = false;
@@ -59,7 +60,7 @@ export class ReadinessPoller {
     this.#batchDelayMs = options.batchDelayMs ?? 0;
     this.#running = this.#run().catch((error) => {
       // Only a bug gets here; sessions then end at their idle timeout, and the sensor goes on.
-      printDiagnostic(
+      reportDiagnostic(
         `Cannot poll for readiness: ${error instanceof Error ? error.message : error}`,
       );
     });

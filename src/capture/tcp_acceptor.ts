@@ -10,7 +10,7 @@ import { findListenerFd, keepUrgentInline, setListenBacklog } from "../../ffi/so
 import { saveSyns } from "../../ffi/accept.ts";
 import { enableTransparent } from "../../ffi/transparent.ts";
 import type { Stats } from "../output/stats.ts";
-import { printDiagnostic } from "../output/diagnostics.ts";
+import { reportDiagnostic } from "../output/events.ts";
 import type { Mode } from "../config/mode.ts";
 import type { AcceptEngine } from "../config/accept.ts";
 import type { ConnectionHandler } from "./accepted_connection.ts";
@@ -46,7 +46,7 @@ function tuneListener(fd: number, what: string, apply: (fd: number) => void): vo
     apply(fd);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    printDiagnostic(`Cannot ${what}: ${detail}`);
+    reportDiagnostic(`Cannot ${what}: ${detail}`);
   }
 }
 

@@ -14,7 +14,7 @@ export const ExitCode = {
   Ok: 0,
   /** An unexpected failure. */
   Failure: 1,
-  /** Bad arguments or a bad configuration. */
+  /** Bad arguments or a bad configuration (certificate files and output path included). */
   Usage: 2,
   /** The port is taken, usually by a running instance (cron may start a second one). */
   PortInUse: 3,
@@ -22,15 +22,20 @@ export const ExitCode = {
 
 /** The usage text for `--help`. */
 export const USAGE =
-  `spip ${VERSION}: an internet sensor that records every TCP connection as JSON lines.
+  `spip ${VERSION}: an internet sensor that records every TCP connection (and, in tproxy mode,
+every UDP datagram) the firewall sends it, as JSON lines.
 
 Usage:
   spip [--config PATH] [--output PATH]
-                           run the sensor; records go to stdout (or the output file),
-                           diagnostics to stderr
+                           run the sensor; records go to stdout (or the output file);
+                           on stderr one JSON line at start, then stats, diagnostics, stop
+  spip check [--config PATH] [--output PATH]
+                           load and check everything the sensor would (TLS files, output
+                           path, firewall programs); print the resolved config as JSON
   spip firewall print|apply|remove [--nft] [--config PATH]
                            show, install or remove the rules that send every TCP port
-                           but SSH to the sensor (iptables by default; --nft: nftables)
+                           (and UDP port, in tproxy mode) but SSH to the sensor
+                           (iptables by default; --nft: nftables); --help for more
   spip report [FILE ...] [--html OUT.html] [--since T] [--until T] [--top N]
                            summarise records files (or stdin); see spip report --help
   spip --help              print this help
@@ -48,7 +53,7 @@ Exit codes: 0 stopped by SIGINT/SIGTERM, 1 failure, 2 bad arguments or configura
 /** What the command line asks for. */
 export interface Command {
   /** What to do. */
-  action: "run" | "help" | "version";
+  action: "run" | "check" | "help" | "version";
   /** The `--config` path, if given. */
   config?: string;
   /** The `--output` path, if given. */
@@ -63,6 +68,10 @@ export interface Command {
  * @throws {TypeError} "Cannot parse arguments: ..." for an unknown flag or a missing value.
  */
 export function parseCommand(args: string[]): Command {
+  if (args[0] === "check") {
+    const command = parseCommand(args.slice(1));
+    return command.action === "run" ? { ...command, action: "check" } : command;
+  }
   const unknown: string[] = [];
   const parsed = parseArgs(args, {
     string: ["config", "output"],

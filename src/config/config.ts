@@ -5,7 +5,7 @@
  */
 import { parseToml } from "../std.ts";
 import { ConfigReader } from "./reader.ts";
-import { findDuplicateKey } from "./duplicate_keys.ts";
+import { scanToml } from "./duplicate_keys.ts";
 import { ipToBytes } from "../record/ip_address.ts";
 import { DEFAULT_MODE, type Mode, MODES } from "./mode.ts";
 import { ACCEPT_ENGINES, type AcceptEngine, DEFAULT_ACCEPT_ENGINE } from "./accept.ts";
@@ -38,7 +38,7 @@ export interface Config {
   backlog: number;
   /** Write one record for a connection that sends nothing. Default true. */
   recordSilent: boolean;
-  /** Seconds between stats lines on stderr, in ms; 0 writes them only at shutdown. Default 0. */
+  /** Time between stats lines on stderr, in ms; 0 writes them only at shutdown. Default 60 s. */
   statsIntervalMs: number;
   /** Bytes of records held while stdout is slow; past it records are shed and counted. 16 MiB. */
   outputBuffer: number;
@@ -74,8 +74,8 @@ export const DEFAULT_READ_SIZE_BYTES = 4096;
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 /** The listen backlog asked for by default (the kernel caps it at somaxconn). */
 export const DEFAULT_BACKLOG = 4096;
-/** Seconds between stats lines by default; 0 writes them only at shutdown. */
-export const DEFAULT_STATS_INTERVAL_S = 0;
+/** Seconds between stats lines by default, so that a running sensor shows in the journal. */
+export const DEFAULT_STATS_INTERVAL_S = 60;
 /** Bytes of records held while the output is slow, by default. */
 export const DEFAULT_OUTPUT_BUFFER_BYTES = 16 * 1024 * 1024;
 /** The SSH port the firewall never captures, by default. */
@@ -109,12 +109,19 @@ function checkName(value: string): string | null {
  *
  * @param table The parsed document.
  * @param file The file it came from, for messages.
+ * @param written Each key's value as written in the file (from {@linkcode scanToml}), by dotted
+ * path, so that `80.0` for an integer key is refused; empty when unknown.
  * @returns The configuration.
- * @throws {TypeError} For a wrong type, a missing required key or an unknown key.
+ * @throws {TypeError} For a wrong type (a float for an integer included), a missing required key
+ * or an unknown key.
  * @throws {RangeError} For a value out of range.
  */
-export function configFromTable(table: Record<string, unknown>, file: string): Config {
-  const r = new ConfigReader(file, table);
+export function configFromTable(
+  table: Record<string, unknown>,
+  file: string,
+  written: ReadonlyMap<string, string> = new Map(),
+): Config {
+  const r = new ConfigReader(file, table, "", written);
   const ip = r.string("ip", undefined, checkIp);
   const port = r.integer("port", 1, 65535);
   const mode = r.choice("mode", MODES, DEFAULT_MODE);
@@ -157,21 +164,29 @@ export function configFromTable(table: Record<string, unknown>, file: string): C
  * @throws {TypeError | RangeError} For a bad value; see {@linkcode configFromTable}.
  */
 export function parseConfig(text: string, file: string): Config {
+  // The scan comes first: for a table defined twice the parser's own message is cryptic.
+  const scan = scanToml(text);
+  const duplicate = scan.duplicate;
+  const twice = duplicate === null
+    ? null
+    : `${
+      duplicate.table === true
+        ? `table [${duplicate.key}] is defined`
+        : `key "${duplicate.key}" is set`
+    } twice, ${
+      duplicate.firstLine === duplicate.secondLine
+        ? `on line ${duplicate.firstLine}`
+        : `on lines ${duplicate.firstLine} and ${duplicate.secondLine}`
+    }`;
   let table: Record<string, unknown>;
   try {
     table = parseToml(text);
   } catch (error) {
     const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new SyntaxError(`Cannot parse ${file}: ${detail}`);
+    throw new SyntaxError(`Cannot parse ${file}: ${twice ?? detail}`);
   }
-  const duplicate = findDuplicateKey(text);
-  if (duplicate !== null) {
-    throw new SyntaxError(
-      `Cannot parse ${file}: key "${duplicate.key}" is set twice, on lines ` +
-        `${duplicate.firstLine} and ${duplicate.secondLine}`,
-    );
-  }
-  return configFromTable(table, file);
+  if (twice !== null) throw new SyntaxError(`Cannot parse ${file}: ${twice}`);
+  return configFromTable(table, file, scan.values);
 }
 
 /**

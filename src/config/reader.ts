@@ -4,6 +4,8 @@
  * @module
  */
 
+import { isFloatLiteral } from "./duplicate_keys.ts";
+
 function describe(value: unknown): string {
   if (value === undefined) return "nothing";
   if (typeof value === "string") return `${JSON.stringify(value)} (a string)`;
@@ -23,22 +25,43 @@ export class ConfigReader {
   readonly #file: string;
   readonly #table: Record<string, unknown>;
   readonly #prefix: string;
+  readonly #written: ReadonlyMap<string, string>;
   readonly #seen = new Set<string>();
 
   /**
    * @param file The config file's path, for messages.
    * @param table The table to read.
    * @param prefix The table's dotted name (`tls.`), or "" for the top level.
+   * @param written Each key's value as written, by dotted path from the top (a float and an
+   * integer both parse to a number; the text tells them apart).
    */
-  constructor(file: string, table: Record<string, unknown>, prefix = "") {
+  constructor(
+    file: string,
+    table: Record<string, unknown>,
+    prefix = "",
+    written: ReadonlyMap<string, string> = new Map(),
+  ) {
     this.#file = file;
     this.#table = table;
     this.#prefix = prefix;
+    this.#written = written;
   }
 
-  #fail(kind: "type" | "range", key: string, expected: string, value: unknown): never {
+  /** The value's text when the file wrote it as a float (`80.0`, `8e1`), else null. */
+  #floatText(key: string): string | null {
+    const text = this.#written.get(`${this.#prefix}${key}`);
+    return text !== undefined && isFloatLiteral(text) ? text : null;
+  }
+
+  #fail(
+    kind: "type" | "range",
+    key: string,
+    expected: string,
+    value: unknown,
+    found: string = describe(value),
+  ): never {
     const message = `Cannot load config ${this.#file}: key "${this.#prefix}${key}": ` +
-      `expected ${expected}, found ${describe(value)}`;
+      `expected ${expected}, found ${found}`;
     throw kind === "type" ? new TypeError(message) : new RangeError(message);
   }
 
@@ -108,6 +131,8 @@ export class ConfigReader {
     if (typeof value !== "number" || !Number.isInteger(value)) {
       this.#fail("type", key, expected, value);
     }
+    const float = this.#floatText(key);
+    if (float !== null) this.#fail("type", key, expected, value, `${float} (a float)`);
     if (value < min || value > max) this.#fail("range", key, expected, value);
     return value;
   }
@@ -175,6 +200,11 @@ export class ConfigReader {
     if (value === undefined) return fallback;
     const expected = `an array of integers from ${min} to ${max}`;
     if (!Array.isArray(value)) this.#fail("type", key, expected, value);
+    const written = this.#written.get(`${this.#prefix}${key}`) ?? "";
+    const float = written.replace(/^\[|\]$/g, "").split(",").find((e) => isFloatLiteral(e));
+    if (float !== undefined) {
+      this.#fail("type", key, expected, value, `${float.trim()} in it (a float)`);
+    }
     for (const element of value) {
       if (typeof element !== "number" || !Number.isInteger(element)) {
         this.#fail("type", key, expected, element);
@@ -193,13 +223,14 @@ export class ConfigReader {
    */
   table(key: string): ConfigReader {
     const value = this.#take(key);
-    if (value === undefined) return new ConfigReader(this.#file, {}, `${this.#prefix}${key}.`);
+    const prefix = `${this.#prefix}${key}.`;
+    if (value === undefined) return new ConfigReader(this.#file, {}, prefix, this.#written);
     if (
       value === null || typeof value !== "object" || Array.isArray(value) || value instanceof Date
     ) {
       this.#fail("type", key, "a table", value);
     }
-    return new ConfigReader(this.#file, value as Record<string, unknown>, `${this.#prefix}${key}.`);
+    return new ConfigReader(this.#file, value as Record<string, unknown>, prefix, this.#written);
   }
 
   /**

@@ -182,8 +182,8 @@ export async function applyFirewall(
 
 /** What `spip firewall ...` asks for. */
 export interface FirewallCommand {
-  /** What to do. */
-  action: "print" | "apply" | "remove";
+  /** What to do; `help` prints {@linkcode FIREWALL_HELP}. */
+  action: "print" | "apply" | "remove" | "help";
   /** Use nftables instead of iptables. */
   backend: FirewallBackend;
   /** The `--config` path, if given. */
@@ -192,6 +192,20 @@ export interface FirewallCommand {
 
 /** The usage line of `spip firewall`. */
 export const FIREWALL_USAGE = "spip firewall print|apply|remove [--nft] [--config PATH]";
+
+/** The text of `spip firewall --help`. */
+export const FIREWALL_HELP = `Usage: ${FIREWALL_USAGE}
+
+Shows, installs or removes the netfilter rules that send every TCP port but SSH (and the
+configured exclude_ports) to the sensor; with mode = "tproxy" and [udp] enabled, every UDP port
+too. Run apply before the sensor starts and remove after it stops, as root.
+
+  print            print the rules for the configuration, change nothing
+  apply            install them (idempotent: Spip's own earlier rules are replaced first)
+  remove           remove them, leaving every other rule as it was
+  --nft            nftables (one inet table) instead of iptables and ip6tables
+  -c, --config PATH  the configuration file, found as the sensor finds it
+  -h, --help       print this help`;
 
 /**
  * Parses the arguments after `firewall`.
@@ -204,8 +218,8 @@ export function parseFirewallArgs(args: string[]): FirewallCommand {
   const unknown: string[] = [];
   const parsed = parseArgs(args, {
     string: ["config"],
-    boolean: ["nft"],
-    alias: { c: "config" },
+    boolean: ["nft", "help"],
+    alias: { c: "config", h: "help" },
     unknown: (arg) => {
       if (arg.startsWith("-")) unknown.push(arg);
       return !arg.startsWith("-");
@@ -216,6 +230,7 @@ export function parseFirewallArgs(args: string[]): FirewallCommand {
       `Cannot parse arguments: unknown argument ${unknown[0]}; usage: ${FIREWALL_USAGE}`,
     );
   }
+  if (parsed["help"] === true) return { action: "help", backend: "iptables" };
   const [action, ...rest] = parsed._.map(String);
   if (action !== "print" && action !== "apply" && action !== "remove") {
     const found = action === undefined ? "no action" : `"${action}"`;
@@ -274,6 +289,10 @@ export async function runFirewallCommand(
   } catch (error) {
     stderr(message(error));
     return 2;
+  }
+  if (command.action === "help") {
+    stdout(`${FIREWALL_HELP}\n`);
+    return 0;
   }
   const settings = firewallSettings(config);
   try {

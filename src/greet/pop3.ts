@@ -7,8 +7,11 @@
 import { ascii, type DialogSite, MAX_LOGIN_ATTEMPTS } from "./dialog.ts";
 import { type LineAnswer, LineDialog } from "./line_dialog.ts";
 
-/** The built-in banner: Debian's Dovecot. */
-export const POP3_BANNER = "Dovecot (Debian) ready.";
+/**
+ * The built-in banner: Dovecot's default `login_greeting`, which `nmap -sV` reports as
+ * "Dovecot pop3d" (Debian's "Dovecot (Debian) ready." matches no nmap 7.93 signature).
+ */
+export const POP3_BANNER = "Dovecot ready.";
 
 /** Only USER is offered, so that clients send their password as such. */
 const CAPABILITIES = "+OK\r\nCAPA\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\nUSER\r\n.\r\n";

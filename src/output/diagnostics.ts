@@ -46,12 +46,17 @@ export function flushDiagnostics(timeoutMs: number): Promise<boolean> {
  */
 export class RateLimitedLog {
   readonly #intervalMs: number;
+  readonly #print: (line: string) => void;
   #last = -Infinity;
   #suppressed = 0;
 
-  /** @param intervalMs The least time between two printed lines. */
-  constructor(intervalMs: number) {
+  /**
+   * @param intervalMs The least time between two printed lines.
+   * @param print Writes a line; {@linkcode printDiagnostic} by default.
+   */
+  constructor(intervalMs: number, print: (line: string) => void = printDiagnostic) {
     this.#intervalMs = intervalMs;
+    this.#print = print;
   }
 
   /**
@@ -68,6 +73,6 @@ export class RateLimitedLog {
     const held = this.#suppressed > 0 ? ` (${this.#suppressed} similar suppressed)` : "";
     this.#last = now;
     this.#suppressed = 0;
-    printDiagnostic(line + held);
+    this.#print(line + held);
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { Stats } from "./stats.ts";
 import { RateLimitedLog } from "./diagnostics.ts";
+import { reportDiagnostic } from "./events.ts";
 
 /** Where record bytes go: stdout, or a file. */
 export interface ByteSink {
@@ -55,7 +56,7 @@ export class RecordWriter {
   readonly #sink: ByteSink;
   readonly #limit: number;
   readonly #stats: Stats;
-  readonly #errors = new RateLimitedLog(10_000);
+  readonly #errors = new RateLimitedLog(10_000, reportDiagnostic);
   readonly #full: Chunk[] = [];
   readonly #spare: Uint8Array[] = [];
   #current: Chunk | null = null;

@@ -50,7 +50,10 @@ export class Stats {
   budgetSourcesEvicted = 0;
   /** Sessions Spip greeted: spoke first after a silence, or answered an SSH version line. */
   greetingsSent = 0;
-  /** Greeting replies that could not be sent (the client was gone, or would not read). */
+  /**
+   * Greeted sessions whose replies could not all be sent (the client was gone, or would not
+   * read).
+   */
   greetingWriteFailures = 0;
   /** Failed writes to the output. */
   outputErrors = 0;

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Config } from "../config/config.ts";
-import { printDiagnostic } from "../output/diagnostics.ts";
+import { EventLog } from "../output/events.ts";
 import { type ByteSink, RecordWriter } from "../output/record_writer.ts";
 import { SessionTable } from "../session/session_table.ts";
 import { Stats } from "../output/stats.ts";
@@ -27,6 +27,8 @@ export const STOP_DEADLINE_MS = 5000;
 export interface SensorOptions {
   /** Where records go; stdout unless given. */
   sink?: ByteSink;
+  /** Where stats, budget and diagnostic lines go; JSON lines on stderr unless given. */
+  events?: EventLog;
 }
 
 /**
@@ -36,6 +38,8 @@ export interface SensorOptions {
 export class Sensor {
   /** The counters. */
   readonly stats: Stats = new Stats();
+  /** The sensor's stderr lines (start, stats, budget, diagnostic, stop). */
+  readonly events: EventLog;
   readonly #writer: RecordWriter;
   readonly #writability: PollerWritability;
   readonly #stdout: StreamSink | undefined;
@@ -54,6 +58,7 @@ export class Sensor {
   #statsTimer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(config: Config, options: SensorOptions) {
+    this.events = options.events ?? new EventLog(config.name);
     this.#tls = config.tls.enabled ? TlsTerminator.create(config.tls) : undefined;
     this.#acceptor = new TcpAcceptor(config, this.stats);
     try {
@@ -123,7 +128,7 @@ export class Sensor {
     if (config.budget.sessionsPerMinute > 0) {
       this.#budget = new SourceBudget(
         config.budget,
-        (summary) => printDiagnostic(JSON.stringify(summary)),
+        (summary) => this.events.emit("budget", summary),
       );
       this.#budgetTimer = setInterval(() => this.#sweepBudget(Date.now()), 1000);
     }
@@ -189,7 +194,7 @@ export class Sensor {
   /** Writes the counters to stderr as one JSON line. */
   printStats(): void {
     if (this.#budget !== undefined) this.stats.budgetSourcesEvicted = this.#budget.evicted;
-    printDiagnostic(JSON.stringify(this.stats.snapshot()));
+    this.events.emit("stats", this.stats.snapshot());
   }
 
   /**

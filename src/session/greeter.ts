@@ -8,7 +8,7 @@ import { sendNow, shutdownWrite } from "../../ffi/socket.ts";
 import { Errno } from "../../ffi/errno_error.ts";
 import { EPOLLIN, EPOLLOUT, EPOLLRDHUP } from "../../ffi/epoll.ts";
 import { type GreetConfig, type GreetProtocol, greetProtocolFor } from "../config/greet.ts";
-import { createDialog, type Dialog } from "../greet/registry.ts";
+import type { Dialog } from "../greet/registry.ts";
 import type { Stats } from "../output/stats.ts";
 import type { ExtraFields } from "./capped_records.ts";
 
@@ -54,8 +54,6 @@ export function greetPolicy(greet: GreetConfig): GreetPolicy | undefined {
 export interface GreeterOwner {
   /** The socket, nonblocking and watched by the poller. */
   readonly fd: number;
-  /** The client's address. */
-  readonly sourceIp: string;
   /** Counters. */
   readonly stats: Stats;
   /**
@@ -81,8 +79,9 @@ function fieldsOf(protocol: GreetProtocol): ExtraFields {
 /**
  * A session's dialog once it has greeted. Replies go out with `send` at once; when the send
  * buffer is full the rest waits (at most {@linkcode MAX_PENDING_BYTES}) for `EPOLLOUT`. A failed
- * write is counted and ends the writing, never the reading: what the client sent is still read
- * and recorded until it closes. When the dialog ends, Spip shuts its writing side (FIN) once
+ * write (an error, too much waiting, or replies still waiting when the session closes) is counted
+ * once and ends the writing, never the reading: what the client sent is still read and recorded
+ * until it closes. When the dialog ends, Spip shuts its writing side (FIN) once
  * everything is sent, and reads on until the client closes or the idle timeout.
  */
 export class Greeter {
@@ -99,14 +98,13 @@ export class Greeter {
   /**
    * Sends the greeting.
    *
-   * @param protocol The protocol.
+   * @param dialog The dialog, not yet greeted (from `createDialog` in src/greet/registry.ts).
    * @param owner The session's side.
-   * @param banner A banner replacing the built-in one, if any.
    */
-  constructor(protocol: GreetProtocol, owner: GreeterOwner, banner: string | undefined) {
-    this.fields = fieldsOf(protocol);
+  constructor(dialog: Dialog, owner: GreeterOwner) {
+    this.fields = fieldsOf(dialog.protocol);
     this.#owner = owner;
-    this.#dialog = createDialog(protocol, { sourceIp: owner.sourceIp, banner });
+    this.#dialog = dialog;
     owner.stats.greetingsSent++;
     this.#send(this.#dialog.greeting());
   }
@@ -135,6 +133,14 @@ export class Greeter {
   /** The socket can take more bytes. */
   onWritable(): void {
     this.#flush();
+  }
+
+  /**
+   * The session is closing (the client ended or reset, or the idle timeout): a reply still
+   * waiting for room will never be sent, which counts as a failed write.
+   */
+  onClose(): void {
+    if (this.#pending !== null) this.#fail();
   }
 
   #send(bytes: Uint8Array): void {

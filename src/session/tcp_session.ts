@@ -9,7 +9,7 @@ import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from "../../ffi/epo
 import type { AcceptedConnection } from "../capture/accepted_connection.ts";
 import type { ReadinessHandler } from "../capture/readiness_poller.ts";
 import { createFlow, type Flow } from "../record/record.ts";
-import { printDiagnostic } from "../output/diagnostics.ts";
+import { reportDiagnostic } from "../output/events.ts";
 import { tlsHelloFields } from "../tls/terminator.ts";
 import type { FdDuplex } from "../tls/fd_duplex.ts";
 import type { ClientHello } from "../tls/client_hello.ts";
@@ -19,7 +19,7 @@ import { CappedRecords, type ExtraFields } from "./capped_records.ts";
 import { type HeldRead, HelloCollector, mayBeClientHello } from "./hello_collector.ts";
 import { handOffToTls } from "./tls_handoff.ts";
 import { Greeter } from "./greeter.ts";
-import { opensSsh } from "../greet/registry.ts";
+import { createDialog, opensSsh } from "../greet/registry.ts";
 import type { GreetProtocol } from "../config/greet.ts";
 
 export type { EndReason } from "./session_end.ts";
@@ -147,7 +147,7 @@ export class TcpSession implements ReadinessHandler {
         this.#startInterest ?? DEFAULT_INTEREST,
       );
     } catch (error) {
-      printDiagnostic(`Cannot watch a session: ${error instanceof Error ? error.message : error}`);
+      reportDiagnostic(`Cannot watch a session: ${error instanceof Error ? error.message : error}`);
       this.#end("eof");
     }
   }
@@ -179,6 +179,7 @@ export class TcpSession implements ReadinessHandler {
     if (this.#closed) return;
     this.#closed = true;
     this.#reason = reason;
+    this.#greeter?.onClose();
     this.#onClose(this);
     if (this.#token !== 0) this.#context.poller.forget(this.#token);
     this.connection.close();
@@ -207,7 +208,7 @@ export class TcpSession implements ReadinessHandler {
 
   /** Reports an unexpected error on stderr and ends the session; the sensor goes on. */
   #fail(error: unknown): void {
-    printDiagnostic(`Cannot finish a session: ${error instanceof Error ? error.message : error}`);
+    reportDiagnostic(`Cannot finish a session: ${error instanceof Error ? error.message : error}`);
     this.#end("eof");
     this.#finish();
   }
@@ -267,12 +268,13 @@ export class TcpSession implements ReadinessHandler {
     const fd = this.connection.fd;
     if (fd < 0) return;
     try {
-      this.#greeter = new Greeter(protocol, {
+      const banner = this.#context.greet?.banners[protocol];
+      const dialog = createDialog(protocol, { sourceIp: this.connection.source.ip, banner });
+      this.#greeter = new Greeter(dialog, {
         fd,
-        sourceIp: this.connection.source.ip,
         stats: this.#context.stats,
         setInterest: (events) => this.#setInterest(events),
-      }, this.#context.greet?.banners[protocol]);
+      });
     } catch (error) {
       this.#fail(error);
     }

@@ -98,3 +98,19 @@ Deno.test("VERSION matches deno.json, and USAGE documents the flags and exit cod
   for (const code of Object.values(ExitCode)) assertStringIncludes(USAGE, `${code} `);
   assertEquals(new Set(Object.values(ExitCode)).size, Object.keys(ExitCode).length);
 });
+
+Deno.test("main.ts: `spip firewall --help` exits 0 with the help on stdout; --help names UDP", async () => {
+  const main = new URL("../../main.ts", import.meta.url).pathname;
+  for (const args of [["firewall", "--help"], ["--help"]]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-env", main, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(out.code, 0, args.join(" "));
+    assertEquals(new TextDecoder().decode(out.stderr), "");
+    const text = new TextDecoder().decode(out.stdout);
+    assertStringIncludes(text, "UDP");
+    assertEquals(text.includes("records every TCP connection as"), false);
+  }
+});

@@ -38,7 +38,7 @@ Deno.test("parseConfig() needs only ip and port and fills in the defaults", () =
     maxConnections: 10_000,
     backlog: 4096,
     recordSilent: true,
-    statsIntervalMs: 0,
+    statsIntervalMs: 60_000,
     outputBuffer: 16 * 1024 * 1024,
     output: null,
     mode: "redirect",
@@ -349,4 +349,57 @@ Deno.test("resolveConfigPath() takes config.toml beside a compiled executable wh
 Deno.test("resolveConfigPath() falls back to the working directory", () => {
   assertEquals(resolveConfigPath(undefined, Deno.execPath()), "config.toml");
   assertEquals(resolveConfigPath(undefined, "/nonexistent-dir-for-spip-tests/spip"), "config.toml");
+});
+
+Deno.test("parseConfig(): every duplicate is one line naming the key and both lines", () => {
+  const cases: [string, string][] = [
+    [
+      'ip = "::"\nport = 1\ntls = {enabled = true, enabled = false}\n',
+      'key "tls.enabled" is set twice, on line 3',
+    ],
+    [
+      'ip = "::"\nport = 1\n[tls]\nenabled = true\n[tls]\ncert_cache = 5\n',
+      "table [tls] is defined twice, on lines 3 and 5",
+    ],
+    [
+      'ip = "::"\nport = 1\ntls.enabled = true\n[tls]\ncert_cache = 5\n',
+      'key "tls" is set twice, on lines 3 and 4',
+    ],
+    ['"port" = 1\nip = "::"\nport = 2\n', 'key "port" is set twice, on lines 1 and 3'],
+    [
+      'ip = "::"\nport = 1\ntls = {enabled = true}\ntls.cert_cache = 5\n',
+      'key "tls" is set twice, on lines 3 and 4',
+    ],
+  ];
+  for (const [text, detail] of cases) {
+    const error = assertThrows(() => parseConfig(text, FILE), SyntaxError);
+    assertEquals(error.message, `Cannot parse ${FILE}: ${detail}`);
+  }
+});
+
+Deno.test("parseConfig(): a float for an integer key is refused, even when it is whole", () => {
+  const cases: [string, string][] = [
+    [
+      'ip = "::"\nport = 80.0\n',
+      'key "port": expected an integer from 1 to 65535, found 80.0 (a float)',
+    ],
+    [
+      'ip = "::"\nport = 8e1 # http\n',
+      'key "port": expected an integer from 1 to 65535, found 8e1 (a float)',
+    ],
+    [
+      'ip = "::"\nport = 1\n[tls]\ncert_cache = 5.0\n',
+      'key "tls.cert_cache": expected an integer from 1 to 1000000, found 5.0 (a float)',
+    ],
+    [
+      'ip = "::"\nport = 1\nexclude_ports = [22, 80.0]\n',
+      'key "exclude_ports": expected an array of integers from 1 to 65535, found 80.0 in it (a float)',
+    ],
+  ];
+  for (const [text, detail] of cases) {
+    const error = assertThrows(() => parseConfig(text, FILE), TypeError);
+    assertEquals(error.message, `Cannot load config ${FILE}: ${detail}`);
+  }
+  // Seconds may be fractional.
+  assertEquals(parseConfig('ip = "::"\nport = 1\nidle_timeout = 2.5\n', FILE).idleTimeoutMs, 2500);
 });

@@ -6,11 +6,16 @@ import {
   assertStringIncludes,
 } from "../../testing/std.ts";
 import { parseToml } from "../../src/std.ts";
+import { largestRecordLineBytes } from "../../src/output/line_bound.ts";
+import RECORD_SCHEMA from "../../schema/record.schema.json" with { type: "json" };
 
 const decoder = new TextDecoder();
 const UNIT = await Deno.readTextFile(new URL("../../deploy/spip.service", import.meta.url));
 const LOGROTATE = await Deno.readTextFile(new URL("../../deploy/logrotate.conf", import.meta.url));
 const VECTOR = await Deno.readTextFile(new URL("../../deploy/vector.toml", import.meta.url));
+const TEMPLATE = await Deno.readTextFile(
+  new URL("../../deploy/elasticsearch-template.json", import.meta.url),
+);
 const CRONTAB = await Deno.readTextFile(new URL("../../deploy/crontab.example", import.meta.url));
 const BINARY = "/opt/spip/spip";
 const RECORDS = "/var/log/spip/spip.jsonl";
@@ -65,7 +70,7 @@ Deno.test("deploy/spip.service runs unprivileged, hardened, and restarts on fail
     unit.get("ExecStart"),
     `${BINARY} --config /etc/spip/config.toml --output ${RECORDS}`,
   );
-  assertEquals(unit.get("ExecReload"), "/bin/kill -HUP $MAINPID");
+  assertEquals(unit.get("ExecReload"), `/bin/sh -c 'kill -HUP "$MAINPID"'`);
   assertEquals(
     unit.get("ExecStartPre"),
     `+${BINARY} firewall apply --config /etc/spip/config.toml`,
@@ -77,7 +82,11 @@ Deno.test("deploy/spip.service runs unprivileged, hardened, and restarts on fail
   assertEquals(unit.get("StandardOutput"), "journal");
   for (
     const [key, value] of [
-      ["DynamicUser", "yes"],
+      ["User", "spip"],
+      ["Group", "spip"],
+      ["LogsDirectory", "spip"],
+      ["LogsDirectoryMode", "0750"],
+      ["UMask", "0027"],
       ["CapabilityBoundingSet", ""],
       ["AmbientCapabilities", ""],
       ["NoNewPrivileges", "yes"],
@@ -85,14 +94,34 @@ Deno.test("deploy/spip.service runs unprivileged, hardened, and restarts on fail
       ["ProtectHome", "yes"],
       ["PrivateTmp", "yes"],
       ["Restart", "on-failure"],
-      ["RestartPreventExitStatus", "2"],
+      ["RestartPreventExitStatus", "2 3"],
     ]
   ) {
     assertEquals(unit.get(key ?? ""), value, key);
   }
   assertEquals(unit.has("MemoryDenyWriteExecute"), false, "V8 needs W+X memory");
+  // DynamicUser= would move LogsDirectory under /var/log/private (0700): no shipper could read.
+  assertEquals(unit.has("DynamicUser"), false);
   assertStringIncludes(UNIT, "CapabilityBoundingSet=CAP_NET_BIND_SERVICE");
   assertStringIncludes(UNIT, "AmbientCapabilities=CAP_NET_ADMIN");
+});
+
+Deno.test("deploy/spip.sysusers.conf creates the unit's user and group with systemd-sysusers", async () => {
+  const root = await Deno.makeTempDir({ prefix: "spip-sysusers-" });
+  try {
+    await Deno.mkdir(`${root}/etc/sysusers.d`, { recursive: true });
+    await Deno.copyFile(
+      new URL("../../deploy/spip.sysusers.conf", import.meta.url),
+      `${root}/etc/sysusers.d/spip.conf`,
+    );
+    const output = await run("systemd-sysusers", `--root=${root}`);
+    assertEquals(output.code, 0, decoder.decode(output.stderr));
+    const passwd = await Deno.readTextFile(`${root}/etc/passwd`);
+    assertMatch(passwd, /^spip:x:(\d+):(\d+):Spip internet sensor:\/:\/usr\/sbin\/nologin$/m);
+    assertMatch(await Deno.readTextFile(`${root}/etc/group`), /^spip:x:\d+:/m);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });
 
 Deno.test("deploy/logrotate.conf renames, leaves creating to Spip, and sends SIGHUP", async () => {
@@ -132,10 +161,90 @@ Deno.test("deploy/vector.toml reads the unit's records file and labels by sensor
   assertEquals((loki?.["labels"] as Record<string, string>)["sensor"], "{{ sensor_name }}");
   assertEquals(loki?.["inputs"], ["spip"]);
   assertEquals(sinks["elasticsearch"]?.["inputs"], ["spip"]);
-  assertStringIncludes(
-    String((sinks["elasticsearch"]?.["bulk"] as Record<string, string>)["index"]),
-    "{{ sensor_name }}",
+});
+
+Deno.test("deploy/vector.toml: event time from the record, Spip's timestamp kept, index names valid", () => {
+  const config = parseToml(VECTOR);
+  const sinks = config["sinks"] as Record<string, Record<string, unknown>>;
+  const remap = String(
+    (config["transforms"] as Record<string, Record<string, unknown>>)["spip"]
+      ?.["source"],
   );
+  // Both sinks read the event time from the log schema's timestamp key: it must be the field the
+  // remap fills from timestamp_ms, not Spip's integer `timestamp` (Loki would delete it).
+  const key = (config["log_schema"] as Record<string, string>)["timestamp_key"];
+  assertEquals(key, "@timestamp");
+  assertStringIncludes(
+    remap,
+    '."@timestamp" = from_unix_timestamp!(to_int!(.timestamp_ms), unit: "milliseconds")',
+  );
+  assert(!/^\s*\.timestamp\s*=/m.test(remap), "the remap must not touch Spip's timestamp");
+  assertEquals(sinks["loki"]?.["remove_timestamp"], true);
+  // The index name: lower case, no characters Elasticsearch refuses, date from @timestamp.
+  assertStringIncludes(remap, "downcase(string!(.sensor_name))");
+  assertStringIncludes(remap, "r'[^a-z0-9._-]'");
+  const index = String((sinks["elasticsearch"]?.["bulk"] as Record<string, string>)["index"]);
+  assertEquals(index, "spip-{{ spip_index }}-%Y.%m.%d");
+  for (const sink of ["elasticsearch", "loki"]) {
+    assertEquals(
+      (sinks[sink]?.["encoding"] as Record<string, unknown>)["except_fields"],
+      ["spip_index"],
+      sink,
+    );
+  }
+});
+
+Deno.test("deploy/vector.toml's max_line_bytes covers the longest record line", () => {
+  const source =
+    (parseToml(VECTOR)["sources"] as Record<string, Record<string, number>>)["spip_file"];
+  const limit = source?.["max_line_bytes"] ?? 0;
+  // The defaults, and UDP at its largest max_datagram.
+  const defaults = {
+    readSize: 4096,
+    tlsEnabled: true,
+    greetEnabled: true,
+    udpEnabled: true,
+    udpMaxDatagram: 4096,
+  };
+  assert(limit >= largestRecordLineBytes(defaults));
+  assert(limit >= largestRecordLineBytes({ ...defaults, udpMaxDatagram: 65535 }));
+  assertStringIncludes(VECTOR, "8 x read_size + 6 x 65536 + 4096");
+});
+
+Deno.test("deploy/elasticsearch-template.json maps every record field, addresses as ip", () => {
+  const template = JSON.parse(TEMPLATE);
+  assertEquals(template.index_patterns, ["spip-*"]);
+  const mapped = template.template.mappings.properties as Record<
+    string,
+    { type: string; format?: string }
+  >;
+  const types: Record<string, string> = {
+    integer: "integer",
+    boolean: "boolean",
+    string: "keyword",
+    array: "keyword",
+  };
+  for (const [field, spec] of Object.entries(RECORD_SCHEMA.properties)) {
+    const mapping = mapped[field];
+    if (mapping === undefined) throw new Error(`Cannot find a mapping for ${field}`);
+    const declared = spec as { type?: string | string[]; $ref?: string; const?: unknown };
+    const type = Array.isArray(declared.type) ? declared.type[0] : declared.type;
+    const expected = field.endsWith("_ip")
+      ? "ip"
+      : field === "timestamp" || field === "timestamp_ms"
+      ? "date"
+      : field === "payload"
+      ? "text"
+      : field.endsWith("_port")
+      ? "integer"
+      : declared.const === true
+      ? "boolean"
+      : types[type ?? "string"] ?? "keyword";
+    assertEquals(mapping.type, expected, field);
+  }
+  assertEquals(mapped["timestamp"], { type: "date", format: "epoch_second" });
+  assertEquals(mapped["timestamp_ms"], { type: "date", format: "epoch_millis" });
+  assertEquals(mapped["@timestamp"], { type: "date" });
 });
 
 Deno.test("deploy/crontab.example starts the unit's command at boot and every 5 minutes", () => {

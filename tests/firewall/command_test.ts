@@ -1,6 +1,15 @@
-import { assertEquals, assertMatch, assertThrows } from "../../testing/std.ts";
+import {
+  assertEquals,
+  assertMatch,
+  assertStringIncludes,
+  assertThrows,
+} from "../../testing/std.ts";
 import { configFromTable } from "../../src/config/config.ts";
-import { parseFirewallArgs, runFirewallCommand } from "../../src/firewall/command.ts";
+import {
+  FIREWALL_HELP,
+  parseFirewallArgs,
+  runFirewallCommand,
+} from "../../src/firewall/command.ts";
 import { firewallScript, firewallSettings } from "../../src/firewall/rules.ts";
 
 const CONFIG = configFromTable({ ip: "::", port: 5555, name: "n" }, "c.toml");
@@ -60,4 +69,21 @@ Deno.test("runFirewallCommand reports bad arguments and bad settings in one line
   );
   assertMatch(err[1] ?? "", /^Cannot build firewall rules: \[udp\] enabled = true needs mode/);
   for (const line of err) assertEquals(line.includes("\n"), false);
+});
+
+Deno.test("firewall --help (or -h, with any action) prints the help on stdout and exits 0", async () => {
+  for (const args of [["--help"], ["-h"], ["apply", "--help"]]) {
+    assertEquals(parseFirewallArgs(args), { action: "help", backend: "iptables" });
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runFirewallCommand(args, CONFIG, {
+      stdout: (text) => out.push(text),
+      stderr: (line) => err.push(line),
+    });
+    assertEquals(code, 0);
+    assertEquals(out, [`${FIREWALL_HELP}\n`]);
+    assertEquals(err, []);
+  }
+  assertStringIncludes(FIREWALL_HELP, "every UDP port");
+  assertStringIncludes(FIREWALL_HELP, "every TCP port");
 });

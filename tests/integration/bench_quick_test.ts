@@ -26,7 +26,7 @@ Deno.test("bench --quick runs every scenario (TCP, TLS, UDP) against the sensor 
     assertEquals(output.code, 0, stderr);
     const report = JSON.parse(await Deno.readTextFile(json)) as { results: QuickResult[] };
     const sensor = report.results.filter((r) => r.target === "sensor");
-    assertEquals(sensor.map((r) => r.scenario), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assertEquals(sensor.map((r) => r.scenario), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     for (const r of sensor) {
       assert(r.completed > 0, `scenario ${r.scenario}: no connection completed`);
       // Scenario 2 resets right after sending: the accept4 engine loses none of those either.

@@ -403,7 +403,12 @@ Deno.test("docs/deployment.md cron deployment, step by step: install, @reboot, c
       assertEquals(out + err, "");
       assertEquals(status.code, 0);
       const log = (await Deno.readTextFile(errors)).trimEnd().split("\n");
-      assertMatch(log.at(-1) ?? "", /^\{"type":"stats"/);
+      // The sensor's stderr ends with its last stats line and its stop line.
+      assertMatch(log.at(-2) ?? "", /^\{"type":"stats"/);
+      assertMatch(
+        log.at(-1) ?? "",
+        /^\{"type":"stop","sensor_name":"[^"]+","timestamp_ms":\d+,"signal":"SIGTERM","flushed":true,"exit_code":0\}$/,
+      );
       const final = await readRecords(records);
       assertEquals(final.filter((r) => r.destination_port === config.sshPort), []);
       assertEquals(final.filter((r) => r.payload.endsWith(tag)).length, v4.size + v6.size + 1);

@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertGreater, assertStringIncludes } from "../../testing/std.ts";
 import { parseReportArgs, summarise } from "../../src/report/command.ts";
-import { writeRecordsFile } from "../../bench/report_records.ts";
+import { writeRecordsFile } from "../../testing/report_records.ts";
 import { RedirectNamespace } from "../../testing/namespace.ts";
 import { ROOT, SensorProcess, testConfig } from "./_sensor_process.ts";
 import { independentCounts } from "../report/_independent_counts.ts";

@@ -1,5 +1,10 @@
 import { assertEquals } from "../../testing/std.ts";
-import { MAX_LINE_CHARS, readLines } from "../../src/report/line_reader.ts";
+import {
+  MAX_LINE_CHARS,
+  READ_CHUNK_BYTES,
+  readLineBytes,
+  readLines,
+} from "../../src/report/line_reader.ts";
 
 Deno.test("readLines: CRLF and a last line without newline; an overlong line is counted and skipped", async () => {
   const path = await Deno.makeTempFile({ prefix: "spip-lines-" });
@@ -17,6 +22,65 @@ Deno.test("readLines: CRLF and a last line without newline; an overlong line is 
       "four",
     ]);
     assertEquals(counts, { lines: 4, tooLong: 2, gzip: false });
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("readLines: lines longer than one read arrive whole; a BOM is dropped at the start only", async () => {
+  const path = await Deno.makeTempFile({ prefix: "spip-lines-" });
+  try {
+    const long = "a".repeat(3 * READ_CHUNK_BYTES + 5);
+    await Deno.writeTextFile(path, `\ufeffone\n${long}\n\ufefftwo\n\r\nthree\r\n`);
+    const lines: string[] = [];
+    const counts = await readLines({ path }, (line) => lines.push(line));
+    assertEquals(lines.length, 4);
+    assertEquals(lines[0], "one");
+    assertEquals(lines[1] === long, true);
+    assertEquals(lines[2], "\ufefftwo");
+    assertEquals(lines[3], "three\r");
+    assertEquals(counts, { lines: 4, tooLong: 0, gzip: false });
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("readLines: the limit counts characters, not bytes (a line of 2-byte characters over MAX_LINE_CHARS bytes is kept)", async () => {
+  const path = await Deno.makeTempFile({ prefix: "spip-lines-" });
+  try {
+    const wide = "\u00e9".repeat(MAX_LINE_CHARS / 2 + 10); // more than MAX_LINE_CHARS bytes
+    const tooWide = "\u00e9".repeat(MAX_LINE_CHARS + 1);
+    await Deno.writeTextFile(path, `${wide}\n${tooWide}\nend`);
+    const lengths: number[] = [];
+    const counts = await readLines({ path }, (line) => lengths.push(line.length));
+    assertEquals(lengths, [wide.length, 3]);
+    assertEquals(counts, { lines: 2, tooLong: 1, gzip: false });
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("readLineBytes: gzip input split over many decompressed chunks gives the same lines", async () => {
+  const path = await Deno.makeTempFile({ prefix: "spip-lines-", suffix: ".gz" });
+  try {
+    const lines = Array.from(
+      { length: 50_000 },
+      (_, i) => `{"n":${i},"pad":"${"x".repeat(i % 97)}"}`,
+    );
+    const plain = new TextEncoder().encode(`${lines.join("\n")}\n`);
+    const zipped = new Uint8Array(
+      await new Response(new Blob([plain]).stream().pipeThrough(new CompressionStream("gzip")))
+        .arrayBuffer(),
+    );
+    await Deno.writeFile(path, zipped);
+    const seen: string[] = [];
+    const decoder = new TextDecoder();
+    const counts = await readLineBytes(
+      { path },
+      (bytes, start, end) => seen.push(decoder.decode(bytes.subarray(start, end))),
+    );
+    assertEquals(counts, { lines: lines.length, tooLong: 0, gzip: true });
+    assertEquals(seen, lines);
   } finally {
     await Deno.remove(path);
   }

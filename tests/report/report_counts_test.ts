@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertGreater, assertStringIncludes } from "../../testing/std.ts";
 import { parseReportArgs, summarise } from "../../src/report/command.ts";
-import { writeRecordsFile } from "../../bench/report_records.ts";
+import { writeRecordsFile } from "../../testing/report_records.ts";
 import { independentCounts } from "./_independent_counts.ts";
 import { assertSameCounts } from "./_compare.ts";
 

@@ -10,8 +10,16 @@ import { Stats } from "../../src/output/stats.ts";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** A session under test, its counters, its watch count and its records. */
+interface Harness {
+  tcp: TcpSession;
+  stats: Stats;
+  watches(): number;
+  records(): Promise<Record<string, unknown>[]>;
+}
+
 /** A session over the accepted side of a pair, with a poller that only counts watches. */
-function session(server: Deno.TcpConn, peerFinished: boolean) {
+function session(server: Deno.TcpConn, peerFinished: boolean): Harness {
   const stats = new Stats();
   let text = "";
   const writer = new RecordWriter(
@@ -66,7 +74,7 @@ Deno.test("TcpSession records a client that sent and ended before it started, wi
     assertEquals(s.tcp.closed, true, "ended at start");
     assertEquals(s.watches(), 0, "never watched");
     const records = await s.records();
-    assertEquals(records.map((r) => [r.payload, r.seq, r.silent]), [["hello", 1, false]]);
+    assertEquals(records.map((r) => [r["payload"], r["seq"], r["silent"]]), [["hello", 1, false]]);
     assertEquals(s.stats.connectionsOpen, 0);
   }
 });
@@ -81,5 +89,5 @@ Deno.test("TcpSession watches a client that is still sending after what it read 
   assertEquals(s.watches(), 1);
   s.tcp.close("shutdown");
   const records = await s.records();
-  assertEquals(records.map((r) => r.payload), ["hi"]);
+  assertEquals(records.map((r) => r["payload"]), ["hi"]);
 });

@@ -1,0 +1,66 @@
+/**
+ * Deno prints an `Info Failed to resolve 'nft' for allow-run` line (log level info) for each
+ * binary that `--allow-run` names and PATH lacks. start, dev and compile pass `--quiet`
+ * (log level error, which `deno compile` stores in the binary), so nothing is printed.
+ */
+import { assert, assertEquals, assertStringIncludes } from "../../testing/std.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const TASKS = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks as Record<
+  string,
+  string
+>;
+const decoder = new TextDecoder();
+
+/** The words of a task after `deno run` / `deno compile` that are flags. */
+function flags(task: string): string[] {
+  return task.split(" ").filter((word) => word.startsWith("--"));
+}
+
+Deno.test("the start task's flags print nothing on a machine without nft, iptables or ip", async () => {
+  const emptyPath = await Deno.makeTempDir({ prefix: "spip-empty-path-" });
+  try {
+    const start = flags(TASKS["start"] ?? "");
+    assert(start.some((flag) => flag.startsWith("--allow-run=") && flag.includes("nft")));
+    const run = (extra: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", ...extra, `${ROOT}main.ts`, "--version"],
+        env: { PATH: emptyPath },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const quiet = await run(start);
+    assertEquals(quiet.code, 0);
+    assertEquals(decoder.decode(quiet.stderr), "");
+    assertEquals(decoder.decode(quiet.stdout), "spip 0.1.0\n");
+    // Without --quiet, Deno does complain: the flag is what silences it.
+    const loud = await run(start.filter((flag) => flag !== "--quiet"));
+    assertStringIncludes(decoder.decode(loud.stderr), "Failed to resolve 'nft' for allow-run");
+  } finally {
+    await Deno.remove(emptyPath, { recursive: true });
+  }
+});
+
+Deno.test("start, dev and compile pass --quiet; the compiled binary stores log level ERROR", async () => {
+  for (const name of ["start", "dev", "compile"]) {
+    assert(flags(TASKS[name] ?? "").includes("--quiet"), name);
+  }
+  const dir = await Deno.makeTempDir({ prefix: "spip-compile-" });
+  try {
+    // The compile task as it is, made offline as compile:offline does (denort cannot be fetched).
+    const task = (TASKS["compile"] ?? "").replace(/-o \S+/, `-o ${dir}/spip`)
+      .replace(/^deno compile /, `${Deno.execPath()} compile --frozen --cached-only `);
+    const out = await new Deno.Command("sh", {
+      args: ["-c", task],
+      env: { DENORT_BIN: "/bin/true" },
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(out.code, 0, decoder.decode(out.stderr));
+    const binary = decoder.decode(await Deno.readFile(`${dir}/spip`));
+    assertStringIncludes(binary, '"log_level":"ERROR"');
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
