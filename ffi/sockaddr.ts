@@ -37,13 +37,38 @@ export function decodeSockaddr(bytes: Uint8Array): SocketAddress | null {
   if (bytes.length < SOCKADDR_IN_BYTES) return null;
   const family = (bytes[0] ?? 0) | ((bytes[1] ?? 0) << 8); // sa_family_t, host order (little-endian)
   const port = ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0); // in_port_t, network order
-  if (family === AF_INET) {
-    return { ip: `${bytes[4]}.${bytes[5]}.${bytes[6]}.${bytes[7]}`, port };
-  }
+  if (family === AF_INET) return { ip: ipv4Text(bytes, 4), port };
   if (family === AF_INET6 && bytes.length >= SOCKADDR_IN6_BYTES) {
-    return { ip: formatIpv6(bytes.subarray(8, 24)), port };
+    return {
+      ip: isMappedAt(bytes, 8) ? ipv4Text(bytes, 20) : formatIpv6(bytes.subarray(8, 24)),
+      port,
+    };
   }
   return null;
+}
+
+/** Texts of recently seen IPv4 addresses, direct-mapped by address: a scanner, or the sensor's
+ * own address, repeats, and each connection then shares one string. */
+const IPV4_TEXT_SLOTS = 1024;
+const ipv4TextKeys = new Float64Array(IPV4_TEXT_SLOTS).fill(-1);
+const ipv4Texts: string[] = new Array<string>(IPV4_TEXT_SLOTS).fill("");
+
+/** The dotted text of the IPv4 address in 4 bytes from `at`. */
+function ipv4Text(bytes: Uint8Array, at: number): string {
+  const a = bytes[at] ?? 0, b = bytes[at + 1] ?? 0, c = bytes[at + 2] ?? 0, d = bytes[at + 3] ?? 0;
+  const key = a * 0x1000000 + ((b << 16) | (c << 8) | d);
+  const slot = (key ^ (key >>> 10) ^ (key >>> 20)) & (IPV4_TEXT_SLOTS - 1);
+  if (ipv4TextKeys[slot] === key) return ipv4Texts[slot] ?? "";
+  const text = `${a}.${b}.${c}.${d}`;
+  ipv4TextKeys[slot] = key;
+  ipv4Texts[slot] = text;
+  return text;
+}
+
+/** Whether the 16 bytes from `at` are an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`). */
+function isMappedAt(bytes: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 10; i++) if (bytes[at + i] !== 0) return false;
+  return bytes[at + 10] === 0xff && bytes[at + 11] === 0xff;
 }
 
 /** The 12 bytes that start an IPv4-mapped IPv6 address (`::ffff:0:0/96`). */

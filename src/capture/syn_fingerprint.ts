@@ -75,23 +75,23 @@ export function parseSyn(bytes: Uint8Array): SynFingerprint | null {
   const headerBytes = ((tcp[12] ?? 0) >> 4) * 4;
   if (headerBytes < TCP_MIN_HEADER_BYTES || tcp.length < headerBytes) return null;
   const window = ((tcp[14] ?? 0) << 8) | (tcp[15] ?? 0);
-  const kinds: number[] = [];
+  let options = "";
   let mss: number | undefined;
   let wscale: number | undefined;
   for (let at = TCP_MIN_HEADER_BYTES; at < headerBytes;) {
     const kind = tcp[at] ?? 0;
     if (kind === TCP_OPTION_END) {
-      kinds.push(kind);
+      options = options === "" ? `${kind}` : `${options}-${kind}`;
       break;
     }
     if (kind === TCP_OPTION_NOP) {
-      kinds.push(kind);
+      options = options === "" ? `${kind}` : `${options}-${kind}`;
       at++;
       continue;
     }
     const length = tcp[at + 1] ?? 0;
     if (length < 2 || at + length > headerBytes) break;
-    kinds.push(kind);
+    options = options === "" ? `${kind}` : `${options}-${kind}`;
     if (kind === TCP_OPTION_MSS && length === 4) {
       mss = ((tcp[at + 2] ?? 0) << 8) | (tcp[at + 3] ?? 0);
     } else if (kind === TCP_OPTION_WSCALE && length === 3) {
@@ -99,15 +99,14 @@ export function parseSyn(bytes: Uint8Array): SynFingerprint | null {
     }
     at += length;
   }
-  return {
-    ttl: ip.ttl,
-    window,
-    options: kinds.join("-"),
-    ...(mss === undefined ? {} : { mss }),
-    ...(wscale === undefined ? {} : { wscale }),
-    ...(ip.df === undefined ? {} : { df: ip.df }),
-  };
+  const fingerprint: Mutable<SynFingerprint> = { ttl: ip.ttl, window, options };
+  if (mss !== undefined) fingerprint.mss = mss;
+  if (wscale !== undefined) fingerprint.wscale = wscale;
+  if (ip.df !== undefined) fingerprint.df = ip.df;
+  return fingerprint;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * The record fields of a fingerprint and an RTT, named as on a session's first record.

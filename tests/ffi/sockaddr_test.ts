@@ -180,3 +180,22 @@ function sockaddrIn6Plain(address: Uint8Array, port: number): Uint8Array {
   bytes.set(address, 8);
   return bytes;
 }
+
+Deno.test("decodeSockaddr() gives each IPv4 address its own text, however often it repeats", () => {
+  // More addresses than the text cache has slots, so that they collide, seen in two orders.
+  const addresses = Array.from({ length: 5000 }, (_, i) => [
+    (i * 7) & 0xff,
+    (i * 13) >> 3 & 0xff,
+    i >> 8 & 0xff,
+    i & 0xff,
+  ]);
+  for (const order of [addresses, [...addresses].reverse(), addresses]) {
+    for (const [a, b, c, d] of order) {
+      const v4 = encodeSockaddr({ ip: `${a}.${b}.${c}.${d}`, port: 1 }, AF_INET);
+      const mapped = encodeSockaddr({ ip: `${a}.${b}.${c}.${d}`, port: 2 }, AF_INET6);
+      if (v4 === null || mapped === null) throw new Error("cannot encode");
+      assertEquals(decodeSockaddr(v4), { ip: `${a}.${b}.${c}.${d}`, port: 1 });
+      assertEquals(decodeSockaddr(mapped), { ip: `${a}.${b}.${c}.${d}`, port: 2 });
+    }
+  }
+});
