@@ -1,6 +1,6 @@
 /**
- * One readiness loop for every open TCP session: an epoll set waited on by one nonblocking-FFI
- * thread, in batches.
+ * One readiness loop for every open TCP session: an epoll set polled on the main thread while
+ * events are ready, and waited on by one nonblocking-FFI thread only when none is, in batches.
  *
  * @module
  */
