@@ -124,7 +124,7 @@ export function barChart(title: string, entries: readonly TopEntry[], unit: stri
  * @param summary The summary.
  * @returns The chart.
  */
-export function timelineChart(summary: ReportSummary): Chart {
+export function timelineChart(summary: Pick<ReportSummary, "timeline">): Chart {
   const widthMs = summary.timeline.widthSeconds * 1000;
   const rows = summary.timeline.rows.map((r) => ({
     time: new Date(r.start * 1000),
@@ -187,7 +187,7 @@ export function timelineChart(summary: ReportSummary): Chart {
  * @param summary The summary.
  * @returns The chart.
  */
-export function heatmapChart(summary: ReportSummary): Chart {
+export function heatmapChart(summary: Pick<ReportSummary, "heat">): Chart {
   const { ports, cells } = summary.heat;
   const marginLeft = leftMargin(ports);
   const { svg, color } = plotSvg({
