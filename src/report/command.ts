@@ -142,7 +142,7 @@ export async function runReport(
   if (command.html !== undefined) {
     // The chart library is loaded only when a page is asked for.
     const { renderHtml } = await import("./html.ts");
-    const page = await renderHtml(summary);
+    const page = renderHtml(summary);
     try {
       await Deno.writeTextFile(command.html, page);
     } catch (error) {

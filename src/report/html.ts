@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { barChartSpec, heatmapSpec, renderSvg, timelineSpec } from "./charts.ts";
+import { barChart, type Chart, heatmapChart, type Legend, timelineChart } from "./charts.ts";
 import type { NewSince, ReportSummary, TopList, TransportSummary } from "./summary.ts";
 import { formatCount, formatDistinct, formatDuration, formatTime } from "./terminal.ts";
 
@@ -27,10 +27,32 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 tr:nth-child(even) td { background: #f4f6f8; }
 code { font-size: 0.95em; word-break: break-all; }
 figure { margin: 1em 0; } .note { color: #666; font-size: 0.9em; }
+figure.chart svg { font: 11px system-ui, sans-serif; }
+figcaption { font-weight: 600; margin-bottom: 0.3em; }
+.legend { font-size: 12px; margin: 0.3em 0 0; display: flex; flex-wrap: wrap; gap: 4px 14px; }
+.legend i { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: -1px; }
+.legend .ramp { display: inline-block; width: 180px; height: 12px; margin: 0 6px; vertical-align: -1px; }
 `;
 
-async function chart(id: string, spec: Parameters<typeof renderSvg>[0]): Promise<string> {
-  return `<figure class="chart" id="${id}">${await renderSvg(spec)}</figure>`;
+function legendHtml(legend: Legend | null): string {
+  if (legend === null) return "";
+  if (legend.kind === "swatches") {
+    const items = legend.swatches.map((s) =>
+      `<span><i style="background:${escapeHtml(s.color)}"></i>${escapeHtml(s.label)}</span>`
+    );
+    return `<div class="legend"><span>${escapeHtml(legend.title)}:</span>${items.join("")}</div>`;
+  }
+  return `<div class="legend"><span>${escapeHtml(legend.title)}: ${
+    formatCount(legend.min)
+  }<span class="ramp" style="background:linear-gradient(to right, ${
+    escapeHtml(legend.colors.join(", "))
+  })"></span>${formatCount(legend.max)}</span></div>`;
+}
+
+function chart(id: string, c: Chart): string {
+  return `<figure class="chart" id="${id}"><figcaption>${escapeHtml(c.title)}</figcaption>${c.svg}${
+    legendHtml(c.legend)
+  }</figure>`;
 }
 
 function listNote(list: TopList): string {
@@ -96,7 +118,7 @@ function newSection(item: NewSince): string {
  * @param s The summary.
  * @returns The page.
  */
-export async function renderHtml(s: ReportSummary): Promise<string> {
+export function renderHtml(s: ReportSummary): string {
   const parts: string[] = [];
   const span = s.first === null || s.last === null
     ? "no records"
@@ -117,22 +139,22 @@ export async function renderHtml(s: ReportSummary): Promise<string> {
   } sources</td></tr>
 ${transportFacts(s.tcp)}${transportFacts(s.udp)}</table>`);
   if (s.records > 0) {
-    parts.push("<h2>Over time</h2>", await chart("chart-timeline", timelineSpec(s)));
-    parts.push(await chart("chart-heatmap", heatmapSpec(s)));
+    parts.push("<h2>Over time</h2>", chart("chart-timeline", timelineChart(s)));
+    parts.push(chart("chart-heatmap", heatmapChart(s)));
     parts.push("<h2>Ports and sources</h2>");
     parts.push(
-      await chart(
+      chart(
         "chart-ports",
-        barChartSpec("Top destination ports", s.ports.entries, "sessions"),
+        barChart("Top destination ports", s.ports.entries, "sessions"),
       ),
     );
     for (const t of [s.tcp, s.udp]) {
       if (t.topSources.entries.length === 0) continue;
       const name = t.transport.toUpperCase();
       parts.push(
-        await chart(
+        chart(
           `chart-sources-${t.transport}`,
-          barChartSpec(`Top ${name} sources`, t.topSources.entries, "sessions"),
+          barChart(`Top ${name} sources`, t.topSources.entries, "sessions"),
         ),
       );
     }
@@ -140,7 +162,7 @@ ${transportFacts(s.tcp)}${transportFacts(s.udp)}</table>`);
     for (const f of s.fingerprints) {
       if (f.list.entries.length === 0) continue;
       parts.push(
-        await chart(`chart-${f.kind}`, barChartSpec(`Top ${f.title}`, f.list.entries, "count")),
+        chart(`chart-${f.kind}`, barChart(`Top ${f.title}`, f.list.entries, "count")),
       );
     }
     parts.push("<h2>Tables</h2>");

@@ -97,11 +97,14 @@ function figure(dom: string, id: string): string {
   return dom.slice(start, dom.indexOf("</figure>", start));
 }
 
-/** Bars of a vega bar chart: the path elements of its rect marks. */
+/**
+ * Bars of an Observable Plot chart: the rect elements of its bar, rect and cell marks (each mark
+ * is one `<g ... aria-label="...">` whose children are the rects, each holding only its `<title>`).
+ */
 function bars(svg: string): number {
   let n = 0;
-  for (const group of svg.split('class="mark-rect role-mark').slice(1)) {
-    n += countMatches(group.slice(0, group.indexOf("</g>")), /<path /g);
+  for (const group of svg.split(/<g [^>]*aria-label="(?:bar|rect|cell)"/).slice(1)) {
+    n += countMatches(group.slice(0, group.indexOf("</g>")), /<rect[\s>]/g);
   }
   return n;
 }
@@ -183,7 +186,7 @@ Deno.test("report --html: Chromium opens the page offline, without console error
     assertEquals(bars(figure(dom, "chart-ja3")), 2);
     assertEquals(bars(figure(dom, "chart-syn")), 3);
     assertEquals(bars(figure(dom, "chart-hassh")), 2);
-    // Heat map: one cell per port shown and hour; timeline: one bar per bucket and series (vega
+    // Heat map: one cell per port shown and hour; timeline: one bar per bucket and series (Plot
     // draws empty ones too, at zero height).
     assertEquals(bars(figure(dom, "chart-heatmap")), summary.heat.cells.length);
     assertEquals(
