@@ -113,6 +113,20 @@ Deno.test("spip check: an output path that cannot be written, or bad TOML, is ex
     await Deno.writeTextFile(file, 'ip = "::"\nport = 80.0\n');
     const float = await spip("check", "--config", file);
     assertEquals(float.code, 2);
-    assertEquals(float.err.split("\n").length, 2, float.err);
+    assertEquals(
+      float.err,
+      `Cannot load config ${file}: key "port": expected an integer from 1 to 65535, ` +
+        "found 80.0 (a float)\n",
+    );
+    await Deno.writeTextFile(file, 'ip = "::"\nport = 1\n[tls]\nenabled = true\n[tls]\n');
+    const twice = await spip("check", "--config", file);
+    assertEquals(twice.code, 2);
+    assertEquals(
+      twice.err,
+      `Cannot load config ${file}: line 5: table [tls] is defined twice, on lines 3 and 5\n`,
+    );
+    const missing = await spip("check", "--config", `${dir}/missing.toml`);
+    assertEquals(missing.code, 2);
+    assertEquals(missing.err, `Cannot load config ${dir}/missing.toml: no such file\n`);
   });
 });
