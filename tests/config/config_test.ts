@@ -379,6 +379,14 @@ Deno.test("parseConfig(): every duplicate is one line naming the key and both li
     ],
     ['"port" = 1\nip = "::"\nport = 2\n', 'line 3: key "port" is set twice, on lines 1 and 3'],
     [
+      'port = 1\nip = "::"\n"po\\u0072t" = 2\n',
+      'line 3: key "port" is set twice, on lines 1 and 3',
+    ],
+    [
+      "ip = \"::\"\nport = 1\n[tls]\nenabled = true\n'enabled' = false\n",
+      'line 5: key "tls.enabled" is set twice, on lines 4 and 5',
+    ],
+    [
       'ip = "::"\nport = 1\ntls = {enabled = true}\ntls.cert_cache = 5\n',
       'line 4: key "tls" is set twice, on lines 3 and 4',
     ],
