@@ -9,10 +9,11 @@ import { type DuplicateKey, scanToml } from "./duplicate_keys.ts";
 import { ipToBytes } from "../record/ip_address.ts";
 import { DEFAULT_MODE, type Mode, MODES } from "./mode.ts";
 import { ACCEPT_ENGINES, type AcceptEngine, DEFAULT_ACCEPT_ENGINE } from "./accept.ts";
-import { readUdpConfig, type UdpConfig } from "./udp.ts";
-import { readTlsConfig, type TlsConfig } from "./tls.ts";
-import { type BudgetConfig, readBudgetConfig } from "./budget.ts";
-import { type GreetConfig, readGreetConfig } from "./greet.ts";
+import { readUdpConfig, type UdpConfig, udpToToml } from "./udp.ts";
+import { readTlsConfig, type TlsConfig, tlsToToml } from "./tls.ts";
+import { type BudgetConfig, budgetToToml, readBudgetConfig } from "./budget.ts";
+import { type GreetConfig, greetToToml, readGreetConfig } from "./greet.ts";
+import { secondsOf, type TomlDocument } from "./toml_document.ts";
 
 /** The checked configuration. Durations are in milliseconds. */
 export interface Config {
@@ -163,6 +164,41 @@ function duplicateDetail(duplicate: DuplicateKey): string {
     ? `on line ${duplicate.firstLine}`
     : `on lines ${duplicate.firstLine} and ${duplicate.secondLine}`;
   return `line ${duplicate.secondLine}: ${what} twice, ${where}`;
+}
+
+/**
+ * The configuration as `config.toml` writes it: the inverse of {@linkcode configFromTable}, each
+ * table mapped by its own file. Every key is present with its resolved value (defaults filled in,
+ * durations in seconds), except the optional ones left unset (`output`, `tls.cert`, `tls.key`),
+ * which TOML cannot write as null. Read back, it gives the same configuration.
+ *
+ * @param config The configuration.
+ * @returns The document, keyed as in `config.toml`.
+ */
+export function configToToml(config: Config): TomlDocument {
+  return {
+    ip: config.ip,
+    port: config.port,
+    name: config.name,
+    idle_timeout: secondsOf(config.idleTimeoutMs),
+    max_lifetime: secondsOf(config.maxLifetimeMs),
+    max_bytes: config.maxBytes,
+    read_size: config.readSize,
+    max_connections: config.maxConnections,
+    backlog: config.backlog,
+    record_silent: config.recordSilent,
+    stats_interval: secondsOf(config.statsIntervalMs),
+    output_buffer: config.outputBuffer,
+    ...(config.output === null ? {} : { output: config.output }),
+    mode: config.mode,
+    accept: config.accept,
+    ssh_port: config.sshPort,
+    exclude_ports: [...config.excludePorts],
+    udp: udpToToml(config.udp),
+    tls: tlsToToml(config.tls),
+    budget: budgetToToml(config.budget),
+    greet: greetToToml(config.greet),
+  };
 }
 
 /**
