@@ -11,8 +11,8 @@ import { reportDiagnostic } from "./src/output/events.ts";
 import {
   checkFirewallTools,
   checkOutputPath,
+  checkReport,
   checkTlsFiles,
-  resolvedConfig,
   startFields,
 } from "./src/sensor/preflight.ts";
 import { Sensor, STOP_DEADLINE_MS } from "./src/sensor/sensor.ts";
@@ -100,8 +100,8 @@ async function main(args: string[]): Promise<number> {
     try {
       if (outputPath !== null) checkOutputPath(outputPath, config);
       const firewall = checkFirewallTools(config);
-      const resolved = resolvedConfig(config, outputPath, firewall);
-      Deno.stdout.writeSync(new TextEncoder().encode(`${JSON.stringify(resolved, null, 2)}\n`));
+      const report = checkReport(config, outputPath, firewall);
+      Deno.stdout.writeSync(new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
     } catch (error) {
       printDiagnostic(message(error));
       return ExitCode.Usage;

@@ -8,6 +8,7 @@
  */
 import { TextLineStream as UntypedTextLineStream } from "@std/streams/text-line-stream";
 import * as untypedAssert from "@std/assert";
+import { stringify as untypedStringifyToml } from "@std/toml";
 
 /** Asserts that a value is truthy. */
 export const assert: (expr: unknown, msg?: string) => asserts expr = untypedAssert.assert;
@@ -74,3 +75,7 @@ export const fail: (msg?: string) => never = untypedAssert.fail;
 
 /** Splits a stream of text into lines, without the line endings. */
 export const TextLineStream: new () => TransformStream<string, string> = UntypedTextLineStream;
+
+/** Writes a table as a TOML document (sub-tables as `[table]` sections). */
+export const stringifyToml: (table: Readonly<Record<string, unknown>>) => string =
+  untypedStringifyToml;

@@ -4,6 +4,7 @@
  * @module
  */
 import type { ConfigReader } from "./reader.ts";
+import type { TomlDocument } from "./toml_document.ts";
 
 /** The `[budget]` table. */
 export interface BudgetConfig {
@@ -29,4 +30,14 @@ export function readBudgetConfig(r: ConfigReader): BudgetConfig {
   };
   r.finish();
   return budget;
+}
+
+/**
+ * The `[budget]` table as `config.toml` writes it: the inverse of {@linkcode readBudgetConfig}.
+ *
+ * @param budget The resolved budget.
+ * @returns The table, every key present.
+ */
+export function budgetToToml(budget: BudgetConfig): TomlDocument {
+  return { sessions_per_minute: budget.sessionsPerMinute, max_sources: budget.maxSources };
 }

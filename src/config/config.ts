@@ -5,14 +5,15 @@
  */
 import { parseToml } from "../std.ts";
 import { ConfigReader } from "./reader.ts";
-import { scanToml } from "./duplicate_keys.ts";
+import { type DuplicateKey, scanToml } from "./duplicate_keys.ts";
 import { ipToBytes } from "../record/ip_address.ts";
 import { DEFAULT_MODE, type Mode, MODES } from "./mode.ts";
 import { ACCEPT_ENGINES, type AcceptEngine, DEFAULT_ACCEPT_ENGINE } from "./accept.ts";
-import { readUdpConfig, type UdpConfig } from "./udp.ts";
-import { readTlsConfig, type TlsConfig } from "./tls.ts";
-import { type BudgetConfig, readBudgetConfig } from "./budget.ts";
-import { type GreetConfig, readGreetConfig } from "./greet.ts";
+import { readUdpConfig, type UdpConfig, udpToToml } from "./udp.ts";
+import { readTlsConfig, type TlsConfig, tlsToToml } from "./tls.ts";
+import { type BudgetConfig, budgetToToml, readBudgetConfig } from "./budget.ts";
+import { type GreetConfig, greetToToml, readGreetConfig } from "./greet.ts";
+import { secondsOf, type TomlDocument } from "./toml_document.ts";
 
 /** The checked configuration. Durations are in milliseconds. */
 export interface Config {
@@ -154,38 +155,74 @@ export function configFromTable(
   return config;
 }
 
+/** `line 3: key "port" is set twice, on lines 2 and 3`: the second line first, for editors. */
+function duplicateDetail(duplicate: DuplicateKey): string {
+  const what = duplicate.table === true
+    ? `table [${duplicate.key}] is defined`
+    : `key "${duplicate.key}" is set`;
+  const where = duplicate.firstLine === duplicate.secondLine
+    ? `on line ${duplicate.firstLine}`
+    : `on lines ${duplicate.firstLine} and ${duplicate.secondLine}`;
+  return `line ${duplicate.secondLine}: ${what} twice, ${where}`;
+}
+
+/**
+ * The configuration as `config.toml` writes it: the inverse of {@linkcode configFromTable}, each
+ * table mapped by its own file. Every key is present with its resolved value (defaults filled in,
+ * durations in seconds), except the optional ones left unset (`output`, `tls.cert`, `tls.key`),
+ * which TOML cannot write as null. Read back, it gives the same configuration.
+ *
+ * @param config The configuration.
+ * @returns The document, keyed as in `config.toml`.
+ */
+export function configToToml(config: Config): TomlDocument {
+  return {
+    ip: config.ip,
+    port: config.port,
+    name: config.name,
+    idle_timeout: secondsOf(config.idleTimeoutMs),
+    max_lifetime: secondsOf(config.maxLifetimeMs),
+    max_bytes: config.maxBytes,
+    read_size: config.readSize,
+    max_connections: config.maxConnections,
+    backlog: config.backlog,
+    record_silent: config.recordSilent,
+    stats_interval: secondsOf(config.statsIntervalMs),
+    output_buffer: config.outputBuffer,
+    ...(config.output === null ? {} : { output: config.output }),
+    mode: config.mode,
+    accept: config.accept,
+    ssh_port: config.sshPort,
+    exclude_ports: [...config.excludePorts],
+    udp: udpToToml(config.udp),
+    tls: tlsToToml(config.tls),
+    budget: budgetToToml(config.budget),
+    greet: greetToToml(config.greet),
+  };
+}
+
 /**
  * Parses and checks configuration text.
  *
  * @param text The TOML text.
  * @param file The file it came from, for messages.
  * @returns The configuration.
- * @throws {SyntaxError} "Cannot parse FILE: ..." for text that is not TOML, or that sets a key twice.
+ * @throws {SyntaxError} "Cannot load config FILE: ..." for text that is not TOML, or that defines
+ * a key or a table twice.
  * @throws {TypeError | RangeError} For a bad value; see {@linkcode configFromTable}.
  */
 export function parseConfig(text: string, file: string): Config {
   // The scan comes first: for a table defined twice the parser's own message is cryptic.
   const scan = scanToml(text);
-  const duplicate = scan.duplicate;
-  const twice = duplicate === null
-    ? null
-    : `${
-      duplicate.table === true
-        ? `table [${duplicate.key}] is defined`
-        : `key "${duplicate.key}" is set`
-    } twice, ${
-      duplicate.firstLine === duplicate.secondLine
-        ? `on line ${duplicate.firstLine}`
-        : `on lines ${duplicate.firstLine} and ${duplicate.secondLine}`
-    }`;
+  const twice = scan.duplicate === null ? null : duplicateDetail(scan.duplicate);
   let table: Record<string, unknown>;
   try {
     table = parseToml(text);
   } catch (error) {
     const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new SyntaxError(`Cannot parse ${file}: ${twice ?? detail}`);
+    throw new SyntaxError(`Cannot load config ${file}: ${twice ?? detail}`);
   }
-  if (twice !== null) throw new SyntaxError(`Cannot parse ${file}: ${twice}`);
+  if (twice !== null) throw new SyntaxError(`Cannot load config ${file}: ${twice}`);
   return configFromTable(table, file, scan.values);
 }
 
@@ -194,7 +231,8 @@ export function parseConfig(text: string, file: string): Config {
  *
  * @param file The path.
  * @returns The configuration.
- * @throws {Error} "Cannot read config FILE: ..." when the file cannot be read.
+ * @throws {Error} "Cannot load config FILE: ..." when the file cannot be read (`no such file`
+ * when it is missing); see {@linkcode parseConfig} for the rest.
  */
 export function loadConfig(file: string): Config {
   let text: string;
@@ -206,7 +244,7 @@ export function loadConfig(file: string): Config {
       : error instanceof Error
       ? error.message
       : String(error);
-    throw new Error(`Cannot read config ${file}: ${detail}`);
+    throw new Error(`Cannot load config ${file}: ${detail}`);
   }
   return parseConfig(text, file);
 }

@@ -4,8 +4,9 @@
  * inline table), answers a table defined twice with "key length is not a positive number", and
  * reads `80.0` as the number 80. This scanner reads the document line by line, aware of strings,
  * comments and brackets only (it does not parse values), and finds:
- * - a key set twice in one table, spelled bare, quoted or dotted (`tls.enabled` against
- *   `[tls] enabled`), or inside one inline table (`tls = {enabled = true, enabled = false}`);
+ * - a key set twice in one table, spelled bare, quoted (escapes decoded: `"po\u0072t"` is `port`)
+ *   or dotted (`tls.enabled` against `[tls] enabled`), or inside one inline table
+ *   (`tls = {enabled = true, enabled = false}`);
  * - a table defined twice: `[tls]` twice, `[tls]` after `tls.x = ...` or `tls = {...}`, a dotted
  *   key into an inline table or a value (`tls = {...}` then `tls.x = 1`).
  *
@@ -32,7 +33,8 @@ export interface TomlScan {
   readonly values: ReadonlyMap<string, string>;
 }
 
-const PART = String.raw`(?:[A-Za-z0-9_-]+|"[^"\\]*"|'[^']*')`;
+/** A key part: bare, a basic string (with its escapes) or a literal string. */
+const PART = String.raw`(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')`;
 const PATH = String.raw`${PART}(?:\s*\.\s*${PART})*`;
 /** `key = `, `a.b = `, `"quoted" = ` at the start of a line (or of an inline-table entry). */
 const KEY_LINE = new RegExp(String.raw`^\s*(${PATH})\s*=`);
@@ -40,8 +42,45 @@ const KEY_LINE = new RegExp(String.raw`^\s*(${PATH})\s*=`);
 const HEADER_LINE = new RegExp(String.raw`^\s*(\[\[?)\s*(${PATH})\s*\]\]?`);
 const PARTS = new RegExp(PART, "g");
 
+/** The one-character escapes of a TOML basic string, by the letter after the backslash. */
+const SHORT_ESCAPES: Readonly<Record<string, string>> = {
+  b: "\b",
+  t: "\t",
+  n: "\n",
+  f: "\f",
+  r: "\r",
+  '"': '"',
+  "\\": "\\",
+};
+const ESCAPE = /\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))/gs;
+
+/**
+ * A key part's name, as TOML 1.0 defines it: a basic string's escapes decoded (`\uXXXX`,
+ * `\UXXXXXXXX`, `\b \t \n \f \r \" \\`), a literal string's quotes removed. So `"po\u0072t"`,
+ * `'port'` and `port` are one key. An escape TOML 1.0 does not know (`\x72`, `\e`, `\q`) and a
+ * `\u` that names no character (a surrogate) are left as written, so they never make a duplicate;
+ * the parser refuses the unknown escapes with its own message.
+ *
+ * @param part One part, quoted or bare.
+ * @returns Its name.
+ */
+export function keyPartName(part: string): string {
+  if (part.startsWith("'")) return part.slice(1, -1);
+  if (!part.startsWith('"')) return part;
+  return part.slice(1, -1).replace(
+    ESCAPE,
+    (whole: string, u4?: string, u8?: string, short?: string): string => {
+      const hex = u4 ?? u8;
+      if (hex === undefined) return SHORT_ESCAPES[short ?? ""] ?? whole;
+      const code = parseInt(hex, 16);
+      const scalar = code <= 0x10ffff && (code < 0xd800 || code > 0xdfff);
+      return scalar ? String.fromCodePoint(code) : whole;
+    },
+  );
+}
+
 function partsOf(text: string): string[] {
-  return (text.match(PARTS) ?? []).map((part) => part.replace(/^["']|["']$/g, ""));
+  return (text.match(PARTS) ?? []).map(keyPartName);
 }
 
 /** Where a line ends: still inside a multi-line string, or in brackets `depth` deep. */

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ConfigReader } from "./reader.ts";
+import { secondsOf, type TomlDocument } from "./toml_document.ts";
 
 /** The protocols Spip can greet with, as named in `config.toml`. */
 export const GREET_PROTOCOLS = [
@@ -151,6 +152,32 @@ export function readGreetConfig(r: ConfigReader, file: string, idleTimeoutMs: nu
     );
   }
   return greet;
+}
+
+/**
+ * The `[greet]` table as `config.toml` writes it: the inverse of {@linkcode readGreetConfig}.
+ * `after` is the resolved delay; `[greet.ports]` is the whole resolved map, with `"none"` for each
+ * built-in port it removes (the file's map is merged over the built-in one, so a port left out
+ * would come back); `[greet.banners]` holds the replaced banners only (the built-in texts are
+ * the greeting code's, not configuration).
+ *
+ * @param greet The resolved settings.
+ * @returns The table.
+ */
+export function greetToToml(greet: GreetConfig): TomlDocument {
+  const ports: Record<string, string> = {};
+  for (const port of DEFAULT_GREET_PORTS.keys()) {
+    if (!greet.ports.has(port)) ports[String(port)] = NO_GREETING;
+  }
+  for (const [port, protocol] of greet.ports) ports[String(port)] = protocol;
+  return {
+    enabled: greet.enabled,
+    after: secondsOf(greet.afterMs),
+    default: greet.defaultProtocol ?? NO_GREETING,
+    detect_ssh: greet.detectSsh,
+    ports,
+    banners: { ...greet.banners },
+  };
 }
 
 /**

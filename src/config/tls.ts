@@ -4,6 +4,7 @@
  * @module
  */
 import type { ConfigReader } from "./reader.ts";
+import { secondsOf, type TomlDocument } from "./toml_document.ts";
 
 /** The `[tls]` settings. Durations are in milliseconds. */
 export interface TlsConfig {
@@ -49,4 +50,21 @@ export function readTlsConfig(r: ConfigReader, file: string): TlsConfig {
   }
   r.finish();
   return tls;
+}
+
+/**
+ * The `[tls]` table as `config.toml` writes it: the inverse of {@linkcode readTlsConfig}.
+ * `cert` and `key` are left out when unset (a certificate is made per name).
+ *
+ * @param tls The resolved settings.
+ * @returns The table, every other key present.
+ */
+export function tlsToToml(tls: TlsConfig): TomlDocument {
+  return {
+    enabled: tls.enabled,
+    ...(tls.certFile === null ? {} : { cert: tls.certFile }),
+    ...(tls.keyFile === null ? {} : { key: tls.keyFile }),
+    handshake_timeout: secondsOf(tls.handshakeTimeoutMs),
+    cert_cache: tls.certCache,
+  };
 }

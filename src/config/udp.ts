@@ -5,6 +5,7 @@
  */
 import type { ConfigReader } from "./reader.ts";
 import type { Mode } from "./mode.ts";
+import { secondsOf, type TomlDocument } from "./toml_document.ts";
 
 /** Why UDP cannot run in redirect mode; the configuration error says exactly this. */
 export const UDP_NEEDS_TPROXY =
@@ -59,4 +60,22 @@ export function readUdpConfig(
     throw new RangeError(`Cannot load config ${file}: key "udp.enabled": ${UDP_NEEDS_TPROXY}`);
   }
   return config;
+}
+
+/**
+ * The `[udp]` table as `config.toml` writes it: the inverse of {@linkcode readUdpConfig}.
+ *
+ * @param udp The resolved settings.
+ * @returns The table, every key present (`port` resolved from the top-level one when unset).
+ */
+export function udpToToml(udp: UdpConfig): TomlDocument {
+  return {
+    enabled: udp.enabled,
+    port: udp.port,
+    max_datagram: udp.maxDatagram,
+    max_flows: udp.maxFlows,
+    max_rate: udp.maxRate,
+    idle_timeout: secondsOf(udp.idleTimeoutMs),
+    receive_buffer: udp.receiveBuffer,
+  };
 }

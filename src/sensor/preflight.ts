@@ -6,7 +6,8 @@
  *
  * @module
  */
-import type { Config } from "../config/config.ts";
+import { type Config, configToToml } from "../config/config.ts";
+import type { TomlDocument } from "../config/toml_document.ts";
 import { loadCertificateFiles } from "../tls/certificates.ts";
 import { largestRecordLineBytes } from "../output/line_bound.ts";
 
@@ -112,26 +113,43 @@ export function checkFirewallTools(
   return tools;
 }
 
+/** What `spip check` prints. */
+export interface CheckReport {
+  /** The configuration file read. */
+  readonly config: string;
+  /**
+   * The resolved configuration in `config.toml`'s own keys and units ({@linkcode configToToml}):
+   * every default filled in; read back as TOML it gives the same configuration.
+   */
+  readonly settings: TomlDocument;
+  /** Where records go: the output file (`--output`, else the config's `output`), or "stdout". */
+  readonly output: string;
+  /** The firewall's programs, each path or null. */
+  readonly firewall: FirewallTools;
+  /** The longest record line these settings allow, newline included. */
+  readonly largest_line_bytes: number;
+}
+
 /**
- * The configuration as `spip check` prints it: every setting resolved (defaults filled in,
- * durations in milliseconds), the output, the firewall's programs and the longest record line.
+ * What `spip check` prints: the configuration file, its resolved settings keyed as in the file,
+ * the output, the firewall's programs and the longest record line.
  *
  * @param config The configuration.
  * @param output The output path, or null for stdout.
  * @param firewall The firewall's programs.
- * @returns A JSON-ready object.
+ * @returns A JSON-ready report.
  */
-export function resolvedConfig(
+export function checkReport(
   config: Config,
   output: string | null,
   firewall: FirewallTools,
-): Record<string, unknown> {
+): CheckReport {
   return {
-    ...config,
-    greet: { ...config.greet, ports: Object.fromEntries(config.greet.ports) },
-    output,
+    config: config.file,
+    settings: configToToml(config),
+    output: output ?? "stdout",
     firewall,
-    largestLineBytes: largestRecordLineBytes({
+    largest_line_bytes: largestRecordLineBytes({
       readSize: config.readSize,
       tlsEnabled: config.tls.enabled,
       greetEnabled: config.greet.enabled,

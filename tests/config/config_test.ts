@@ -164,7 +164,7 @@ Deno.test("loadConfig() reports a missing file in one line naming it", () => {
   const path = `${Deno.makeTempDirSync()}/missing.toml`;
   try {
     const error = assertThrows(() => loadConfig(path), Error);
-    assertEquals(error.message, `Cannot read config ${path}: no such file`);
+    assertEquals(error.message, `Cannot load config ${path}: no such file`);
   } finally {
     Deno.removeSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
   }
@@ -185,19 +185,31 @@ Deno.test("loadConfig() reads a file from disk", () => {
 });
 
 Deno.test("parseConfig() reports bad TOML as a one-line SyntaxError", () => {
-  for (const text of ["ip = ", "port = = 1", "[unclosed", "a b c", 'ip = "::']) {
-    const message = assertConfigError(text, SyntaxError, `Cannot parse ${FILE}: `);
-    assert(message.length > `Cannot parse ${FILE}: `.length, "has a detail");
+  for (
+    const text of ["ip = ", "port = = 1", "[unclosed", "a b c", 'ip = "::', 'ip = "::"\nport ==']
+  ) {
+    const line = text.split("\n").length;
+    const message = assertConfigError(
+      text,
+      SyntaxError,
+      `Cannot load config ${FILE}: Parse error on line ${line}, column `,
+    );
+    assert(
+      message.startsWith(`Cannot load config ${FILE}: Parse error on line ${line}, `),
+      message,
+    );
+    assert(/column \d+: \S/.test(message), `has a detail: ${message}`);
   }
 });
 
 Deno.test("parseConfig() reports a key set twice as a one-line SyntaxError with both lines", () => {
-  assertConfigError(MINIMAL + "port = 8080\n", SyntaxError, 'key "port"', "lines 2 and 3");
-  assertConfigError(
-    MINIMAL + "[tls]\nenabled = true\nenabled = false\n",
-    SyntaxError,
-    'key "tls.enabled"',
-    "lines 4 and 5",
+  assertEquals(
+    assertConfigError(MINIMAL + "port = 8080\n", SyntaxError),
+    `Cannot load config ${FILE}: line 3: key "port" is set twice, on lines 2 and 3`,
+  );
+  assertEquals(
+    assertConfigError(MINIMAL + "[tls]\nenabled = true\nenabled = false\n", SyntaxError),
+    `Cannot load config ${FILE}: line 5: key "tls.enabled" is set twice, on lines 4 and 5`,
   );
 });
 
@@ -355,25 +367,33 @@ Deno.test("parseConfig(): every duplicate is one line naming the key and both li
   const cases: [string, string][] = [
     [
       'ip = "::"\nport = 1\ntls = {enabled = true, enabled = false}\n',
-      'key "tls.enabled" is set twice, on line 3',
+      'line 3: key "tls.enabled" is set twice, on line 3',
     ],
     [
       'ip = "::"\nport = 1\n[tls]\nenabled = true\n[tls]\ncert_cache = 5\n',
-      "table [tls] is defined twice, on lines 3 and 5",
+      "line 5: table [tls] is defined twice, on lines 3 and 5",
     ],
     [
       'ip = "::"\nport = 1\ntls.enabled = true\n[tls]\ncert_cache = 5\n',
-      'key "tls" is set twice, on lines 3 and 4',
+      'line 4: key "tls" is set twice, on lines 3 and 4',
     ],
-    ['"port" = 1\nip = "::"\nport = 2\n', 'key "port" is set twice, on lines 1 and 3'],
+    ['"port" = 1\nip = "::"\nport = 2\n', 'line 3: key "port" is set twice, on lines 1 and 3'],
+    [
+      'port = 1\nip = "::"\n"po\\u0072t" = 2\n',
+      'line 3: key "port" is set twice, on lines 1 and 3',
+    ],
+    [
+      "ip = \"::\"\nport = 1\n[tls]\nenabled = true\n'enabled' = false\n",
+      'line 5: key "tls.enabled" is set twice, on lines 4 and 5',
+    ],
     [
       'ip = "::"\nport = 1\ntls = {enabled = true}\ntls.cert_cache = 5\n',
-      'key "tls" is set twice, on lines 3 and 4',
+      'line 4: key "tls" is set twice, on lines 3 and 4',
     ],
   ];
   for (const [text, detail] of cases) {
     const error = assertThrows(() => parseConfig(text, FILE), SyntaxError);
-    assertEquals(error.message, `Cannot parse ${FILE}: ${detail}`);
+    assertEquals(error.message, `Cannot load config ${FILE}: ${detail}`);
   }
 });
 

@@ -1,5 +1,11 @@
 import { assertEquals } from "../../testing/std.ts";
-import { findDuplicateKey, isFloatLiteral, scanToml } from "../../src/config/duplicate_keys.ts";
+import {
+  type DuplicateKey,
+  findDuplicateKey,
+  isFloatLiteral,
+  keyPartName,
+  scanToml,
+} from "../../src/config/duplicate_keys.ts";
 
 Deno.test("findDuplicateKey() finds a key set twice, with both lines", () => {
   assertEquals(findDuplicateKey('ip = "::"\nport = 5555\n\nport = 8080\n'), {
@@ -118,4 +124,74 @@ Deno.test("isFloatLiteral() tells floats from integers as TOML writes them", () 
   for (const integer of ["80", "+80", "1_000", "0x1e", "0o17", "0b1", '"80.0"', "[80.0]"]) {
     assertEquals(isFloatLiteral(integer), false, integer);
   }
+});
+
+Deno.test("keyPartName() decodes a basic string's escapes and a literal string as TOML 1.0 does", () => {
+  const cases: [string, string][] = [
+    ["port", "port"],
+    ['"port"', "port"],
+    ["'port'", "port"],
+    ['"po\\u0072t"', "port"],
+    ['"po\\U00000072t"', "port"],
+    ['"\\U0001F600"', "\u{1F600}"],
+    ['"a\\tb\\nc\\rd\\be\\ff"', "a\tb\nc\rd\be\ff"],
+    ['"say \\"hi\\""', 'say "hi"'],
+    ['"back\\\\slash"', "back\\slash"],
+    // An escaped backslash followed by "u0072" is a backslash and the text u0072.
+    ['"\\\\u0072"', "\\u0072"],
+    // A literal string has no escapes.
+    ["'po\\u0072t'", "po\\u0072t"],
+    // Escapes TOML 1.0 does not know, and a surrogate, stay as written (the parser refuses them).
+    ['"po\\x72t"', "po\\x72t"],
+    ['"a\\eb"', "a\\eb"],
+    ['"\\uD800"', "\\uD800"],
+  ];
+  for (const [part, name] of cases) assertEquals(keyPartName(part), name, part);
+});
+
+Deno.test("findDuplicateKey() compares quoted keys by their decoded names", () => {
+  const cases: [string, DuplicateKey][] = [
+    ['port = 1\n"po\\u0072t" = 2\n', { key: "port", firstLine: 1, secondLine: 2 }],
+    ['"po\\U00000072t" = 1\nport = 2\n', { key: "port", firstLine: 1, secondLine: 2 }],
+    ["'port' = 1\n\"p\\u006Frt\" = 2\n", { key: "port", firstLine: 1, secondLine: 2 }],
+    ['[tls]\nenabled = true\n"en\\u0061bled" = false\n', {
+      key: "tls.enabled",
+      firstLine: 2,
+      secondLine: 3,
+    }],
+    ['[tls]\ncert_cache = 1\n["t\\u006cs"]\n', {
+      key: "tls",
+      firstLine: 1,
+      secondLine: 3,
+      table: true,
+    }],
+    ['tls = {enabled = true, "en\\u0061bled" = false}\n', {
+      key: "tls.enabled",
+      firstLine: 1,
+      secondLine: 1,
+    }],
+    ['"t\\u006cs".enabled = true\n[tls]\ncert_cache = 1\n', {
+      key: "tls",
+      firstLine: 1,
+      secondLine: 2,
+    }],
+    ['a = 1\n"\\u0061" = 2\n', { key: "a", firstLine: 1, secondLine: 2 }],
+  ];
+  for (const [text, duplicate] of cases) assertEquals(findDuplicateKey(text), duplicate, text);
+  // Different names stay different: a literal string keeps its backslash, an escaped backslash
+  // is not an escape.
+  assertEquals(findDuplicateKey("port = 1\n'po\\u0072t' = 2\n"), null);
+  assertEquals(findDuplicateKey('port = 1\n"\\\\u0070ort" = 2\n'), null);
+  assertEquals(findDuplicateKey('"say \\"x\\"" = 1\n\'say "x"\' = 2\n'), {
+    key: 'say "x"',
+    firstLine: 1,
+    secondLine: 2,
+  });
+});
+
+Deno.test("scanToml() keeps a value's text under its decoded key, so 80.0 is seen as a float", () => {
+  const scan = scanToml('"po\\u0072t" = 80.0\n["t\\u006cs"]\n"cert_cache" = 5.0\n');
+  assertEquals(scan.duplicate, null);
+  assertEquals(scan.values.get("port"), "80.0");
+  assertEquals(scan.values.get("tls.cert_cache"), "5.0");
 });

@@ -38,8 +38,17 @@ Deno.test("--help and --version print on stdout and exit 0", async () => {
 
 Deno.test("bad input: one line naming file and key, exit 2, no stack trace", async () => {
   const cases: [string, string | null, RegExp][] = [
-    ["missing file", null, /^Cannot read config \/nonexistent\/spip\.toml: no such file$/],
-    ["bad TOML", 'ip = "::"\nport = = 5', /^Cannot parse .*\.toml: /],
+    ["missing file", null, /^Cannot load config \/nonexistent\/spip\.toml: no such file$/],
+    [
+      "bad TOML",
+      'ip = "::"\nport = = 5',
+      /^Cannot load config .*\.toml: Parse error on line 2, column \d+: \S/,
+    ],
+    [
+      "key set twice",
+      'ip = "::"\nport = 5555\nport = 5556',
+      /^Cannot load config .*\.toml: line 3: key "port" is set twice, on lines 2 and 3$/,
+    ],
     [
       "wrong type",
       'ip = "::"\nport = "5555"',

@@ -22,7 +22,7 @@ Deno.test("a bad config's line is appended to a stderr file that already holds l
     assertEquals(out.code, 2);
     const lines = (await Deno.readTextFile(err)).split("\n");
     assertEquals(lines[0], "spip firewall: applied (redirect, iptables) to port 5555");
-    assertMatch(lines[1] ?? "", /^Cannot read config .*missing\.toml: no such file$/);
+    assertMatch(lines[1] ?? "", /^Cannot load config .*missing\.toml: no such file$/);
     assertEquals(lines.length, 3);
   } finally {
     await Deno.remove(dir, { recursive: true });

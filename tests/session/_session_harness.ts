@@ -29,10 +29,15 @@ export class MemorySink implements ByteSink {
     return Promise.resolve(bytes.length);
   }
 
+  /** The record lines written so far, as written (without their newlines). */
+  get lines(): string[] {
+    return this.#chunks.map((chunk) => decoder.decode(chunk)).join("").split("\n")
+      .filter((line) => line !== "");
+  }
+
   /** The record lines written so far, parsed. */
   get records(): Record<string, unknown>[] {
-    return this.#chunks.map((chunk) => decoder.decode(chunk)).join("").split("\n")
-      .filter((line) => line !== "").map((line) => JSON.parse(line));
+    return this.lines.map((line) => JSON.parse(line));
   }
 }
 
@@ -65,6 +70,8 @@ export interface SessionHarness extends AsyncDisposable {
   readonly poller: InterestLoggingPoller;
   /** Writes what is buffered and returns every record so far. */
   records(): Promise<Record<string, unknown>[]>;
+  /** Writes what is buffered and returns every record line so far, as written. */
+  lines(): Promise<string[]>;
 }
 
 /**
@@ -103,6 +110,10 @@ export function sessionHarness(greet: GreetOptions | undefined): SessionHarness 
     async records(): Promise<Record<string, unknown>[]> {
       await writer.flush();
       return sink.records;
+    },
+    async lines(): Promise<string[]> {
+      await writer.flush();
+      return sink.lines;
     },
     async [Symbol.asyncDispose](): Promise<void> {
       await writer.flush();
