@@ -224,6 +224,10 @@ send(open("${dir}/hello.bin", "rb").read(), 443)`,
     await logrotate(); // compresses the first rotated file, renames the current one
     const secondResult = await second;
     assertEquals(secondResult.stdout.trim(), "done", secondResult.stderr);
+    // A few more after the second rename, so that the file reopened on SIGHUP holds records
+    // even when the second phase finished before logrotate ran.
+    const third = await ns.python(clientScript("three-", 10, ""));
+    assertEquals(third.stdout.trim(), "done", third.stderr);
 
     const exit = await sensor.stop();
     sensor = undefined;
