@@ -407,7 +407,11 @@ with ThreadPoolExecutor(32) as pool:
 import socket, struct
 from concurrent.futures import ThreadPoolExecutor
 def one(i):
-    s = socket.create_connection(("127.0.0.1", 11000 + i % 100))
+    # A source port of its own per connection: after a RST the kernel may hand a freed port to
+    # the next connection, whose NAT entry SO_ORIGINAL_DST could then report for the old one.
+    s = socket.socket()
+    s.bind(("127.0.0.1", 41000 + i))
+    s.connect(("127.0.0.1", 11000 + i % 100))
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.sendall(b"rs-%d" % i)
     s.close()
