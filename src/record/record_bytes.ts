@@ -84,31 +84,27 @@ export function recordBytesBound(flow: Flow, payloadBytes: number, members: stri
   return FIXED_BYTES + payloadBytes * 8 + strings * 6 + members.length * 3;
 }
 
-/** Writes `text` as JSON string contents: ASCII quickly, anything else through JSON. */
-function writeJsonString(into: Uint8Array, at: number, text: string): number {
-  into[at++] = QUOTE;
+/**
+ * Writes `text` as the contents of a JSON string, between quotes already written: ASCII quickly,
+ * anything else through JSON.stringify's escaping.
+ */
+function writeStringContents(into: Uint8Array, at: number, text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x20 || c >= 0x7f || c === QUOTE || c === BACKSLASH) {
-      // Rare (a sensor name with quotes or non-ASCII text): JSON.stringify's escaping.
-      const rest = JSON.stringify(text.slice(i)).slice(1);
+      // Rare (an address or id is ASCII): JSON.stringify's escaping, without its quotes.
+      const rest = JSON.stringify(text.slice(i)).slice(1, -1);
       return at + textEncoder.encodeInto(rest, into.subarray(at)).written;
     }
     into[at++] = c;
   }
-  into[at++] = QUOTE;
   return at;
 }
 
-/** Writes text as UTF-8: ASCII in place, the rest from the first other character through
- * `encodeInto`. */
+/** Writes text as UTF-8 (`encodeInto`, a builtin: as fast cold as warm). */
 function writeText(into: Uint8Array, at: number, text: string): number {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x80) return at + textEncoder.encodeInto(text.slice(i), into.subarray(at)).written;
-    into[at++] = c;
-  }
-  return at;
+  if (text.length === 0) return at;
+  return at + textEncoder.encodeInto(text, into.subarray(at)).written;
 }
 
 /** Writes ASCII text as it is (names and punctuation). */
@@ -117,13 +113,56 @@ function writeAscii(into: Uint8Array, at: number, text: string): number {
   return at;
 }
 
+/** ASCII text as bytes, for the record's fixed parts. */
+function asciiBytes(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+/** Copies a fixed part (`set`, a builtin: no per-byte loop to warm up). */
+function writeBytes(into: Uint8Array, at: number, bytes: Uint8Array): number {
+  into.set(bytes, at);
+  return at + bytes.length;
+}
+
+// The record's fixed parts, between its values.
+const OPEN_TIMESTAMP = asciiBytes('{"timestamp":');
+const THEN_PAYLOAD = asciiBytes(',"payload":"');
+const THEN_PAYLOAD_HEX = asciiBytes('","payload_hex":"');
+const THEN_SOURCE_IP = asciiBytes('","source_ip":"');
+const THEN_SOURCE_PORT = asciiBytes('","source_port":');
+const THEN_DESTINATION_IP = asciiBytes(',"destination_ip":"');
+const THEN_DESTINATION_PORT = asciiBytes('","destination_port":');
+const THEN_SESSION_ID = asciiBytes(',"session_id":"');
+const THEN_TIMESTAMP_MS = asciiBytes(',"timestamp_ms":');
+const THEN_COMMUNITY_ID = asciiBytes(',"community_id":"');
+const THEN_MARKS_NEITHER = asciiBytes('","silent":false,"truncated":false');
+const THEN_MARKS_TRUNCATED = asciiBytes('","silent":false,"truncated":true');
+const THEN_MARKS_SILENT = asciiBytes('","silent":true,"truncated":false');
+const THEN_MARKS_BOTH = asciiBytes('","silent":true,"truncated":true');
+
+/** `","silent":S,"truncated":T`: the community id's closing quote and the marks. */
+function marksPart(marks: RecordMarks): Uint8Array {
+  if (marks.silent) return marks.truncated ? THEN_MARKS_BOTH : THEN_MARKS_SILENT;
+  return marks.truncated ? THEN_MARKS_TRUNCATED : THEN_MARKS_NEITHER;
+}
+
+/** `","transport":T,"sensor_name":N,"seq":` for the last transport and sensor name seen. */
+let flowPart = { transport: "", sensorName: "", bytes: new Uint8Array(0) };
+
+/** The part between the session id and the seq: the same for every record of a sensor. */
+function transportAndName(transport: string, sensorName: string): Uint8Array {
+  const part = flowPart;
+  if (part.transport === transport && part.sensorName === sensorName) return part.bytes;
+  const text = `","transport":${JSON.stringify(transport)},"sensor_name":${
+    JSON.stringify(sensorName)
+  },"seq":`;
+  flowPart = { transport, sensorName, bytes: textEncoder.encode(text) };
+  return flowPart.bytes;
+}
+
 /** Writes a number as JSON.stringify does: as `String` does for a finite one, else `null`. */
 function writeNumber(into: Uint8Array, at: number, value: number): number {
   return writeAscii(into, at, Number.isFinite(value) ? String(value) : "null");
-}
-
-function writeBoolean(into: Uint8Array, at: number, value: boolean): number {
-  return writeAscii(into, at, value ? "true" : "false");
 }
 
 /** U+FFFD as UTF-8. */
@@ -233,6 +272,97 @@ export function extraMembers(extra: Readonly<Record<string, unknown>>): string |
   return text;
 }
 
+/** `,"key":` as bytes for the extra field names seen so far; null for a standard field's. */
+const memberPrefixBytes = new Map<string, Uint8Array | null>();
+
+/** The most bytes a finite number takes as JSON (`-1.7976931348623157e+308` is 24). */
+const NUMBER_MAX_BYTES = 25;
+
+const TRUE_BYTES = asciiBytes("true");
+const FALSE_BYTES = asciiBytes("false");
+
+/**
+ * `,"key":` as bytes; null for a standard field (left out); undefined for a key only
+ * `encodeRecord` itself writes right (see {@linkcode extraMembers}).
+ */
+function prefixBytes(key: string): Uint8Array | null | undefined {
+  const known = memberPrefixBytes.get(key);
+  if (known !== undefined) return known;
+  let prefix: Uint8Array | null = null;
+  if (!STANDARD_FIELDS.has(key)) {
+    const first = key.charCodeAt(0);
+    if ((first >= 0x30 && first <= 0x39) || key in Object.prototype) return undefined;
+    prefix = textEncoder.encode(`,${JSON.stringify(key)}:`);
+  }
+  if (memberPrefixBytes.size < MEMBER_PREFIXES_MAX) memberPrefixBytes.set(key, prefix);
+  return prefix;
+}
+
+/**
+ * The most bytes {@linkcode writeRecord} writes for these extra fields when it is given them
+ * as they are (numbers, booleans and strings, as the SYN fields are), instead of as
+ * {@linkcode extraMembers} text: no string is made for them.
+ *
+ * @param extra The extra fields.
+ * @returns The bound, or -1 when they must go as {@linkcode extraMembers} text: a value that
+ * is an object, null or a bigint, or a key that `encodeRecord` alone writes right.
+ */
+export function membersBytesBound(extra: Readonly<Record<string, unknown>>): number {
+  let bound = 0;
+  for (const key of Object.keys(extra)) {
+    const prefix = prefixBytes(key);
+    if (prefix === null) continue;
+    if (prefix === undefined) return -1;
+    const value = extra[key];
+    switch (typeof value) {
+      case "number":
+        bound += prefix.length + NUMBER_MAX_BYTES;
+        break;
+      case "boolean":
+        bound += prefix.length + FALSE_BYTES.length;
+        break;
+      case "string":
+        // Each UTF-16 unit takes at most 6 bytes escaped (\uXXXX), 3 encoded; and the quotes.
+        bound += prefix.length + value.length * 6 + 2;
+        break;
+      case "undefined":
+      case "function":
+      case "symbol":
+        // JSON leaves such a member out.
+        break;
+      default:
+        return -1;
+    }
+  }
+  return bound;
+}
+
+/** Writes the extra fields that {@linkcode membersBytesBound} accepted, as JSON members. */
+function writeMembers(
+  into: Uint8Array,
+  at: number,
+  extra: Readonly<Record<string, unknown>>,
+): number {
+  for (const key of Object.keys(extra)) {
+    const prefix = prefixBytes(key);
+    if (prefix === null || prefix === undefined) continue;
+    const value = extra[key];
+    if (typeof value === "number") {
+      at = writeBytes(into, at, prefix);
+      at = writeNumber(into, at, value);
+    } else if (typeof value === "boolean") {
+      at = writeBytes(into, at, prefix);
+      at = writeBytes(into, at, value ? TRUE_BYTES : FALSE_BYTES);
+    } else if (typeof value === "string") {
+      at = writeBytes(into, at, prefix);
+      into[at++] = QUOTE;
+      at = writeStringContents(into, at, value);
+      into[at++] = QUOTE;
+    }
+  }
+  return at;
+}
+
 /**
  * Writes one record as UTF-8 JSON, without the newline: byte for byte what
  * `new TextEncoder().encode(encodeRecord(flow, seq, payload, timeMs, marks, extra))` gives.
@@ -244,7 +374,9 @@ export function extraMembers(extra: Readonly<Record<string, unknown>>): string |
  * @param payload The bytes this record carries.
  * @param timeMs When the bytes arrived, in epoch milliseconds.
  * @param marks Whether the record is silent or truncated.
- * @param members The extra fields, as {@linkcode extraMembers} gave them (not null).
+ * @param members The extra fields: as {@linkcode extraMembers} text (not null), or the fields
+ * themselves when {@linkcode membersBytesBound} accepted them (its bound is then added to
+ * {@linkcode recordBytesBound}'s for no members).
  * @returns Where the record ends.
  */
 export function writeRecord(
@@ -255,39 +387,32 @@ export function writeRecord(
   payload: Uint8Array,
   timeMs: number,
   marks: RecordMarks,
-  members: string,
+  members: string | Readonly<Record<string, unknown>>,
 ): number {
-  at = writeAscii(into, at, '{"timestamp":');
+  at = writeBytes(into, at, OPEN_TIMESTAMP);
   at = writeNumber(into, at, Math.floor(timeMs / 1000));
-  at = writeAscii(into, at, ',"payload":"');
+  at = writeBytes(into, at, THEN_PAYLOAD);
   at = writeLossyText(into, at, payload);
-  at = writeAscii(into, at, '","payload_hex":"');
+  at = writeBytes(into, at, THEN_PAYLOAD_HEX);
   at = writeHex(into, at, payload);
-  at = writeAscii(into, at, '","source_ip":');
-  at = writeJsonString(into, at, flow.sourceIp);
-  at = writeAscii(into, at, ',"source_port":');
+  at = writeBytes(into, at, THEN_SOURCE_IP);
+  at = writeStringContents(into, at, flow.sourceIp);
+  at = writeBytes(into, at, THEN_SOURCE_PORT);
   at = writeNumber(into, at, flow.sourcePort);
-  at = writeAscii(into, at, ',"destination_ip":');
-  at = writeJsonString(into, at, flow.destinationIp);
-  at = writeAscii(into, at, ',"destination_port":');
+  at = writeBytes(into, at, THEN_DESTINATION_IP);
+  at = writeStringContents(into, at, flow.destinationIp);
+  at = writeBytes(into, at, THEN_DESTINATION_PORT);
   at = writeNumber(into, at, flow.destinationPort);
-  at = writeAscii(into, at, ',"session_id":');
-  at = writeJsonString(into, at, flow.sessionId);
-  at = writeAscii(into, at, ',"transport":');
-  at = writeJsonString(into, at, flow.transport);
-  at = writeAscii(into, at, ',"sensor_name":');
-  at = writeJsonString(into, at, flow.sensorName);
-  at = writeAscii(into, at, ',"seq":');
+  at = writeBytes(into, at, THEN_SESSION_ID);
+  at = writeStringContents(into, at, flow.sessionId);
+  at = writeBytes(into, at, transportAndName(flow.transport, flow.sensorName));
   at = writeNumber(into, at, seq);
-  at = writeAscii(into, at, ',"timestamp_ms":');
+  at = writeBytes(into, at, THEN_TIMESTAMP_MS);
   at = writeNumber(into, at, timeMs);
-  at = writeAscii(into, at, ',"community_id":');
-  at = writeJsonString(into, at, flow.communityId);
-  at = writeAscii(into, at, ',"silent":');
-  at = writeBoolean(into, at, marks.silent);
-  at = writeAscii(into, at, ',"truncated":');
-  at = writeBoolean(into, at, marks.truncated);
-  at = writeText(into, at, members);
+  at = writeBytes(into, at, THEN_COMMUNITY_ID);
+  at = writeStringContents(into, at, flow.communityId);
+  at = writeBytes(into, at, marksPart(marks));
+  at = typeof members === "string" ? writeText(into, at, members) : writeMembers(into, at, members);
   into[at++] = 0x7d; // }
   return at;
 }

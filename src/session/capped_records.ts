@@ -4,7 +4,12 @@
  * @module
  */
 import { encodeRecord, type Flow } from "../record/record.ts";
-import { extraMembers, recordBytesBound, writeRecord } from "../record/record_bytes.ts";
+import {
+  extraMembers,
+  membersBytesBound,
+  recordBytesBound,
+  writeRecord,
+} from "../record/record_bytes.ts";
 import type { RecordWriter } from "../output/record_writer.ts";
 import type { Stats } from "../output/stats.ts";
 
@@ -121,8 +126,21 @@ export class CappedRecords {
       ? first
       : { ...first, ...extra };
     const marks = { silent, truncated: this.#truncated };
-    const members = fields === undefined ? "" : extraMembers(fields);
-    const bound = members === null ? Infinity : recordBytesBound(flow, bytes.length, members);
+    // Extra fields of numbers, booleans and strings (the SYN fields) are written as they are;
+    // others as extraMembers text, or, when only encodeRecord writes them right, through it.
+    let members: string | ExtraFields = "";
+    let bound = recordBytesBound(flow, bytes.length, "");
+    if (fields !== undefined) {
+      const direct = membersBytesBound(fields);
+      if (direct >= 0) {
+        members = fields;
+        bound += direct;
+      } else {
+        const text = extraMembers(fields);
+        members = text ?? "";
+        bound = text === null ? Infinity : recordBytesBound(flow, bytes.length, text);
+      }
+    }
     if (bound > DIRECT_RECORD_MAX_BYTES) {
       writer.push(encodeRecord(flow, this.#seq, bytes, timeMs, marks, fields));
       return;
@@ -131,7 +149,7 @@ export class CappedRecords {
     const into = writer.reserve(bound);
     if (into === null) return;
     writer.commit(
-      writeRecord(into, writer.reservedAt, flow, this.#seq, bytes, timeMs, marks, members ?? ""),
+      writeRecord(into, writer.reservedAt, flow, this.#seq, bytes, timeMs, marks, members),
     );
   }
 }

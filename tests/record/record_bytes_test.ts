@@ -1,6 +1,11 @@
 import { assertEquals, assertLessOrEqual } from "../../testing/std.ts";
 import { createFlow, encodeRecord, type Flow } from "../../src/record/record.ts";
-import { extraMembers, recordBytesBound, writeRecord } from "../../src/record/record_bytes.ts";
+import {
+  extraMembers,
+  membersBytesBound,
+  recordBytesBound,
+  writeRecord,
+} from "../../src/record/record_bytes.ts";
 
 const encoder = new TextEncoder();
 
@@ -126,6 +131,39 @@ Deno.test("writeRecord() writes extra fields as encodeRecord() does", () => {
     const expected = hexOf(encodeRecord(flow, 1, bytes, 1_700_000_000_123, NOT, extra));
     assertEquals(viaBytes(flow, 1, bytes, 1_700_000_000_123, NOT, members), expected);
   }
+});
+
+Deno.test("writeRecord() writes fields of numbers, booleans and strings as they are, as encodeRecord() does", () => {
+  const flow = FLOWS[0] as Flow;
+  const extras: Record<string, unknown>[] = [
+    { syn_ttl: 64, syn_window: 65495, syn_options: "2-4-8-1-3", syn_mss: 65495, rtt_us: 12 },
+    { syn_ttl: 77, syn_df: true, syn_options: "", rtt_us: 0, syn_wscale: 14 },
+    { tls: true, tls_error: 'bad\nthing \ud800 "q" \\ \u00e9\u2028 \ud83d\ude00' },
+    { payload: "forged", seq: 9, greeting: "ftp", skipped: undefined, fn: () => 1 },
+    { ratio: 0.5, big: 1e21, neg: -3, nan: NaN, inf: -Infinity, zero: -0, tiny: 5e-324 },
+    { max: -Number.MAX_VALUE, min: -2.2250738585072014e-308, "": "empty key", 'x"y': false },
+    {},
+  ];
+  const bytes = encoder.encode("GET / HTTP/1.1\r\n\r\n");
+  for (const extra of extras) {
+    const bound = membersBytesBound(extra);
+    if (bound < 0) throw new Error(`not written as they are: ${Object.keys(extra)}`);
+    const total = recordBytesBound(flow, bytes.length, "") + bound;
+    const into = new Uint8Array(total + 16);
+    const end = writeRecord(into, 8, flow, 1, bytes, 1_700_000_000_123, NOT, extra);
+    assertLessOrEqual(end - 8, total, "within the bound");
+    const expected = hexOf(encodeRecord(flow, 1, bytes, 1_700_000_000_123, NOT, extra));
+    assertEquals(into.subarray(8, end).toHex(), expected);
+  }
+});
+
+Deno.test("membersBytesBound() leaves objects, null, bigints and odd keys to the text path", () => {
+  assertEquals(membersBytesBound({ tls_sni: null }), -1);
+  assertEquals(membersBytesBound({ tls_alpn: ["h2"] }), -1);
+  assertEquals(membersBytesBound({ big: 1n }), -1);
+  assertEquals(membersBytesBound({ "1": 1 }), -1);
+  assertEquals(membersBytesBound({ toString: 1 }), -1);
+  assertEquals(membersBytesBound({ seq: 2, payload: "x" }), 0);
 });
 
 const NOT = { silent: false, truncated: false };
