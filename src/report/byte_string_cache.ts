@@ -8,33 +8,18 @@
  * @module
  */
 
-/** Spans up to this long are hashed whole; longer ones by samples. */
-const HASHED_WHOLE_BYTES = 12;
-
-function word(bytes: Uint8Array, at: number): number {
-  return (bytes[at] as number) | ((bytes[at + 1] as number) << 8) |
-    ((bytes[at + 2] as number) << 16) | ((bytes[at + 3] as number) << 24);
-}
-
 /**
- * A quick 32-bit hash of a byte span to pick its slot: its length and its bytes when short, else
- * its length and four bytes each at its start, middle and end (the cache compares every byte
- * anyway, so spans that share those samples only share a slot).
+ * A 32-bit hash of a byte span (FNV-1a over every byte, then murmur3's mixer), to pick its slot.
+ * Callers hash only the short spans they may cache.
  */
 export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
-  const length = end - start;
-  let h = Math.imul(length + 1, 0x9e3779b1);
-  if (length <= HASHED_WHOLE_BYTES) {
-    for (let i = start; i < end; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
-  } else {
-    const middle = start + (length >> 1) - 2;
-    h = Math.imul(h ^ word(bytes, start), 0x01000193);
-    h = Math.imul(h ^ word(bytes, middle), 0x01000193);
-    h = Math.imul(h ^ word(bytes, end - 4), 0x01000193);
-  }
-  h ^= h >>> 15;
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
+  h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
-  return h ^ (h >>> 13);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 /** A bounded, direct-mapped table from byte spans to strings. */
@@ -42,6 +27,7 @@ export class ByteStringCache<V extends string = string> {
   readonly #mask: number;
   readonly #maxBytes: number;
   readonly #store: Uint8Array;
+  readonly #storeView: DataView;
   /** Each slot's span length, -1 when empty. */
   readonly #lengths: Int32Array;
   readonly #hashes: Int32Array;
@@ -60,6 +46,7 @@ export class ByteStringCache<V extends string = string> {
     this.#mask = slots - 1;
     this.#maxBytes = maxBytes;
     this.#store = new Uint8Array(slots * maxBytes);
+    this.#storeView = new DataView(this.#store.buffer);
     this.#lengths = new Int32Array(slots).fill(-1);
     this.#hashes = new Int32Array(slots);
     this.#values = new Array<V | undefined>(slots).fill(undefined);
@@ -68,20 +55,25 @@ export class ByteStringCache<V extends string = string> {
   /**
    * The string remembered for a span.
    *
+   * @param view The buffer, as a view of the same bytes as `bytes` (compared four bytes at once).
    * @param bytes The buffer.
    * @param start The span's first byte.
    * @param end The byte after the span.
    * @param hash {@linkcode hashBytes} of the span.
    * @returns The string, or undefined when the span is not remembered.
    */
-  get(bytes: Uint8Array, start: number, end: number, hash: number): V | undefined {
+  get(view: DataView, bytes: Uint8Array, start: number, end: number, hash: number): V | undefined {
     const slot = hash & this.#mask;
     const length = end - start;
     if (this.#lengths[slot] !== length || this.#hashes[slot] !== hash) return undefined;
-    const store = this.#store;
+    const store = this.#storeView;
     const base = slot * this.#maxBytes;
-    for (let i = 0; i < length; i++) {
-      if (store[base + i] !== bytes[start + i]) return undefined;
+    let i = 0;
+    for (; i + 4 <= length; i += 4) {
+      if (store.getInt32(base + i) !== view.getInt32(start + i)) return undefined;
+    }
+    for (; i < length; i++) {
+      if (this.#store[base + i] !== bytes[start + i]) return undefined;
     }
     return this.#values[slot];
   }

@@ -233,7 +233,7 @@ function skipWhitespace(bytes: Uint8Array, from: number, end: number): number {
  */
 function skipString(
   bytes: Uint8Array,
-  words: DataView | null,
+  view: DataView,
   from: number,
   end: number,
 ): number {
@@ -241,21 +241,20 @@ function skipString(
   let high = 0;
   let firstEscape = -1;
   let i = from;
+  const last = end - 4;
   for (;;) {
-    if (words !== null) {
-      // Four bytes at a time while none is a quote, a backslash or below 0x20.
-      const last = end - 4;
-      while (i <= last) {
-        const x = words.getInt32(i, true);
-        const q = x ^ 0x22222222;
-        const e = x ^ 0x5c5c5c5c;
-        if (
-          ((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((e - 0x01010101) & ~e)) &
-            0x80808080) !== 0
-        ) break;
-        high |= x;
-        i += 4;
-      }
+    // Four bytes at a time while none is a quote, a backslash or below 0x20 (the tests are exact
+    // for "some byte is", so a word that passes holds none).
+    while (i <= last) {
+      const x = view.getInt32(i, true);
+      const q = x ^ 0x22222222;
+      const e = x ^ 0x5c5c5c5c;
+      if (
+        ((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((e - 0x01010101) & ~e)) &
+          0x80808080) !== 0
+      ) break;
+      high |= x;
+      i += 4;
     }
     if (i >= end) return -1;
     const b = bytes[i] as number;
@@ -380,7 +379,7 @@ const TOO_DEEP = -2;
  */
 function skipValue(
   bytes: Uint8Array,
-  words: DataView | null,
+  view: DataView,
   from: number,
   end: number,
   depth: number,
@@ -388,7 +387,7 @@ function skipValue(
   if (from >= end) return -1;
   const b = bytes[from] as number;
   if (b === QUOTE) {
-    const close = skipString(bytes, words, from + 1, end);
+    const close = skipString(bytes, view, from + 1, end);
     return close < 0 ? -1 : close + 1;
   }
   if (b === 0x2d || (b >= 0x30 && b <= 0x39)) return skipNumber(bytes, from, end);
@@ -401,13 +400,13 @@ function skipValue(
   for (;;) {
     if (object) {
       if (i >= end || bytes[i] !== QUOTE) return -1;
-      const keyEnd = skipString(bytes, words, i + 1, end);
+      const keyEnd = skipString(bytes, view, i + 1, end);
       if (keyEnd < 0) return -1;
       i = skipWhitespace(bytes, keyEnd + 1, end);
       if (i >= end || bytes[i] !== COLON) return -1;
       i = skipWhitespace(bytes, i + 1, end);
     }
-    const after = skipValue(bytes, words, i, end, depth + 1);
+    const after = skipValue(bytes, view, i, end, depth + 1);
     if (after < 0) return after;
     i = skipWhitespace(bytes, after, end);
     if (i >= end) return -1;
@@ -514,12 +513,13 @@ export class RecordScanner {
   readonly #wholeLines = new ByteStringCache(VALUE_CACHE_SLOTS, FIRST_LINE_MAX_BYTES);
   readonly #tlsLabels = new Map<string, string>();
   readonly #synKey = new Uint8Array(8 * (SHORT_VALUE_MAX_BYTES + 2));
+  readonly #synKeyView = new DataView(this.#synKey.buffer);
   readonly #templates: (KeyTemplate | undefined)[] = new Array(
     KEY_TEMPLATE_MEMBERS * KEY_TEMPLATES_PER_MEMBER,
   ).fill(undefined);
   readonly #templateNext = new Uint8Array(KEY_TEMPLATE_MEMBERS);
   #bytes: Uint8Array = new Uint8Array(0);
-  #words: DataView | null = null;
+  #view: DataView = new DataView(new ArrayBuffer(0));
 
   /**
    * Reads one line.
@@ -533,7 +533,7 @@ export class RecordScanner {
   scan(bytes: Uint8Array, start: number, end: number): ReportRecord | null {
     if (bytes !== this.#bytes) {
       this.#bytes = bytes;
-      this.#words = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+      this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     }
     this.#kinds.fill(ABSENT);
     const walked = this.#walk(bytes, start, end);
@@ -544,7 +544,7 @@ export class RecordScanner {
 
   /** Walks the top-level object, noting where each field read is. */
   #walk(bytes: Uint8Array, start: number, end: number): number {
-    const words = this.#words;
+    const view = this.#view;
     const kinds = this.#kinds;
     let i = skipWhitespace(bytes, start, end);
     if (i >= end || bytes[i] !== OPEN_BRACE) {
@@ -560,12 +560,12 @@ export class RecordScanner {
     for (;;) {
       let field = -1;
       let matched = false;
-      if (member < KEY_TEMPLATE_MEMBERS && words !== null) {
+      if (member < KEY_TEMPLATE_MEMBERS) {
         const base = member * KEY_TEMPLATES_PER_MEMBER;
         for (let t = 0; t < KEY_TEMPLATES_PER_MEMBER; t++) {
           const template = templates[base + t];
           if (template === undefined) break;
-          if (template.matches(words, bytes, i, end)) {
+          if (template.matches(view, bytes, i, end)) {
             field = template.field;
             i += template.length;
             matched = true;
@@ -576,7 +576,7 @@ export class RecordScanner {
       if (!matched) {
         if (i >= end || bytes[i] !== QUOTE) return BAD;
         const keyStart = i + 1;
-        const k = skipString(bytes, words, keyStart, end);
+        const k = skipString(bytes, view, keyStart, end);
         if (k < 0) return BAD;
         // An escaped key may spell a field's name: JSON.parse decides such lines.
         if (stringFirstEscape >= 0) return PARSE;
@@ -601,7 +601,7 @@ export class RecordScanner {
         b = bytes[i] as number;
       }
       if (b === QUOTE) {
-        const close = skipString(bytes, words, i + 1, end);
+        const close = skipString(bytes, view, i + 1, end);
         if (close < 0) return BAD;
         if (field >= 0) {
           kinds[field] = STRING;
@@ -622,7 +622,7 @@ export class RecordScanner {
         }
         i = after;
       } else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
-        const after = skipValue(bytes, words, i, end, 1);
+        const after = skipValue(bytes, view, i, end, 1);
         if (after === TOO_DEEP) return PARSE;
         if (after < 0) return BAD;
         if (field >= 0) kinds[field] = OTHER;
@@ -718,7 +718,7 @@ export class RecordScanner {
       return decodeString(bytes, start, end);
     }
     const hash = hashBytes(bytes, start, end);
-    let text = cache.get(bytes, start, end, hash);
+    let text = cache.get(this.#view, bytes, start, end, hash);
     if (text === undefined) {
       text = utf8.decode(bytes.subarray(start, end));
       cache.set(bytes, start, end, hash, text);
@@ -764,7 +764,7 @@ export class RecordScanner {
     }
     if (!present) return undefined;
     const hash = hashBytes(key, 0, length);
-    let text = this.#syns.get(key, 0, length, hash);
+    let text = this.#syns.get(this.#synKeyView, key, 0, length, hash);
     if (text === undefined) {
       text = this.#synText(bytes);
       if (text !== undefined) this.#syns.set(key, 0, length, hash, text);
@@ -795,7 +795,7 @@ export class RecordScanner {
     }
     const headEnd = Math.min(end, start + GUESS_HEX_HEAD_CHARS);
     const hash = hashBytes(bytes, start, headEnd);
-    let head = this.#hexHeads.get(bytes, start, headEnd, hash);
+    let head = this.#hexHeads.get(this.#view, bytes, start, headEnd, hash);
     if (head === undefined) {
       head = utf8.decode(bytes.subarray(start, headEnd));
       this.#hexHeads.set(bytes, start, headEnd, hash, head);
@@ -821,9 +821,13 @@ export class RecordScanner {
       return label;
     }
     if (isClientHello || sni === null) return guessTls("", sni, isClientHello) as string;
-    const hexHead = this.#hexHead(bytes);
-    const tls = guessTls(hexHead, sni, isClientHello);
-    if (tls !== undefined) return tls;
+    if (this.#flags[PAYLOAD_HEX] !== 0) {
+      // Escapes or other than ASCII in the hex: decode it to tell.
+      const tls = guessTls(this.#hexHead(bytes), undefined, false);
+      if (tls !== undefined) return tls;
+    } else if (this.#startsLikeTls(bytes)) {
+      return guessTls("160301", undefined, false) as string;
+    }
     const start = this.#starts[PAYLOAD] as number;
     const end = this.#ends[PAYLOAD] as number;
     const firstEscape = this.#numbers[PAYLOAD] as number;
@@ -831,16 +835,26 @@ export class RecordScanner {
     const ended = lineEnd < end;
     if (lineEnd - start > FIRST_LINE_MAX_BYTES) {
       return guessFromLine(this.#line(bytes, start, lineEnd, firstEscape, ended)) ??
-        guessHex(hexHead);
+        guessHex(this.#hexHead(bytes));
     }
     const cache = ended ? this.#endedLines : this.#wholeLines;
     const hash = hashBytes(bytes, start, lineEnd);
-    let label = cache.get(bytes, start, lineEnd, hash);
+    let label = cache.get(this.#view, bytes, start, lineEnd, hash);
     if (label === undefined) {
       label = guessFromLine(this.#line(bytes, start, lineEnd, firstEscape, ended)) ?? "";
       cache.set(bytes, start, lineEnd, hash, label);
     }
-    return label === "" ? guessHex(hexHead) : label;
+    return label === "" ? guessHex(this.#hexHead(bytes)) : label;
+  }
+
+  /** Whether `payload_hex` (plain ASCII) starts with `160301`, `160302` or `160303`. */
+  #startsLikeTls(bytes: Uint8Array): boolean {
+    const start = this.#starts[PAYLOAD_HEX] as number;
+    if ((this.#ends[PAYLOAD_HEX] as number) - start < 6) return false;
+    const last = bytes[start + 5];
+    return bytes[start] === 0x31 && bytes[start + 1] === 0x36 && bytes[start + 2] === 0x30 &&
+      bytes[start + 3] === 0x33 && bytes[start + 4] === 0x30 &&
+      (last === 0x31 || last === 0x32 || last === 0x33);
   }
 
   /** The payload's first line, decoded, without its line ending. */
