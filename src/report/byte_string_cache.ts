@@ -26,11 +26,13 @@ export function hashBytes(bytes: Uint8Array, start: number, end: number): number
 export class ByteStringCache<V extends string = string> {
   readonly #mask: number;
   readonly #maxBytes: number;
-  readonly #store: Uint8Array;
-  readonly #storeView: DataView;
-  /** Each slot's span length, -1 when empty. */
-  readonly #lengths: Int32Array;
-  readonly #hashes: Int32Array;
+  /** 32-bit words per slot: the span's length (-1: empty), its hash, then its bytes. */
+  readonly #stride: number;
+  /**
+   * Every slot's length, hash and bytes (little-endian words, the last one padded with zeros),
+   * side by side so that checking a slot reads one or two cache lines.
+   */
+  readonly #slots: Int32Array;
   readonly #values: (V | undefined)[];
 
   /**
@@ -45,10 +47,9 @@ export class ByteStringCache<V extends string = string> {
     }
     this.#mask = slots - 1;
     this.#maxBytes = maxBytes;
-    this.#store = new Uint8Array(slots * maxBytes);
-    this.#storeView = new DataView(this.#store.buffer);
-    this.#lengths = new Int32Array(slots).fill(-1);
-    this.#hashes = new Int32Array(slots);
+    this.#stride = 2 + Math.ceil(maxBytes / 4);
+    this.#slots = new Int32Array(slots * this.#stride);
+    for (let slot = 0; slot < slots; slot++) this.#slots[slot * this.#stride] = -1;
     this.#values = new Array<V | undefined>(slots).fill(undefined);
   }
 
@@ -64,16 +65,16 @@ export class ByteStringCache<V extends string = string> {
    */
   get(view: DataView, bytes: Uint8Array, start: number, end: number, hash: number): V | undefined {
     const slot = hash & this.#mask;
+    const slots = this.#slots;
+    const base = slot * this.#stride;
     const length = end - start;
-    if (this.#lengths[slot] !== length || this.#hashes[slot] !== hash) return undefined;
-    const store = this.#storeView;
-    const base = slot * this.#maxBytes;
-    let i = 0;
-    for (; i + 4 <= length; i += 4) {
-      if (store.getInt32(base + i) !== view.getInt32(start + i)) return undefined;
+    if (slots[base] !== length || slots[base + 1] !== hash) return undefined;
+    const whole = length >> 2;
+    for (let k = 0; k < whole; k++) {
+      if (view.getInt32(start + 4 * k, true) !== slots[base + 2 + k]) return undefined;
     }
-    for (; i < length; i++) {
-      if (this.#store[base + i] !== bytes[start + i]) return undefined;
+    if ((length & 3) !== 0 && tailWord(bytes, start + 4 * whole, end) !== slots[base + 2 + whole]) {
+      return undefined;
     }
     return this.#values[slot];
   }
@@ -91,9 +92,22 @@ export class ByteStringCache<V extends string = string> {
     const length = end - start;
     if (length > this.#maxBytes) return;
     const slot = hash & this.#mask;
-    this.#store.set(bytes.subarray(start, end), slot * this.#maxBytes);
-    this.#lengths[slot] = length;
-    this.#hashes[slot] = hash;
+    const slots = this.#slots;
+    const base = slot * this.#stride;
+    slots[base] = length;
+    slots[base + 1] = hash;
+    const whole = length >> 2;
+    for (let k = 0; k < whole; k++) {
+      slots[base + 2 + k] = tailWord(bytes, start + 4 * k, start + 4 * k + 4);
+    }
+    if ((length & 3) !== 0) slots[base + 2 + whole] = tailWord(bytes, start + 4 * whole, end);
     this.#values[slot] = value;
   }
+}
+
+/** Up to four bytes as a little-endian 32-bit word, missing high bytes zero. */
+function tailWord(bytes: Uint8Array, start: number, end: number): number {
+  let word = 0;
+  for (let i = end - 1; i >= start; i--) word = (word << 8) | (bytes[i] as number);
+  return word;
 }
