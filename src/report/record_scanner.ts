@@ -267,8 +267,15 @@ function skipString(
       high |= x;
       i += 4;
     }
-    if (i >= end) return -1;
-    const b = bytes[i] as number;
+    // Then byte by byte up to the byte that stopped the words (within four), or to the end.
+    let b = 0;
+    for (;;) {
+      if (i >= end) return -1;
+      b = bytes[i] as number;
+      if (b === QUOTE || b === BACKSLASH || b < 0x20) break;
+      high |= b;
+      i++;
+    }
     if (b === QUOTE) break;
     if (b === BACKSLASH) {
       if (firstEscape < 0) firstEscape = i;
@@ -290,9 +297,7 @@ function skipString(
       }
       continue;
     }
-    if (b < 0x20) return -1;
-    high |= b;
-    i++;
+    return -1;
   }
   if ((high & 0x80808080) !== 0) flags |= NOT_ASCII;
   stringFlags = flags;
