@@ -47,7 +47,7 @@ import { KEY_MAX_CHARS, readRecord, type ReportRecord } from "./record_fields.ts
 /** Arrays and objects nested deeper than this inside a line are left to `JSON.parse`. */
 export const SCAN_MAX_DEPTH = 64;
 /** Distinct source addresses whose strings are kept. */
-export const SOURCE_CACHE_SLOTS = 1 << 18;
+export const SOURCE_CACHE_SLOTS = 1 << 16;
 /** Distinct short field values (fingerprints, first lines, labels) whose strings are kept. */
 export const VALUE_CACHE_SLOTS = 1 << 12;
 /** The longest source address or short value kept, in bytes. */
