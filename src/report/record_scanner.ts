@@ -254,16 +254,15 @@ function skipString(
   let i = from;
   const last = end - 4;
   for (;;) {
-    // Four bytes at a time while none is a quote, a backslash or below 0x20 (the tests are exact
-    // for "some byte is", so a word that passes holds none).
+    // Four bytes at a time while none is a quote, a backslash or below 0x20. Flipping bit 1 maps
+    // the quote to 0x20 and keeps control bytes below 0x20 (and 0x20, 0x21 above), so one "some
+    // byte below 0x21" test finds both; a second finds a backslash. Both tests are exact for
+    // "some byte is" (checked against every byte value in tests), so a word that passes holds none.
     while (i <= last) {
       const x = view.getInt32(i, true);
-      const q = x ^ 0x22222222;
+      const y = x ^ 0x02020202;
       const e = x ^ 0x5c5c5c5c;
-      if (
-        ((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((e - 0x01010101) & ~e)) &
-          0x80808080) !== 0
-      ) break;
+      if (((((y - 0x21212121) & ~y) | ((e - 0x01010101) & ~e)) & 0x80808080) !== 0) break;
       high |= x;
       i += 4;
     }

@@ -286,3 +286,16 @@ Deno.test("record scanner: generated records and their mutations get JSON.parse 
     await Deno.remove(path);
   }
 });
+
+Deno.test("record scanner: every byte value at every position of a four-byte word inside strings", () => {
+  const scanner = new RecordScanner();
+  for (let value = 0; value < 256; value++) {
+    for (let shift = 0; shift < 8; shift++) {
+      for (const field of ["source_ip", "session_id"]) {
+        const head = encoder.encode(`{${base},"${field}":"${"a".repeat(shift)}`);
+        const line = new Uint8Array([...head, value, ...encoder.encode('bcdefghijk"}')]);
+        assertSameAnswer(scanner, line, `byte ${value} after ${shift} bytes in ${field}`);
+      }
+    }
+  }
+});
