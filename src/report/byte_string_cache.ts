@@ -9,12 +9,29 @@
  */
 
 /**
- * A 32-bit hash of a byte span (FNV-1a over every byte, then murmur3's mixer), to pick its slot.
- * Callers hash only the short spans they may cache.
+ * A 32-bit hash of a byte span, to pick its slot: murmur3 (x86, 32-bit) with seed 0, four bytes
+ * at a time. Callers hash only the short spans they may cache.
  */
 export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
+  let h = 0;
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    let k = (bytes[i] as number) | ((bytes[i + 1] as number) << 8) |
+      ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  let k = 0;
+  for (let shift = 0; i < end; i++, shift += 8) k |= (bytes[i] as number) << shift;
+  if (((end - start) & 3) !== 0) {
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+  }
+  h ^= end - start;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

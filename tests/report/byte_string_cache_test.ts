@@ -53,3 +53,19 @@ Deno.test("ByteStringCache: spans longer than its limit are never kept; slots mu
   assertEquals(cache.get(view, bytes, start, end, hash), undefined);
   assertThrows(() => new ByteStringCache(12, 8), RangeError, "power of two");
 });
+
+Deno.test("hashBytes: murmur3 x86 32-bit (seed 0) reference values, at any offset", () => {
+  const cases: [string, number][] = [
+    ["", 0],
+    ["a", 0x3c2569b2],
+    ["abc", 0xb3dd93fa],
+    ["Hello, world!", 0xc0363e43],
+    ["The quick brown fox jumps over the lazy dog", 0x2e4ff723],
+  ];
+  for (const [text, expected] of cases) {
+    for (const offset of [0, 1, 3]) {
+      const [bytes, , start, end] = span(text, offset);
+      assertEquals(hashBytes(bytes, start, end) >>> 0, expected, `${text} at ${offset}`);
+    }
+  }
+});
