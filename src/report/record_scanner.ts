@@ -6,9 +6,9 @@
  * Hand-written because a measured benchmark justifies it: on a generated 200 MB records file
  * (318,217 lines held in memory, CPU time, best of 5 on the shared 2-vCPU machine) this scanner
  * takes 501 ms where decoding each line, `JSON.parse` and {@linkcode readRecord} take 766 ms; with
- * the reader and the aggregate, `spip report` went from 1.9x to 2.3-2.9x the speed of
- * `jq -r .destination_port | sort | uniq -c` on the same file (`deno task bench --scenario report
- * --report-bytes 200000000`, same runs). An earlier scanner without key templates and string
+ * the reader and the aggregate, `spip report` went from 1.9-2.1x to 3.0-3.2x the speed of
+ * `jq -r .destination_port | sort | uniq -c` on a 1 GB file (`deno task bench --scenario report`,
+ * same runs; 1.6-2.0x to 1.9-2.9x on 200 MB). An earlier scanner without key templates and string
  * caches measured slower than `JSON.parse` (history: "report experiment: a byte-level record
  * scanner"); validating every byte in JavaScript costs about as much as V8's native parser, so
  * the gain comes from doing less per member and per record, not from faster byte loops.
