@@ -50,8 +50,10 @@ export const SCAN_MAX_DEPTH = 64;
 export const SOURCE_CACHE_SLOTS = 1 << 16;
 /** Distinct short field values (fingerprints, first lines, labels) whose strings are kept. */
 export const VALUE_CACHE_SLOTS = 1 << 12;
-/** The longest source address or short value kept, in bytes. */
+/** The longest short value (fingerprint, SNI, SYN field) kept, in bytes. */
 const SHORT_VALUE_MAX_BYTES = 64;
+/** The longest SYN fields' key kept (each field's kind, length and bytes), in bytes. */
+const SYN_KEY_MAX_BYTES = 128;
 /** The longest source address kept, in bytes (an IPv6 address has at most 45 characters). */
 const SOURCE_MAX_BYTES = 48;
 /** The longest first line kept, in bytes (as written, escapes included). */
@@ -521,7 +523,7 @@ export class RecordScanner {
   readonly #sources = new ByteStringCache(SOURCE_CACHE_SLOTS, SOURCE_MAX_BYTES);
   readonly #values = new ByteStringCache(VALUE_CACHE_SLOTS, SHORT_VALUE_MAX_BYTES);
   readonly #hexHeads = new ByteStringCache(VALUE_CACHE_SLOTS, GUESS_HEX_HEAD_CHARS);
-  readonly #syns = new ByteStringCache(VALUE_CACHE_SLOTS, SHORT_VALUE_MAX_BYTES);
+  readonly #syns = new ByteStringCache(VALUE_CACHE_SLOTS, SYN_KEY_MAX_BYTES);
   /** Labels of first lines that end with a newline, by the line's bytes ("" : the hex decides). */
   readonly #endedLines = new ByteStringCache(VALUE_CACHE_SLOTS, FIRST_LINE_MAX_BYTES);
   /** The same for payloads without a newline. */
