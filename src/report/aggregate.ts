@@ -78,7 +78,8 @@ export class ReportAggregate {
   readonly #fingerprints = new Map<Fingerprint, SpaceSaving<string>>();
   readonly #fingerprintFirstSeen = new Map<Fingerprint, FirstSeen<string>>();
   readonly #timeline = new TimeBuckets();
-  readonly #scanner = new RecordScanner();
+  /** Made on the first line given as bytes (aggregates built from others' states never scan). */
+  #scanner: RecordScanner | undefined = undefined;
 
   /**
    * Creates an empty aggregate.
@@ -122,7 +123,7 @@ export class ReportAggregate {
    */
   addLineBytes(bytes: Uint8Array, start: number, end: number): void {
     this.lines++;
-    const record = this.#scanner.scan(bytes, start, end);
+    const record = (this.#scanner ??= new RecordScanner()).scan(bytes, start, end);
     if (record === null) this.badLines++;
     else this.add(record);
   }

@@ -47,9 +47,9 @@ import { KEY_MAX_CHARS, readRecord, type ReportRecord } from "./record_fields.ts
 /** Arrays and objects nested deeper than this inside a line are left to `JSON.parse`. */
 export const SCAN_MAX_DEPTH = 64;
 /** Distinct source addresses whose strings are kept. */
-export const SOURCE_CACHE_SLOTS = 1 << 16;
+export const SOURCE_CACHE_SLOTS = 1 << 15;
 /** Distinct short field values (fingerprints, first lines, labels) whose strings are kept. */
-export const VALUE_CACHE_SLOTS = 1 << 12;
+export const VALUE_CACHE_SLOTS = 1 << 11;
 /** The longest short value (fingerprint, SNI, SYN field) kept, in bytes. */
 const SHORT_VALUE_MAX_BYTES = 64;
 /** The longest SYN fields' key kept (each field's kind, length and bytes), in bytes. */
