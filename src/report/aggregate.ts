@@ -9,6 +9,7 @@
 import { DistinctCounter } from "./distinct_counter.ts";
 import { FirstSeen } from "./first_seen.ts";
 import { readRecord, type ReportRecord } from "./record_fields.ts";
+import { RecordScanner } from "./record_scanner.ts";
 import { SpaceSaving } from "./space_saving.ts";
 import { TimeBuckets } from "./time_buckets.ts";
 import type {
@@ -77,6 +78,8 @@ export class ReportAggregate {
   readonly #fingerprints = new Map<Fingerprint, SpaceSaving<string>>();
   readonly #fingerprintFirstSeen = new Map<Fingerprint, FirstSeen<string>>();
   readonly #timeline = new TimeBuckets();
+  /** Made on the first line given as bytes (aggregates built from others' states never scan). */
+  #scanner: RecordScanner | undefined = undefined;
 
   /**
    * Creates an empty aggregate.
@@ -106,6 +109,21 @@ export class ReportAggregate {
       return;
     }
     const record = readRecord(value);
+    if (record === null) this.badLines++;
+    else this.add(record);
+  }
+
+  /**
+   * Counts one line given as bytes (UTF-8, without its line ending), exactly as
+   * {@linkcode addLine} counts the line decoded lossily, without decoding or parsing all of it.
+   *
+   * @param bytes The buffer holding the line.
+   * @param start The line's first byte.
+   * @param end The byte after the line.
+   */
+  addLineBytes(bytes: Uint8Array, start: number, end: number): void {
+    this.lines++;
+    const record = (this.#scanner ??= new RecordScanner()).scan(bytes, start, end);
     if (record === null) this.badLines++;
     else this.add(record);
   }

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "../std.ts";
 import { ReportAggregate, type TimeWindow } from "./aggregate.ts";
-import { inputName, readLines, type ReportInput } from "./line_reader.ts";
+import { inputName, readLineBytes, type ReportInput } from "./line_reader.ts";
 import type { ReportSummary } from "./summary.ts";
 import { renderTerminal } from "./terminal.ts";
 
@@ -117,9 +117,10 @@ export function parseReportArgs(args: string[]): ReportCommand {
 export async function summarise(command: ReportCommand): Promise<ReportSummary> {
   const aggregate = new ReportAggregate(command.window);
   let tooLong = 0;
-  const onLine = (line: string): void => aggregate.addLine(line);
+  const onLine = (bytes: Uint8Array, start: number, end: number): void =>
+    aggregate.addLineBytes(bytes, start, end);
   for (const input of command.inputs) {
-    const counts = await readLines(input, onLine);
+    const counts = await readLineBytes(input, onLine);
     tooLong += counts.tooLong;
   }
   return aggregate.summary(command.top, { names: command.inputs.map(inputName), tooLong });

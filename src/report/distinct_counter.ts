@@ -48,6 +48,9 @@ export class DistinctCounter {
   #sketches: Uint8Array[] | null = null;
   readonly #limit: number;
   readonly #groups: number;
+  /** The last key added and its group bit: adding them again changes nothing. */
+  #lastKey: string | undefined = undefined;
+  #lastBit = 0;
 
   /**
    * Creates an empty counter.
@@ -68,6 +71,9 @@ export class DistinctCounter {
    */
   add(key: string, group = 0): void {
     const bit = 1 << group;
+    if (key === this.#lastKey && bit === this.#lastBit) return;
+    this.#lastKey = key;
+    this.#lastBit = bit;
     if (this.#exact !== null) {
       const seen = this.#exact.get(key) ?? 0;
       if ((seen & bit) !== 0) return;

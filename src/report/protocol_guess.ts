@@ -34,6 +34,56 @@ export interface GuessInput {
   readonly isClientHello: boolean;
 }
 
+/** The characters of `payload_hex` a guess reads: the hex shown, and one to tell if more follow. */
+export const GUESS_HEX_HEAD_CHARS = GUESS_HEX_BYTES * 2 + 1;
+
+/**
+ * The TLS part of a guess: a label when the record is a ClientHello, carries an SNI field, or its
+ * payload starts like a TLS handshake record.
+ *
+ * @param hexHead The first {@linkcode GUESS_HEX_HEAD_CHARS} characters of `payload_hex` (or all).
+ * @param tlsSni The SNI: a name, null for none, undefined when unknown.
+ * @param isClientHello Whether the record carries a JA4.
+ * @returns `TLS sni=...`, `TLS (no SNI)` or `TLS`; undefined when the payload is not TLS.
+ */
+export function guessTls(
+  hexHead: string,
+  tlsSni: string | null | undefined,
+  isClientHello: boolean,
+): string | undefined {
+  if (isClientHello || tlsSni !== undefined || /^160301|^160302|^160303/.test(hexHead)) {
+    if (typeof tlsSni === "string") return cut(`TLS sni=${tlsSni}`);
+    return tlsSni === null ? "TLS (no SNI)" : "TLS";
+  }
+  return undefined;
+}
+
+/**
+ * The label of a payload's first line when the line alone decides it (an SSH version, an HTTP
+ * request line, or another printable line of at least three characters).
+ *
+ * @param line The payload's first line, without its line ending.
+ * @returns The label, or undefined when the label is the payload's hex.
+ */
+export function guessFromLine(line: string): string | undefined {
+  if (line.startsWith("SSH-")) return cut(line);
+  if (HTTP_REQUEST.test(line)) return cut(line);
+  if (line.length >= 3 && PRINTABLE.test(line)) return cut(line);
+  return undefined;
+}
+
+/**
+ * The label of a binary payload: its first bytes in hex.
+ *
+ * @param hexHead The first {@linkcode GUESS_HEX_HEAD_CHARS} characters of `payload_hex` (or all).
+ * @returns `hex 16030100...`, or `(empty)`.
+ */
+export function guessHex(hexHead: string): string {
+  if (hexHead === "") return "(empty)";
+  const shown = hexHead.slice(0, GUESS_HEX_BYTES * 2);
+  return `hex ${shown}${hexHead.length > shown.length ? "..." : ""}`;
+}
+
 /**
  * Guesses the protocol of a session's first payload.
  *
@@ -42,16 +92,7 @@ export interface GuessInput {
  *   `TLS (no SNI)`, a printable first line, or `hex 16030100...`.
  */
 export function guessProtocol(input: GuessInput): string {
-  const hex = input.payloadHex;
-  if (input.isClientHello || input.tlsSni !== undefined || /^160301|^160302|^160303/.test(hex)) {
-    if (typeof input.tlsSni === "string") return cut(`TLS sni=${input.tlsSni}`);
-    return input.tlsSni === null ? "TLS (no SNI)" : "TLS";
-  }
-  const line = firstLine(input.payload);
-  if (line.startsWith("SSH-")) return cut(line);
-  if (HTTP_REQUEST.test(line)) return cut(line);
-  if (line.length >= 3 && PRINTABLE.test(line)) return cut(line);
-  if (hex === "") return "(empty)";
-  const shown = hex.slice(0, GUESS_HEX_BYTES * 2);
-  return `hex ${shown}${hex.length > shown.length ? "..." : ""}`;
+  const hexHead = input.payloadHex.slice(0, GUESS_HEX_HEAD_CHARS);
+  return guessTls(hexHead, input.tlsSni, input.isClientHello) ??
+    guessFromLine(firstLine(input.payload)) ?? guessHex(hexHead);
 }

@@ -82,9 +82,9 @@ export class SpaceSaving<K> {
     this.#total += weight;
     const slot = this.#slots.get(key);
     if (slot !== undefined) {
-      this.#counts[slot] = (this.#counts[slot] ?? 0) + weight;
-      this.#errors[slot] = (this.#errors[slot] ?? 0) + error;
-      this.#siftDown(this.#position[slot] ?? 0);
+      this.#counts[slot] = (this.#counts[slot] as number) + weight;
+      if (error !== 0) this.#errors[slot] = (this.#errors[slot] as number) + error;
+      this.#siftDown(this.#position[slot] as number);
       return;
     }
     const size = this.#keys.length;
@@ -176,40 +176,57 @@ export class SpaceSaving<K> {
     return this.#evictions === 0 ? 0 : this.#counts[this.#heap[0] ?? 0] ?? 0;
   }
 
-  #less(a: number, b: number): boolean {
-    return (this.#counts[this.#heap[a] ?? 0] ?? 0) < (this.#counts[this.#heap[b] ?? 0] ?? 0);
-  }
-
-  #swap(a: number, b: number): void {
-    const slotA = this.#heap[a] ?? 0;
-    const slotB = this.#heap[b] ?? 0;
-    this.#heap[a] = slotB;
-    this.#heap[b] = slotA;
-    this.#position[slotB] = a;
-    this.#position[slotA] = b;
-  }
-
+  /** Moves a slot up the heap while its count is smaller than its parent's. */
   #siftUp(index: number): void {
+    const heap = this.#heap;
+    const counts = this.#counts;
+    const position = this.#position;
+    const slot = heap[index] as number;
+    const count = counts[slot] as number;
     let i = index;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.#less(i, parent)) return;
-      this.#swap(i, parent);
+      const parentSlot = heap[parent] as number;
+      if (!(count < (counts[parentSlot] as number))) break;
+      heap[i] = parentSlot;
+      position[parentSlot] = i;
       i = parent;
     }
+    heap[i] = slot;
+    position[slot] = i;
   }
 
+  /** Moves a slot down the heap while a child's count is smaller (the smaller child first). */
   #siftDown(index: number): void {
+    const heap = this.#heap;
+    const counts = this.#counts;
+    const position = this.#position;
     const size = this.#keys.length;
+    const slot = heap[index] as number;
+    const count = counts[slot] as number;
     let i = index;
     for (;;) {
       const left = 2 * i + 1;
-      if (left >= size) return;
+      if (left >= size) break;
+      let child = left;
+      let childSlot = heap[left] as number;
+      let childCount = counts[childSlot] as number;
       const right = left + 1;
-      const child = right < size && this.#less(right, left) ? right : left;
-      if (!this.#less(child, i)) return;
-      this.#swap(child, i);
+      if (right < size) {
+        const rightSlot = heap[right] as number;
+        const rightCount = counts[rightSlot] as number;
+        if (rightCount < childCount) {
+          child = right;
+          childSlot = rightSlot;
+          childCount = rightCount;
+        }
+      }
+      if (!(childCount < count)) break;
+      heap[i] = childSlot;
+      position[childSlot] = i;
       i = child;
     }
+    heap[i] = slot;
+    position[slot] = i;
   }
 }
