@@ -36,7 +36,7 @@ const WRITE_BATCH_BYTES = 1 << 20;
 const SOURCE_POOL = 50_000;
 
 /** A small seeded generator (mulberry32): 32 random bits per call, as a number in [0, 1). */
-function randomSource(seed: number): () => number {
+export function randomSource(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

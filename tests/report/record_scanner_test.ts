@@ -1,7 +1,7 @@
 import { assertEquals, assertGreater } from "../../testing/std.ts";
 import { readRecord, type ReportRecord } from "../../src/report/record_fields.ts";
 import { RecordScanner } from "../../src/report/record_scanner.ts";
-import { writeRecordsFile } from "../../testing/report_records.ts";
+import { randomSource, writeRecordsFile } from "../../testing/report_records.ts";
 
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const encoder = new TextEncoder();
@@ -234,18 +234,6 @@ Deno.test("record scanner: invalid UTF-8 inside strings decodes lossily, outside
     assertSameAnswer(scanner, key, `in a key: ${bad}`);
   }
 });
-
-/** A small seeded generator for the mutations. */
-function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MUTATION_BYTES = encoder.encode('"\\{}[],:0-.eE+ tfnu\u00e9x\t\r\u0001');
 
