@@ -78,7 +78,7 @@ export class ReportAggregate {
   readonly #fingerprints = new Map<Fingerprint, SpaceSaving<string>>();
   readonly #fingerprintFirstSeen = new Map<Fingerprint, FirstSeen<string>>();
   readonly #timeline = new TimeBuckets();
-  /** Made on the first line given as bytes (aggregates built from others' states never scan). */
+  /** Made on the first line given as bytes, so an aggregate fed only strings holds no caches. */
   #scanner: RecordScanner | undefined = undefined;
 
   /**
