@@ -168,10 +168,16 @@ async function main(args: string[]): Promise<number> {
   sink?.close();
   sensor.printStats();
   if (!flushed) {
-    reportDiagnostic(
-      `Cannot write ${sensor.recordsUnwritten} records before the shutdown deadline ` +
-        `(${STOP_DEADLINE_MS / 1000} s): the output's reader stalled; counted in records_shed`,
-    );
+    const deadline = `before the shutdown deadline (${STOP_DEADLINE_MS / 1000} s)`;
+    if (sensor.sessionsUnfinished > 0) {
+      reportDiagnostic(`Cannot finish ${sensor.sessionsUnfinished} sessions ${deadline}`);
+    }
+    if (sensor.recordsUnwritten > 0 || sensor.sessionsUnfinished === 0) {
+      reportDiagnostic(
+        `Cannot write ${sensor.recordsUnwritten} records ${deadline}: ` +
+          `the output's reader stalled; counted in records_shed`,
+      );
+    }
   }
   const code = flushed ? ExitCode.Ok : ExitCode.Failure;
   events.stop({ signal, flushed, exit_code: code });

@@ -44,6 +44,7 @@ export class Sensor {
   readonly #writability: PollerWritability;
   readonly #stdout: StreamSink | undefined;
   #unwritten = 0;
+  #unfinished = 0;
   readonly #sessions: SessionTable;
   readonly #acceptor: TcpAcceptor;
   readonly #poller: ReadinessPoller;
@@ -210,6 +211,11 @@ export class Sensor {
     return this.#unwritten;
   }
 
+  /** Sessions still not finished at the shutdown deadline (a bug if ever above 0). */
+  get sessionsUnfinished(): number {
+    return this.#unfinished;
+  }
+
   /**
    * Stops accepting, ends the open sessions, and flushes every pending record. At the deadline
    * (a stalled reader), the records still waiting are given up and counted in `records_shed`
@@ -239,7 +245,10 @@ export class Sensor {
     })();
     const finished = await Promise.race([drained, deadline]);
     clearTimeout(timer);
-    if (!finished) this.#unwritten = this.#writer.abandon();
+    if (!finished) {
+      this.#unfinished = this.stats.connectionsOpen;
+      this.#unwritten = this.#writer.abandon();
+    }
     this.#writability.close();
     this.#stdout?.close();
     await this.#poller.close();

@@ -12,7 +12,7 @@ import type { Buffer } from "node:buffer";
 import { type ClientHello, offeredVersions } from "./client_hello.ts";
 import { ja3 } from "./ja3.ts";
 import { ja4 } from "./ja4.ts";
-import { CertificateStore, loadCertificateFiles } from "./certificates.ts";
+import { type CertificatePair, CertificateStore, loadCertificateFiles } from "./certificates.ts";
 import type { TlsConfig } from "../config/tls.ts";
 
 /**
@@ -56,6 +56,9 @@ export interface TlsOutcome {
   readonly error: string | null;
 }
 
+/** The outcome's error when the connection went before the handshake completed. */
+const CLOSED_DURING_HANDSHAKE = "connection closed during the handshake";
+
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -91,6 +94,12 @@ export class TlsTerminator {
     return new TlsTerminator(config.handshakeTimeoutMs, store);
   }
 
+  /** The certificate for the peer's SNI or dialled address; rejects when none can be made. */
+  async #certificateFor(peer: TlsPeer): Promise<CertificatePair> {
+    const store = await this.#store;
+    return await store.certificateFor(peer.hello.serverName, peer.destinationIp);
+  }
+
   /**
    * Runs TLS over a connection whose ClientHello has been read: handshake, then every
    * decrypted chunk to `peer.onData`, until the connection ends.
@@ -99,13 +108,22 @@ export class TlsTerminator {
    * @returns How it ended; never rejects.
    */
   async terminate(peer: TlsPeer): Promise<TlsOutcome> {
+    // The session may close the transport at any time, even before TLS has a socket over it
+    // (while the certificate is being made): its error is the outcome's, never uncaught.
+    let transportError: string | null = null;
+    peer.transport.on("error", (thrown: unknown) => {
+      transportError ??= message(thrown);
+    });
+    const gone = new Promise<null>((resolve) => peer.transport.once("close", () => resolve(null)));
     let certificate;
     try {
-      const store = await this.#store;
-      certificate = await store.certificateFor(peer.hello.serverName, peer.destinationIp);
+      certificate = await Promise.race([this.#certificateFor(peer), gone]);
     } catch (error) {
       peer.close();
       return { handshake: false, error: `Cannot make a certificate: ${message(error)}` };
+    }
+    if (certificate === null || peer.transport.destroyed) {
+      return { handshake: false, error: transportError ?? CLOSED_DURING_HANDSHAKE };
     }
     return await new Promise<TlsOutcome>((resolve) => {
       let handshake = false;
@@ -141,7 +159,7 @@ export class TlsTerminator {
       socket.once("close", () => {
         clearTimeout(timer);
         peer.close();
-        if (!handshake) error ??= "connection closed during the handshake";
+        if (!handshake) error ??= CLOSED_DURING_HANDSHAKE;
         resolve({ handshake, error });
       });
     });
