@@ -5,8 +5,9 @@
  * @module
  */
 import { parseArgs } from "../std.ts";
-import { ReportAggregate, type TimeWindow } from "./aggregate.ts";
-import { inputName, readLines, type ReportInput } from "./line_reader.ts";
+import type { TimeWindow } from "./aggregate.ts";
+import { inputName, type ReportInput } from "./line_reader.ts";
+import { aggregateInWorkers } from "./worker_pool.ts";
 import type { ReportSummary } from "./summary.ts";
 import { renderTerminal } from "./terminal.ts";
 
@@ -108,20 +109,15 @@ export function parseReportArgs(args: string[]): ReportCommand {
 }
 
 /**
- * Reads every input and summarises it.
+ * Reads every input and summarises it, counting on every core (see `worker_pool.ts`).
  *
  * @param command The parsed command.
  * @returns The summary.
- * @throws {Error} "Cannot read ..." when an input cannot be read.
+ * @throws {Error} "Cannot read ..." when an input cannot be read; "Cannot summarise records: ..."
+ *   when a counting worker fails.
  */
 export async function summarise(command: ReportCommand): Promise<ReportSummary> {
-  const aggregate = new ReportAggregate(command.window);
-  let tooLong = 0;
-  const onLine = (line: string): void => aggregate.addLine(line);
-  for (const input of command.inputs) {
-    const counts = await readLines(input, onLine);
-    tooLong += counts.tooLong;
-  }
+  const { aggregate, tooLong } = await aggregateInWorkers(command.inputs, command.window);
   return aggregate.summary(command.top, { names: command.inputs.map(inputName), tooLong });
 }
 
