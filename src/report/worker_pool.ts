@@ -22,7 +22,7 @@ import type { FromWorker, ToWorker } from "./worker_protocol.ts";
 /** The most counting workers, whatever the number of cores. */
 export const REPORT_WORKERS_MAX = 8;
 /** Chunks sent to one worker and not yet acknowledged, at most. */
-export const CHUNKS_IN_FLIGHT_PER_WORKER = 4;
+export const CHUNKS_IN_FLIGHT_PER_WORKER = 2;
 /** Bytes of chunks sent to all workers and not yet acknowledged, at most (beyond one chunk). */
 export const BYTES_IN_FLIGHT_MAX = 32 * 1024 * 1024;
 
@@ -85,9 +85,8 @@ class Dispatcher {
   /** Called when a chunk is acknowledged or a worker fails. */
   #wake: (() => void) | null = null;
 
-  constructor(workers: number, window: TimeWindow, pool: ChunkPool) {
+  constructor(workers: number, window: TimeWindow, pool: ChunkPool, url: URL) {
     this.#pool = pool;
-    const url = new URL("./report_worker.ts", import.meta.url);
     const options: DenoWorkerOptions = { type: "module", deno: { permissions: "none" } };
     for (let i = 0; i < workers; i++) {
       const counter = new Counter(new Worker(url, options));
@@ -191,12 +190,20 @@ class Dispatcher {
   }
 }
 
+/** How to count in workers. */
+export interface WorkersOptions {
+  /** How many workers (default {@linkcode reportWorkerCount}). */
+  readonly workers?: number;
+  /** The worker module (default `report_worker.ts`; tests give a failing one). */
+  readonly workerUrl?: URL;
+}
+
 /**
  * Reads every input and counts its lines in workers.
  *
  * @param inputs The inputs, in order.
  * @param window Records outside it are counted apart.
- * @param workers How many workers (default {@linkcode reportWorkerCount}).
+ * @param options How many workers, and which module.
  * @returns The merged aggregate and the lines skipped as too long.
  * @throws {Error} "Cannot read ..." when an input cannot be read; "Cannot summarise records: ..."
  *   when a worker fails.
@@ -204,10 +211,12 @@ class Dispatcher {
 export async function aggregateInWorkers(
   inputs: readonly ReportInput[],
   window: TimeWindow,
-  workers: number = reportWorkerCount(),
+  options: WorkersOptions = {},
 ): Promise<WorkersResult> {
   const pool = new ChunkPool();
-  const dispatcher = new Dispatcher(Math.max(1, Math.floor(workers)), window, pool);
+  const workers = Math.max(1, Math.floor(options.workers ?? reportWorkerCount()));
+  const url = options.workerUrl ?? new URL("./report_worker.ts", import.meta.url);
+  const dispatcher = new Dispatcher(workers, window, pool, url);
   try {
     let tooLong = 0;
     for (const input of inputs) {
