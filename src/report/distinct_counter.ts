@@ -38,6 +38,20 @@ export interface DistinctCount {
   readonly exact: boolean;
 }
 
+/** A {@linkcode DistinctCounter} as plain data (structured-cloneable). */
+export interface DistinctCounterState {
+  /** How many groups. */
+  readonly groups: number;
+  /** Keys counted exactly before the sketches take over. */
+  readonly limit: number;
+  /** The exact keys, or null once the sketches took over. */
+  readonly keys: readonly string[] | null;
+  /** Each exact key's group bits. */
+  readonly keyGroups: Uint32Array<ArrayBuffer> | null;
+  /** One sketch per group and one for all, or null while exact. */
+  readonly sketches: readonly Uint8Array[] | null;
+}
+
 /**
  * Counts distinct strings in bounded memory, overall and per group (such as per transport), with
  * one table lookup per key: each key remembers the groups it was seen in.
@@ -78,13 +92,102 @@ export class DistinctCounter {
       const seen = this.#exact.get(key) ?? 0;
       if ((seen & bit) !== 0) return;
       this.#exact.set(key, seen | bit);
-      if (this.#exact.size <= this.#limit) return;
-      this.#sketches = Array.from({ length: this.#groups + 1 }, () => new Uint8Array(REGISTERS));
-      for (const [known, groups] of this.#exact) this.#sketch(known, groups);
-      this.#exact = null;
+      if (this.#exact.size > this.#limit) this.#foldIntoSketches();
       return;
     }
     this.#sketch(key, bit);
+  }
+
+  /** Past the limit: every known key goes into the sketches, and the exact set is dropped. */
+  #foldIntoSketches(): void {
+    const exact = this.#exact;
+    if (exact === null) return;
+    this.#sketches = Array.from({ length: this.#groups + 1 }, () => new Uint8Array(REGISTERS));
+    for (const [known, groups] of exact) this.#sketch(known, groups);
+    this.#exact = null;
+  }
+
+  /**
+   * Adds another counter's keys to this one: the union of the exact sets while it stays within
+   * the limit, else the register-wise maximum of the sketches, which is the sketch of the union.
+   * Either way the result is what one counter fed every key would hold.
+   *
+   * @param other A counter with the same groups (left unchanged).
+   * @throws {RangeError} When the groups differ.
+   */
+  merge(other: DistinctCounter): void {
+    if (other.#groups !== this.#groups) {
+      throw new RangeError(
+        `Cannot merge distinct counts: ${other.#groups} groups into ${this.#groups}`,
+      );
+    }
+    const otherExact = other.#exact;
+    if (this.#exact !== null && otherExact !== null) {
+      for (const [key, groups] of otherExact) {
+        this.#exact.set(key, (this.#exact.get(key) ?? 0) | groups);
+      }
+      if (this.#exact.size > this.#limit) this.#foldIntoSketches();
+      return;
+    }
+    this.#foldIntoSketches();
+    if (otherExact !== null) {
+      for (const [key, groups] of otherExact) this.#sketch(key, groups);
+      return;
+    }
+    const mine = this.#sketches ?? [];
+    for (const [g, registers] of (other.#sketches ?? []).entries()) {
+      const into = mine[g];
+      if (into === undefined) continue;
+      for (let i = 0; i < REGISTERS; i++) {
+        const value = registers[i] ?? 0;
+        if (value > (into[i] ?? 0)) into[i] = value;
+      }
+    }
+  }
+
+  /**
+   * The counter as plain data, for sending to another thread.
+   *
+   * @returns The state; {@linkcode DistinctCounter.fromState} rebuilds the counter.
+   */
+  toState(): DistinctCounterState {
+    return {
+      groups: this.#groups,
+      limit: this.#limit,
+      keys: this.#exact === null ? null : [...this.#exact.keys()],
+      keyGroups: this.#exact === null ? null : Uint32Array.from(this.#exact.values()),
+      sketches: this.#sketches === null ? null : this.#sketches.map((r) => r.slice()),
+    };
+  }
+
+  /**
+   * Rebuilds a counter from {@linkcode DistinctCounter.toState}.
+   *
+   * @param state The state.
+   * @returns The counter.
+   * @throws {RangeError} When the state does not describe a counter.
+   */
+  static fromState(state: DistinctCounterState): DistinctCounter {
+    const counter = new DistinctCounter(state.groups, state.limit);
+    if (state.keys !== null) {
+      const groups = state.keyGroups;
+      if (groups === null || groups.length !== state.keys.length) {
+        throw new RangeError("Cannot rebuild a distinct counter: its keys are malformed");
+      }
+      const exact = new Map<string, number>();
+      for (const [i, key] of state.keys.entries()) exact.set(key, groups[i] ?? 0);
+      counter.#exact = exact;
+      return counter;
+    }
+    const sketches = state.sketches ?? [];
+    if (
+      sketches.length !== state.groups + 1 || sketches.some((r) => r.length !== REGISTERS)
+    ) {
+      throw new RangeError("Cannot rebuild a distinct counter: its sketches are malformed");
+    }
+    counter.#exact = null;
+    counter.#sketches = sketches.map((r) => r.slice());
+    return counter;
   }
 
   #sketch(key: string, groups: number): void {

@@ -25,6 +25,22 @@ export interface CountedKey<K> {
   readonly error: number;
 }
 
+/** A {@linkcode SpaceSaving} table as plain data (structured-cloneable). */
+export interface SpaceSavingState<K> {
+  /** The most keys kept. */
+  readonly capacity: number;
+  /** The keys, one per slot. */
+  readonly keys: readonly K[];
+  /** Each slot's count. */
+  readonly counts: Float64Array;
+  /** Each slot's error. */
+  readonly errors: Float64Array;
+  /** The sum of all weights offered. */
+  readonly total: number;
+  /** Keys evicted so far. */
+  readonly evictions: number;
+}
+
 /** A bounded top-N counter. */
 export class SpaceSaving<K> {
   /** The most keys the table holds. */
@@ -147,28 +163,109 @@ export class SpaceSaving<K> {
   }
 
   /**
-   * Adds another summary's counts to this one (mergeable summaries: a key missing from a summary
-   * that evicted keys may have occurred up to that summary's smallest count, which is added as
-   * both count and error).
+   * Adds another summary's counts to this one (mergeable summaries, Agarwal et al. 2012): a key
+   * missing from a summary that evicted keys may have occurred up to that summary's smallest
+   * count, which is added to its count and its error. Of the combined keys the `capacity` with
+   * the highest counts are kept; every dropped key's combined count is at most the smallest kept
+   * one, so `floor` still bounds every key not in the table, and `count - error <= true count <=
+   * count` holds for every kept key. Each dropped key counts as an eviction, so the result is
+   * exact only when both summaries were exact and their keys fit together.
    *
-   * @param other The other summary.
+   * @param other The other summary (left unchanged).
    */
   merge(other: SpaceSaving<K>): void {
+    const floor = this.floor;
     const otherFloor = other.floor;
-    const inOther = new Set<K>();
-    const total = this.#total + other.total;
-    // offer() already charges a key new to a full table with this table's smallest count.
-    for (const entry of other.entries()) {
-      inOther.add(entry.key);
-      this.offer(entry.key, entry.count, entry.error);
+    const size = this.#keys.length;
+    const keys: K[] = [...this.#keys];
+    const counts: number[] = [];
+    const errors: number[] = [];
+    for (let slot = 0; slot < size; slot++) {
+      counts.push((this.#counts[slot] ?? 0) + otherFloor);
+      errors.push((this.#errors[slot] ?? 0) + otherFloor);
     }
-    if (otherFloor > 0) {
-      for (const entry of this.entries()) {
-        if (!inOther.has(entry.key)) this.offer(entry.key, otherFloor, otherFloor);
+    for (const [otherSlot, key] of other.#keys.entries()) {
+      const count = other.#counts[otherSlot] ?? 0;
+      const error = other.#errors[otherSlot] ?? 0;
+      const slot = this.#slots.get(key);
+      if (slot === undefined) {
+        keys.push(key);
+        counts.push(count + floor);
+        errors.push(error + floor);
+      } else {
+        counts[slot] = (counts[slot] ?? 0) + count - otherFloor;
+        errors[slot] = (errors[slot] ?? 0) + error - otherFloor;
       }
     }
-    this.#total = total;
-    this.#evictions += other.evictions;
+    let order = keys.map((_, i) => i);
+    let dropped = 0;
+    if (keys.length > this.capacity) {
+      order.sort((x, y) => (counts[y] ?? 0) - (counts[x] ?? 0));
+      dropped = keys.length - this.capacity;
+      order = order.slice(0, this.capacity);
+    }
+    this.#load(
+      order.map((i) => ({ key: keys[i] as K, count: counts[i] ?? 0, error: errors[i] ?? 0 })),
+    );
+    this.#total += other.total;
+    this.#evictions += other.evictions + dropped;
+  }
+
+  /**
+   * The table as plain data, for sending to another thread.
+   *
+   * @returns The state; {@linkcode SpaceSaving.fromState} rebuilds the table.
+   */
+  toState(): SpaceSavingState<K> {
+    const size = this.#keys.length;
+    return {
+      capacity: this.capacity,
+      keys: [...this.#keys],
+      counts: this.#counts.slice(0, size),
+      errors: this.#errors.slice(0, size),
+      total: this.#total,
+      evictions: this.#evictions,
+    };
+  }
+
+  /**
+   * Rebuilds a table from {@linkcode SpaceSaving.toState}.
+   *
+   * @param state The state.
+   * @returns The table.
+   * @throws {RangeError} When the state does not describe a table.
+   */
+  static fromState<K>(state: SpaceSavingState<K>): SpaceSaving<K> {
+    const table = new SpaceSaving<K>(state.capacity);
+    const size = state.keys.length;
+    if (size > state.capacity || state.counts.length !== size || state.errors.length !== size) {
+      throw new RangeError("Cannot rebuild a top-key table: its state is inconsistent");
+    }
+    table.#load(
+      state.keys.map((key, i) => ({
+        key,
+        count: state.counts[i] ?? 0,
+        error: state.errors[i] ?? 0,
+      })),
+    );
+    table.#total = state.total;
+    table.#evictions = state.evictions;
+    return table;
+  }
+
+  /** Replaces the table's keys (at most `capacity`, distinct) and rebuilds the heap. */
+  #load(entries: CountedKey<K>[]): void {
+    this.#slots.clear();
+    this.#keys.length = 0;
+    for (const [slot, e] of entries.entries()) {
+      this.#keys.push(e.key);
+      this.#slots.set(e.key, slot);
+      this.#counts[slot] = e.count;
+      this.#errors[slot] = e.error;
+      this.#heap[slot] = slot;
+      this.#position[slot] = slot;
+    }
+    for (let i = (entries.length >> 1) - 1; i >= 0; i--) this.#siftDown(i);
   }
 
   /** The most a key not in the table may have occurred: the smallest count once a key was evicted, else 0. */
