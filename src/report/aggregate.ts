@@ -10,7 +10,9 @@ import { DistinctCounter, type DistinctCounterState } from "./distinct_counter.t
 import { FirstSeen, type FirstSeenState } from "./first_seen.ts";
 import { readRecord, type ReportRecord } from "./record_fields.ts";
 import { RecordScanner } from "./record_scanner.ts";
+import type { BatchReader, ScannedBatch } from "./scanned_batch.ts";
 import { SpaceSaving, type SpaceSavingState } from "./space_saving.ts";
+import { hashString } from "./string_hash.ts";
 import { TimeBuckets, type TimeBucketsState } from "./time_buckets.ts";
 import type {
   Fingerprint,
@@ -216,11 +218,41 @@ export class ReportAggregate {
   }
 
   /**
+   * Counts the records another thread read from some lines (see `worker_pool.ts`), in their
+   * order: the same as {@linkcode ReportAggregate.addLineBytes} on each of those lines.
+   *
+   * @param reader The reader of the thread that sent the batch.
+   * @param batch The records.
+   * @param lines How many lines they were read from.
+   * @param badLines How many of those lines were not records.
+   * @throws {RangeError} When the batch is inconsistent.
+   */
+  addScanned(reader: BatchReader, batch: ScannedBatch, lines: number, badLines: number): void {
+    this.lines += lines;
+    this.badLines += badLines;
+    reader.read(batch, this.#addHashed);
+  }
+
+  readonly #addHashed = (record: ReportRecord, hashes: Int32Array): void =>
+    this.#add(record, hashes);
+
+  /**
    * Counts one record.
    *
    * @param record The record.
    */
   add(record: ReportRecord): void {
+    this.#add(record, undefined);
+  }
+
+  /**
+   * Counts one record whose strings' hashes may be known already.
+   *
+   * @param record The record.
+   * @param hashes Its strings' {@linkcode hashString}s, by field in the order of
+   *   {@linkcode ScannedBatch.texts}; undefined: computed here.
+   */
+  #add(record: ReportRecord, hashes: Int32Array | undefined): void {
     const t = record.timestamp;
     if (
       (this.#window.since !== undefined && t < this.#window.since) ||
@@ -233,14 +265,18 @@ export class ReportAggregate {
     if (t < this.first) this.first = t;
     if (t > this.last) this.last = t;
     if (record.tls) this.tlsRecords++;
-    this.#sources.add(record.sourceIp, record.transport === "udp" ? 1 : 0);
+    const sourceHash = hashes?.[0] ?? hashString(record.sourceIp);
+    this.#sources.add(record.sourceIp, record.transport === "udp" ? 1 : 0, sourceHash);
     const counts = this.#transports[record.transport];
     counts.records++;
     if (record.sessionStart) {
       counts.sessions++;
       if (record.silent) counts.silent++;
-      counts.topSources.offer(record.sourceIp);
-      if (record.firstLine !== undefined) counts.firstLines.offer(record.firstLine);
+      counts.topSources.offer(record.sourceIp, 1, 0, sourceHash);
+      const firstLine = record.firstLine;
+      if (firstLine !== undefined) {
+        counts.firstLines.offer(firstLine, 1, 0, hashes?.[1] ?? hashString(firstLine));
+      }
       const port = record.destinationPort + (record.transport === "udp" ? 65536 : 0);
       this.#portSessions[port] = (this.#portSessions[port] ?? 0) + 1;
       const hour = Math.floor(t / 3600) % HOURS;
@@ -249,11 +285,11 @@ export class ReportAggregate {
       if (t < (this.#portFirstSeen[port] ?? Infinity)) this.#portFirstSeen[port] = t;
       this.#timeline.add(t, port);
     }
-    this.#fingerprint("ja4", record.ja4, t);
-    this.#fingerprint("ja3", record.ja3, t);
-    this.#fingerprint("syn", record.syn, t);
-    this.#fingerprint("hassh", record.hassh, t);
-    this.#fingerprint("greeting", record.greeting, t);
+    this.#fingerprint("ja4", record.ja4, t, hashes?.[2]);
+    this.#fingerprint("ja3", record.ja3, t, hashes?.[3]);
+    this.#fingerprint("syn", record.syn, t, hashes?.[4]);
+    this.#fingerprint("hassh", record.hassh, t, hashes?.[5]);
+    this.#fingerprint("greeting", record.greeting, t, hashes?.[6]);
   }
 
   /**
@@ -377,9 +413,14 @@ export class ReportAggregate {
     return a;
   }
 
-  #fingerprint(kind: Fingerprint, value: string | undefined, seconds: number): void {
+  #fingerprint(
+    kind: Fingerprint,
+    value: string | undefined,
+    seconds: number,
+    hash: number | undefined,
+  ): void {
     if (value === undefined) return;
-    this.#fingerprints.get(kind)?.offer(value);
+    this.#fingerprints.get(kind)?.offer(value, 1, 0, hash ?? hashString(value));
     this.#fingerprintFirstSeen.get(kind)?.note(value, seconds);
   }
 

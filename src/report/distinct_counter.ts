@@ -7,6 +7,8 @@
  * @module
  */
 
+import { hashString } from "./string_hash.ts";
+
 /** Keys counted exactly before switching to the sketch. */
 export const DISTINCT_EXACT_KEYS = 100_000;
 
@@ -14,21 +16,6 @@ const PRECISION_BITS = 14;
 const REGISTERS = 1 << PRECISION_BITS;
 /** The sketch's relative standard error. */
 export const DISTINCT_RELATIVE_ERROR: number = 1.04 / Math.sqrt(REGISTERS);
-
-/** A 32-bit FNV-1a hash of a string's UTF-16 code units, finished with murmur3's mixer. */
-function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** The count of distinct keys and whether it is exact. */
 export interface DistinctCount {
@@ -53,11 +40,94 @@ export interface DistinctCounterState {
 }
 
 /**
+ * The exact keys and each one's group bits: an open-addressing table (linear probing, at most half
+ * full) of key numbers, found by the keys' {@linkcode hashString}, so a caller that knows a key's
+ * hash spares its hashing and nothing is allocated per key but its place in the arrays.
+ */
+class KeyBits {
+  keys: string[] = [];
+  #hashes = new Int32Array(1024);
+  #bits = new Int32Array(1024);
+  /** Each cell: a key number plus 1, or 0 when empty. */
+  #cells = new Int32Array(2048);
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /** The group bits of a key (0: not seen). */
+  get(key: string, hash: number): number {
+    const i = this.#cell(key, hash);
+    const cell = this.#cells[i] as number;
+    return cell === 0 ? 0 : this.#bits[cell - 1] as number;
+  }
+
+  /** Sets the group bits of a key. */
+  set(key: string, hash: number, bits: number): void {
+    const i = this.#cell(key, hash);
+    const cell = this.#cells[i] as number;
+    if (cell !== 0) {
+      this.#bits[cell - 1] = bits;
+      return;
+    }
+    const n = this.keys.length;
+    if (n === this.#hashes.length) {
+      this.#grow();
+      this.set(key, hash, bits);
+      return;
+    }
+    this.keys.push(key);
+    this.#hashes[n] = hash;
+    this.#bits[n] = bits;
+    this.#cells[i] = n + 1;
+  }
+
+  /** Each key's group bits, in the order of `keys`. */
+  bits(): Int32Array {
+    return this.#bits.subarray(0, this.keys.length);
+  }
+
+  /** Each key's hash, in the order of `keys`. */
+  hashes(): Int32Array {
+    return this.#hashes.subarray(0, this.keys.length);
+  }
+
+  /** The cell of a key, or the empty cell where it would go. */
+  #cell(key: string, hash: number): number {
+    const cells = this.#cells;
+    const mask = cells.length - 1;
+    for (let i = hash & mask;; i = (i + 1) & mask) {
+      const cell = cells[i] as number;
+      if (cell === 0) return i;
+      if (this.#hashes[cell - 1] === hash && this.keys[cell - 1] === key) return i;
+    }
+  }
+
+  #grow(): void {
+    const size = 2 * this.#hashes.length;
+    const hashes = new Int32Array(size);
+    hashes.set(this.#hashes);
+    this.#hashes = hashes;
+    const bits = new Int32Array(size);
+    bits.set(this.#bits);
+    this.#bits = bits;
+    const cells = new Int32Array(2 * size);
+    const mask = cells.length - 1;
+    for (let n = 0; n < this.keys.length; n++) {
+      let i = (hashes[n] as number) & mask;
+      while (cells[i] !== 0) i = (i + 1) & mask;
+      cells[i] = n + 1;
+    }
+    this.#cells = cells;
+  }
+}
+
+/**
  * Counts distinct strings in bounded memory, overall and per group (such as per transport), with
  * one table lookup per key: each key remembers the groups it was seen in.
  */
 export class DistinctCounter {
-  #exact: Map<string, number> | null = new Map();
+  #exact: KeyBits | null = new KeyBits();
   /** One sketch per group, and the last one for all groups together. */
   #sketches: Uint8Array[] | null = null;
   readonly #limit: number;
@@ -82,20 +152,22 @@ export class DistinctCounter {
    *
    * @param key The key.
    * @param group Its group, from 0.
+   * @param hash The key's {@linkcode hashString}, when known (else computed when needed).
    */
-  add(key: string, group = 0): void {
+  add(key: string, group = 0, hash?: number): void {
     const bit = 1 << group;
     if (key === this.#lastKey && bit === this.#lastBit) return;
     this.#lastKey = key;
     this.#lastBit = bit;
+    const h = hash ?? hashString(key);
     if (this.#exact !== null) {
-      const seen = this.#exact.get(key) ?? 0;
+      const seen = this.#exact.get(key, h);
       if ((seen & bit) !== 0) return;
-      this.#exact.set(key, seen | bit);
+      this.#exact.set(key, h, seen | bit);
       if (this.#exact.size > this.#limit) this.#foldIntoSketches();
       return;
     }
-    this.#sketch(key, bit);
+    this.#sketch(bit, h);
   }
 
   /** Past the limit: every known key goes into the sketches, and the exact set is dropped. */
@@ -103,7 +175,8 @@ export class DistinctCounter {
     const exact = this.#exact;
     if (exact === null) return;
     this.#sketches = Array.from({ length: this.#groups + 1 }, () => new Uint8Array(REGISTERS));
-    for (const [known, groups] of exact) this.#sketch(known, groups);
+    const bits = exact.bits();
+    for (const [n, h] of exact.hashes().entries()) this.#sketch(bits[n] ?? 0, h);
     this.#exact = null;
   }
 
@@ -123,15 +196,19 @@ export class DistinctCounter {
     }
     const otherExact = other.#exact;
     if (this.#exact !== null && otherExact !== null) {
-      for (const [key, groups] of otherExact) {
-        this.#exact.set(key, (this.#exact.get(key) ?? 0) | groups);
+      const bits = otherExact.bits();
+      const hashes = otherExact.hashes();
+      for (const [n, key] of otherExact.keys.entries()) {
+        const h = hashes[n] ?? 0;
+        this.#exact.set(key, h, this.#exact.get(key, h) | (bits[n] ?? 0));
       }
       if (this.#exact.size > this.#limit) this.#foldIntoSketches();
       return;
     }
     this.#foldIntoSketches();
     if (otherExact !== null) {
-      for (const [key, groups] of otherExact) this.#sketch(key, groups);
+      const bits = otherExact.bits();
+      for (const [n, h] of otherExact.hashes().entries()) this.#sketch(bits[n] ?? 0, h);
       return;
     }
     const mine = this.#sketches ?? [];
@@ -154,8 +231,8 @@ export class DistinctCounter {
     return {
       groups: this.#groups,
       limit: this.#limit,
-      keys: this.#exact === null ? null : [...this.#exact.keys()],
-      keyGroups: this.#exact === null ? null : Uint32Array.from(this.#exact.values()),
+      keys: this.#exact === null ? null : [...this.#exact.keys],
+      keyGroups: this.#exact === null ? null : Uint32Array.from(this.#exact.bits()),
       sketches: this.#sketches === null ? null : this.#sketches.map((r) => r.slice()),
     };
   }
@@ -174,8 +251,8 @@ export class DistinctCounter {
       if (groups === null || groups.length !== state.keys.length) {
         throw new RangeError("Cannot rebuild a distinct counter: its keys are malformed");
       }
-      const exact = new Map<string, number>();
-      for (const [i, key] of state.keys.entries()) exact.set(key, groups[i] ?? 0);
+      const exact = new KeyBits();
+      for (const [i, key] of state.keys.entries()) exact.set(key, hashString(key), groups[i] ?? 0);
       counter.#exact = exact;
       return counter;
     }
@@ -190,9 +267,9 @@ export class DistinctCounter {
     return counter;
   }
 
-  #sketch(key: string, groups: number): void {
+  #sketch(groups: number, hash: number): void {
     const sketches = this.#sketches ?? [];
-    const h = hash32(key);
+    const h = hash >>> 0;
     addToSketch(sketches[this.#groups] ?? new Uint8Array(REGISTERS), h);
     for (let g = 0; g < this.#groups; g++) {
       if ((groups & (1 << g)) !== 0) addToSketch(sketches[g] ?? new Uint8Array(REGISTERS), h);
@@ -210,7 +287,7 @@ export class DistinctCounter {
       if (group === undefined) return { count: this.#exact.size, exact: true };
       const bit = 1 << group;
       let n = 0;
-      for (const groups of this.#exact.values()) if ((groups & bit) !== 0) n++;
+      for (const groups of this.#exact.bits()) if ((groups & bit) !== 0) n++;
       return { count: n, exact: true };
     }
     const sketch = this.#sketches?.[group ?? this.#groups] ?? new Uint8Array(REGISTERS);

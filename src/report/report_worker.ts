@@ -1,56 +1,73 @@
 /**
- * A counting worker of `spip report`: it receives chunks of whole lines from the main thread,
- * counts each line into its own {@linkcode ReportAggregate}, gives each chunk's buffer back as
- * the acknowledgement, and at the end sends its aggregate as plain data. It gets bytes only: the
- * main thread starts it without any permission.
+ * A reading worker of `spip report`: it receives chunks of whole lines from the main thread, reads
+ * each line's record with its own {@linkcode RecordScanner} (the costly part of counting), and
+ * sends the chunk's buffer back with the records as a {@linkcode ScannedBatch}; the main thread
+ * counts them.
  *
  * @module
  */
-import { ReportAggregate } from "./aggregate.ts";
+import { parentPort } from "node:worker_threads";
 import { type LineBytesHandler, type LineCounts, splitChunk } from "./line_reader.ts";
+import { RecordScanner } from "./record_scanner.ts";
+import { BatchWriter } from "./scanned_batch.ts";
 import type { FromWorker, ToWorker } from "./worker_protocol.ts";
 
-/** The parts of a dedicated worker's global scope used here. */
-interface WorkerScope {
-  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
-  postMessage(message: FromWorker, transfer: Transferable[]): void;
-}
-
-const scope = globalThis as unknown as WorkerScope;
-let aggregate: ReportAggregate | null = null;
-let onLine: LineBytesHandler = () => {};
-const counts: LineCounts = { lines: 0, tooLong: 0 };
+const port = parentPort;
+if (port === null) throw new Error("Cannot read records: report_worker.ts runs only as a worker");
+const post = (message: FromWorker, transfer: ArrayBuffer[]): void =>
+  port.postMessage(message, transfer);
+const scanner = new RecordScanner();
+const writer = new BatchWriter();
+let badLines = 0;
+const onLine: LineBytesHandler = (bytes, start, end) => {
+  const record = scanner.scan(bytes, start, end);
+  if (record === null) badLines++;
+  else writer.push(record);
+};
 
 function handle(message: ToWorker): void {
-  if (message.type === "start") {
-    const fresh = new ReportAggregate(message.window);
-    aggregate = fresh;
-    onLine = (bytes, start, end) => fresh.addLineBytes(bytes, start, end);
-    return;
-  }
-  if (aggregate === null) throw new Error(`"${message.type}" came before "start"`);
-  if (message.type === "chunk") {
-    splitChunk(new Uint8Array(message.buffer, message.offset, message.length), onLine, counts);
-    scope.postMessage({ type: "ack", buffer: message.buffer, length: message.length }, [
+  if (message.type !== "chunk") throw new Error(`unknown message "${String(message.type)}"`);
+  const counts: LineCounts = { lines: 0, tooLong: 0 };
+  badLines = 0;
+  splitChunk(new Uint8Array(message.buffer, message.offset, message.length), onLine, counts);
+  const batch = writer.take();
+  post(
+    {
+      type: "scanned",
+      buffer: message.buffer,
+      length: message.length,
+      lines: counts.lines,
+      badLines,
+      tooLong: counts.tooLong,
+      batch,
+    },
+    [
       message.buffer,
-    ]);
-    return;
-  }
-  const state = aggregate.toState();
-  scope.postMessage({ type: "done", state, counts }, [
-    state.ports.buffer,
-    state.portSessions.buffer,
-    state.portFirstSeen.buffer,
-    state.heat.buffer,
-  ]);
-  aggregate = null;
+      batch.timestamps.buffer,
+      batch.meta.buffer,
+      batch.texts.buffer,
+      batch.hashes.buffer,
+    ],
+  );
 }
 
-scope.onmessage = (event) => {
+// Anything thrown outside a message (it should not happen) is reported as one message too, so
+// the main thread ends the run with one line instead of the runtime printing a stack trace.
+globalThis.addEventListener("error", (event) => {
+  event.preventDefault();
+  post({ type: "error", message: String(event.message) }, []);
+});
+globalThis.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  const reason: unknown = event.reason;
+  post({ type: "error", message: reason instanceof Error ? reason.message : String(reason) }, []);
+});
+post({ type: "ready" }, []);
+port.on("message", (message: ToWorker) => {
   try {
-    handle(event.data);
+    handle(message);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    scope.postMessage({ type: "error", message }, []);
+    const detail = error instanceof Error ? error.message : String(error);
+    post({ type: "error", message: detail }, []);
   }
-};
+});

@@ -1,34 +1,47 @@
 /**
- * Counting on every core: the main thread reads the inputs in chunks of whole lines
+ * Reading on every core: the main thread reads the inputs in chunks of whole lines
  * ({@linkcode readChunks}) and transfers each chunk's buffer, without copying, to the least busy
- * of N workers (`report_worker.ts`), each counting into its own aggregate; at the end their
- * aggregates are merged ({@linkcode ReportAggregate.merge}).
+ * of N workers (`report_worker.ts`). Each worker reads the records of its chunks (the byte
+ * scanner, the costly part) and sends them back as flat arrays ({@linkcode ScannedBatch}); the
+ * main thread counts them into one {@linkcode ReportAggregate} in the order the chunks were read.
+ * So every count, exact or approximate (Space-Saving depends on the order of its keys), is the
+ * one a single thread reading every line itself gives: the summary is the same byte for byte.
  *
  * Memory stays bounded: a worker holds at most {@linkcode CHUNKS_IN_FLIGHT_PER_WORKER} chunks
- * not yet acknowledged, and all workers together at most {@linkcode BYTES_IN_FLIGHT_MAX} bytes
- * (one chunk is always allowed, so a chunk grown by a long line still goes); reading waits for an
- * acknowledgement before sending more. Acknowledged buffers are reused for the next reads.
+ * not yet counted, and all workers together at most {@linkcode BYTES_IN_FLIGHT_MAX} bytes (one
+ * chunk is always allowed, so a chunk grown by a long line still goes); reading waits before
+ * sending more. A batch that came back before an earlier one waits for it, within that bound.
+ * Chunk buffers are reused for the next reads.
  *
- * A worker that fails (an error it reports, an uncaught error, a message that cannot be read)
- * makes the whole run fail with one "Cannot summarise records: ..." error, never a hang: every
- * wait of the main thread also ends on a failure.
+ * A worker that fails (an error it reports, an uncaught error, a message that cannot be read, or
+ * no answer for {@linkcode WORKER_SILENCE_MS_MAX} while it holds chunks) makes the whole run fail
+ * with one "Cannot summarise records: ..." error, never a hang: every wait of the main thread
+ * also ends on a failure.
  *
  * @module
  */
+import { Worker } from "node:worker_threads";
 import { ReportAggregate, type TimeWindow } from "./aggregate.ts";
 import { ChunkPool, readChunks, type ReportInput } from "./line_reader.ts";
+import { BatchReader } from "./scanned_batch.ts";
 import type { FromWorker, ToWorker } from "./worker_protocol.ts";
 
-/** The most counting workers, whatever the number of cores. */
+/** The most reading workers, whatever the number of cores. */
 export const REPORT_WORKERS_MAX = 8;
-/** Chunks sent to one worker and not yet acknowledged, at most. */
+/** Chunks sent to one worker and not yet counted, at most. */
 export const CHUNKS_IN_FLIGHT_PER_WORKER = 2;
-/** Bytes of chunks sent to all workers and not yet acknowledged, at most (beyond one chunk). */
+/** Bytes of chunks sent to all workers and not yet counted, at most (beyond one chunk). */
 export const BYTES_IN_FLIGHT_MAX = 32 * 1024 * 1024;
+/**
+ * How long a worker holding chunks may stay silent before the run fails. A chunk is read in
+ * milliseconds (the longest, 49 MiB, in well under a second), so only a worker that died without
+ * an error event (it closed itself) or hangs gets there.
+ */
+export const WORKER_SILENCE_MS_MAX = 30_000;
 
-/** What the workers counted, merged. */
+/** What the workers read, counted. */
 export interface WorkersResult {
-  /** Every worker's aggregate, merged. */
+  /** Every record, counted in the order of the input. */
   readonly aggregate: ReportAggregate;
   /** Lines skipped for being too long, by the reader and by the workers. */
   readonly tooLong: number;
@@ -46,82 +59,140 @@ export function reportWorkerCount(): number {
   return Math.min(cores, REPORT_WORKERS_MAX);
 }
 
-/** Options for {@linkcode Worker} with Deno's permissions (needs `--unstable-worker-options`). */
-interface DenoWorkerOptions extends WorkerOptions {
-  deno: { permissions: "none" };
-}
+/**
+ * The young generation of each worker's V8 heap, MiB (`resourceLimits`, which `node:worker_threads`
+ * honours and Deno's own `Worker` does not have). V8's default lets a worker that allocates a
+ * record per line grow about 60 MiB of young generation; this keeps each worker's heap at about
+ * its live data. It applies to the report's workers only, never to the sensor.
+ */
+export const WORKER_YOUNG_GENERATION_MB = 4;
 
-/** One worker and what it holds. */
-class Counter {
+type Scanned = Extract<FromWorker, { type: "scanned" }>;
+
+/** One worker and the chunks it holds. */
+class Reader {
   readonly worker: Worker;
+  /** Set when the pool ends it, so its exit is no failure. */
+  ended = false;
+  /** Its batches' string table. */
+  readonly batches = new BatchReader();
+  /** The sequence numbers of the chunks sent and not yet given back, oldest first. */
+  readonly sent: number[] = [];
+  /** Chunks sent and not yet counted (given back or not). */
   chunksInFlight = 0;
-  bytesInFlight = 0;
-  readonly done: Promise<Extract<FromWorker, { type: "done" }>>;
-  settle: {
-    resolve: (message: Extract<FromWorker, { type: "done" }>) => void;
-    reject: (error: Error) => void;
-  } | null = null;
+  /** Whether its module said it is loaded (before that, loading is not silence). */
+  online = false;
+  /** When it last answered, came online, or was given a chunk while holding none (ms). */
+  lastHeard = performance.now();
 
   constructor(worker: Worker) {
     this.worker = worker;
-    this.done = new Promise((resolve, reject) => {
-      this.settle = { resolve, reject };
-    });
-    // A failure before "finish" is seen by the dispatcher; this keeps it from being unhandled.
-    this.done.catch(() => {});
   }
 
-  post(message: ToWorker, transfer: Transferable[] = []): void {
+  post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
     this.worker.postMessage(message, transfer);
   }
 }
 
-/** Sends chunks to the workers, with backpressure, and collects their aggregates. */
+/** Sends chunks to the workers, with backpressure, and counts what they read, in order. */
 class Dispatcher {
-  readonly #counters: Counter[] = [];
+  readonly aggregate: ReportAggregate;
+  /** Lines the workers skipped as too long. */
+  tooLong = 0;
+  readonly #readers: Reader[] = [];
   readonly #pool: ChunkPool;
+  readonly #silenceMs: number;
   #bytesInFlight = 0;
+  #nextSent = 0;
+  #nextCounted = 0;
+  /** Batches given back before an earlier one, by sequence number. */
+  readonly #early = new Map<number, { reader: Reader; message: Scanned }>();
   #failure: Error | null = null;
-  /** Called when a chunk is acknowledged or a worker fails. */
+  /** Called when a chunk is counted or a worker fails. */
   #wake: (() => void) | null = null;
+  readonly #watchdog: ReturnType<typeof setInterval>;
 
-  constructor(workers: number, window: TimeWindow, pool: ChunkPool, url: URL) {
+  constructor(
+    workers: number,
+    window: TimeWindow,
+    pool: ChunkPool,
+    url: URL,
+    silenceMs: number,
+  ) {
+    this.aggregate = new ReportAggregate(window);
     this.#pool = pool;
-    const options: DenoWorkerOptions = { type: "module", deno: { permissions: "none" } };
+    this.#silenceMs = silenceMs;
+    const options = { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } };
     for (let i = 0; i < workers; i++) {
-      const counter = new Counter(new Worker(url, options));
-      counter.worker.onmessage = (event: MessageEvent<FromWorker>) =>
-        this.#receive(counter, event.data);
-      counter.worker.onerror = (event) => {
-        event.preventDefault();
-        this.#fail(`a worker failed: ${event.message}`);
-      };
-      counter.worker.onmessageerror = () => this.#fail("a worker's message could not be read");
-      counter.post({ type: "start", window });
-      this.#counters.push(counter);
+      const reader = new Reader(new Worker(url, options));
+      reader.worker.on("message", (message: FromWorker) => this.#receive(reader, message));
+      reader.worker.on("error", (error: unknown) => {
+        this.#fail(`a worker failed: ${error instanceof Error ? error.message : String(error)}`);
+      });
+      reader.worker.on("messageerror", () => this.#fail("a worker's message could not be read"));
+      reader.worker.on("exit", (code: number) => {
+        if (!reader.ended) this.#fail(`a worker stopped (exit code ${code})`);
+      });
+      this.#readers.push(reader);
+    }
+    this.#watchdog = setInterval(() => this.#checkSilence(), Math.max(10, silenceMs / 4));
+  }
+
+  #receive(reader: Reader, message: FromWorker): void {
+    if (this.#failure !== null) return;
+    reader.lastHeard = performance.now();
+    if (message.type === "ready") {
+      reader.online = true;
+      return;
+    }
+    if (message.type !== "scanned") {
+      this.#fail(`a worker failed: ${message.message}`);
+      return;
+    }
+    const seq = reader.sent.shift();
+    if (seq === undefined) {
+      this.#fail("a worker gave back a chunk it was not given");
+      return;
+    }
+    this.#pool.give(message.buffer);
+    this.#early.set(seq, { reader, message });
+    try {
+      this.#countReady();
+    } catch (error) {
+      this.#fail(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    this.#wakeUp();
+  }
+
+  /** Counts every batch whose turn has come. */
+  #countReady(): void {
+    for (;;) {
+      const next = this.#early.get(this.#nextCounted);
+      if (next === undefined) return;
+      this.#early.delete(this.#nextCounted);
+      this.#nextCounted++;
+      const { reader, message } = next;
+      this.aggregate.addScanned(reader.batches, message.batch, message.lines, message.badLines);
+      this.tooLong += message.tooLong;
+      reader.chunksInFlight--;
+      this.#bytesInFlight -= message.length;
     }
   }
 
-  #receive(counter: Counter, message: FromWorker): void {
-    if (message.type === "ack") {
-      counter.chunksInFlight--;
-      counter.bytesInFlight -= message.length;
-      this.#bytesInFlight -= message.length;
-      this.#pool.give(message.buffer);
-      this.#wakeUp();
-    } else if (message.type === "done") {
-      // Its work is over: free its memory before the merge needs some.
-      counter.worker.terminate();
-      counter.settle?.resolve(message);
-    } else {
-      this.#fail(`a worker failed: ${message.message}`);
+  #checkSilence(): void {
+    const now = performance.now();
+    for (const reader of this.#readers) {
+      if (reader.online && reader.sent.length > 0 && now - reader.lastHeard > this.#silenceMs) {
+        this.#fail(`a worker stopped answering (${this.#silenceMs} ms without a word)`);
+        return;
+      }
     }
   }
 
   #fail(detail: string): void {
     if (this.#failure !== null) return;
-    this.#failure = new Error(`Cannot summarise records: ${detail}`);
-    for (const counter of this.#counters) counter.settle?.reject(this.#failure);
+    this.#failure = new Error(`Cannot summarise records: ${detail.replaceAll(/\s+/g, " ")}`);
     this.#wakeUp();
   }
 
@@ -129,6 +200,12 @@ class Dispatcher {
     const wake = this.#wake;
     this.#wake = null;
     wake?.();
+  }
+
+  #wait(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#wake = resolve;
+    });
   }
 
   /**
@@ -139,18 +216,19 @@ class Dispatcher {
   async send(chunk: Uint8Array<ArrayBuffer>): Promise<void> {
     for (;;) {
       if (this.#failure !== null) throw this.#failure;
-      let best: Counter | undefined;
-      for (const counter of this.#counters) {
+      let best: Reader | undefined;
+      for (const reader of this.#readers) {
         if (
-          counter.chunksInFlight < CHUNKS_IN_FLIGHT_PER_WORKER &&
-          (best === undefined || counter.chunksInFlight < best.chunksInFlight)
-        ) best = counter;
+          reader.chunksInFlight < CHUNKS_IN_FLIGHT_PER_WORKER &&
+          (best === undefined || reader.chunksInFlight < best.chunksInFlight)
+        ) best = reader;
       }
       const fits = this.#bytesInFlight === 0 ||
         this.#bytesInFlight + chunk.byteLength <= BYTES_IN_FLIGHT_MAX;
       if (best !== undefined && fits) {
+        if (best.sent.length === 0) best.lastHeard = performance.now();
         best.chunksInFlight++;
-        best.bytesInFlight += chunk.byteLength;
+        best.sent.push(this.#nextSent++);
         this.#bytesInFlight += chunk.byteLength;
         best.post(
           { type: "chunk", buffer: chunk.buffer, offset: chunk.byteOffset, length: chunk.length },
@@ -158,53 +236,45 @@ class Dispatcher {
         );
         return;
       }
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
+      await this.#wait();
     }
   }
 
-  /**
-   * Tells every worker that no chunk is left and merges their aggregates.
-   *
-   * @returns The merged aggregate and the lines the workers skipped as too long.
-   */
-  async finish(): Promise<{ aggregate: ReportAggregate; tooLong: number }> {
-    if (this.#failure !== null) throw this.#failure;
-    for (const counter of this.#counters) counter.post({ type: "finish" });
-    let aggregate: ReportAggregate | null = null;
-    let tooLong = 0;
-    for (const counter of this.#counters) {
-      const done = await counter.done;
-      tooLong += done.counts.tooLong;
-      const part = ReportAggregate.fromState(done.state);
-      if (aggregate === null) aggregate = part;
-      else aggregate.merge(part);
+  /** Waits until every chunk sent is counted. */
+  async finish(): Promise<void> {
+    for (;;) {
+      if (this.#failure !== null) throw this.#failure;
+      if (this.#nextCounted === this.#nextSent) return;
+      await this.#wait();
     }
-    if (aggregate === null) throw new Error("Cannot summarise records: no worker ran");
-    return { aggregate, tooLong };
   }
 
   terminate(): void {
-    for (const counter of this.#counters) counter.worker.terminate();
+    clearInterval(this.#watchdog);
+    for (const reader of this.#readers) {
+      reader.ended = true;
+      void reader.worker.terminate();
+    }
   }
 }
 
-/** How to count in workers. */
+/** How to read in workers. */
 export interface WorkersOptions {
   /** How many workers (default {@linkcode reportWorkerCount}). */
   readonly workers?: number;
-  /** The worker module (default `report_worker.ts`; tests give a failing one). */
+  /** The worker module (default `report_worker.ts`; tests give failing ones). */
   readonly workerUrl?: URL;
+  /** How long a worker holding chunks may stay silent (default {@linkcode WORKER_SILENCE_MS_MAX}). */
+  readonly silenceMs?: number;
 }
 
 /**
- * Reads every input and counts its lines in workers.
+ * Reads every input, the records of its lines in workers, and counts them in input order.
  *
  * @param inputs The inputs, in order.
  * @param window Records outside it are counted apart.
  * @param options How many workers, and which module.
- * @returns The merged aggregate and the lines skipped as too long.
+ * @returns The aggregate and the lines skipped as too long.
  * @throws {Error} "Cannot read ..." when an input cannot be read; "Cannot summarise records: ..."
  *   when a worker fails.
  */
@@ -216,15 +286,21 @@ export async function aggregateInWorkers(
   const pool = new ChunkPool();
   const workers = Math.max(1, Math.floor(options.workers ?? reportWorkerCount()));
   const url = options.workerUrl ?? new URL("./report_worker.ts", import.meta.url);
-  const dispatcher = new Dispatcher(workers, window, pool, url);
+  const dispatcher = new Dispatcher(
+    workers,
+    window,
+    pool,
+    url,
+    options.silenceMs ?? WORKER_SILENCE_MS_MAX,
+  );
   try {
     let tooLong = 0;
     for (const input of inputs) {
       const counts = await readChunks(input, (chunk) => dispatcher.send(chunk), pool);
       tooLong += counts.tooLong;
     }
-    const result = await dispatcher.finish();
-    return { aggregate: result.aggregate, tooLong: tooLong + result.tooLong };
+    await dispatcher.finish();
+    return { aggregate: dispatcher.aggregate, tooLong: tooLong + dispatcher.tooLong };
   } finally {
     dispatcher.terminate();
   }

@@ -130,22 +130,30 @@ Deno.test("aggregateInWorkers: a worker holds at most CHUNKS_IN_FLIGHT_PER_WORKE
   }
 });
 
-Deno.test("aggregateInWorkers: a worker that crashes or reports an error fails the run, no hang", async () => {
+Deno.test("aggregateInWorkers: a worker that crashes, reports an error, exits or hangs fails the run with one line, no hang", async () => {
   const path = await Deno.makeTempFile({ prefix: "spip-pool-" });
   try {
     const workerUrl = new URL("./_failing_worker.ts", import.meta.url);
-    for (const [head, detail] of [["crash", "test crash"], ["report", "test failure"]] as const) {
+    const cases = [
+      ["crash", "a worker failed: ", "test crash"],
+      ["report", "a worker failed: ", "test failure"],
+      ["close", "a worker stopped (exit code ", "exit code 3"],
+      ["hang", "a worker stopped answering ", "200 ms"],
+    ] as const;
+    for (const [head, start, detail] of cases) {
       await Deno.writeTextFile(path, `${head}\n`.repeat(300_000));
-      await assertRejects(
-        () => withinTimeout(aggregateInWorkers([{ path }], {}, { workers: 2, workerUrl })),
-        Error,
-        `Cannot summarise records: a worker failed: `,
-      );
-      const error = await withinTimeout(
-        aggregateInWorkers([{ path }], {}, { workers: 1, workerUrl }),
-      ).catch((e: Error) => e);
-      assert(error instanceof Error && error.message.includes(detail), String(error));
-      assert(!error.message.includes("\n"), "one line");
+      for (const workers of [1, 2]) {
+        const error = await withinTimeout(
+          aggregateInWorkers([{ path }], {}, { workers, workerUrl, silenceMs: 200 }),
+        ).catch((e: Error) => e);
+        assert(error instanceof Error, `${head}, ${workers} workers: no error`);
+        assert(
+          error.message.startsWith(`Cannot summarise records: ${start}`),
+          `${head}, ${workers} workers: ${error.message}`,
+        );
+        assert(error.message.includes(detail), `${head}, ${workers} workers: ${error.message}`);
+        assert(!error.message.includes("\n"), "one line");
+      }
     }
   } finally {
     await Deno.remove(path);
