@@ -6,14 +6,14 @@
  *
  * @module
  */
-import { DistinctCounter, type DistinctCounterState } from "./distinct_counter.ts";
-import { FirstSeen, type FirstSeenState } from "./first_seen.ts";
+import { DistinctCounter } from "./distinct_counter.ts";
+import { FirstSeen } from "./first_seen.ts";
 import { readRecord, type ReportRecord } from "./record_fields.ts";
 import { RecordScanner } from "./record_scanner.ts";
 import type { BatchReader, ScannedBatch } from "./scanned_batch.ts";
-import { SpaceSaving, type SpaceSavingState } from "./space_saving.ts";
+import { SpaceSaving } from "./space_saving.ts";
 import { hashString } from "./string_hash.ts";
-import { TimeBuckets, type TimeBucketsState } from "./time_buckets.ts";
+import { TimeBuckets } from "./time_buckets.ts";
 import type {
   Fingerprint,
   NewSince,
@@ -31,8 +31,6 @@ export const TOP_FINGERPRINT_KEYS = 4096;
 /** Port slots: 65,536 TCP then 65,536 UDP. */
 const PORT_KEYS = 2 * 65536;
 const HOURS = 24;
-/** Heat map cells per port in {@linkcode ReportAggregateState}. */
-export const HOURS_PER_DAY = HOURS;
 /** Top ports shown in the timeline chart (the rest are stacked as "other"). */
 export const TIMELINE_PORTS = 8;
 /** Ports in the heat map. */
@@ -52,92 +50,10 @@ class TransportCounts {
   silent = 0;
   topSources = new SpaceSaving<string>(TOP_SOURCE_KEYS);
   firstLines = new SpaceSaving<string>(TOP_SOURCE_KEYS);
-
-  merge(other: TransportCounts): void {
-    this.records += other.records;
-    this.sessions += other.sessions;
-    this.silent += other.silent;
-    this.topSources.merge(other.topSources);
-    this.firstLines.merge(other.firstLines);
-  }
-
-  toState(): TransportState {
-    return {
-      records: this.records,
-      sessions: this.sessions,
-      silent: this.silent,
-      topSources: this.topSources.toState(),
-      firstLines: this.firstLines.toState(),
-    };
-  }
-
-  static fromState(state: TransportState): TransportCounts {
-    const counts = new TransportCounts();
-    counts.records = state.records;
-    counts.sessions = state.sessions;
-    counts.silent = state.silent;
-    counts.topSources = SpaceSaving.fromState(state.topSources);
-    counts.firstLines = SpaceSaving.fromState(state.firstLines);
-    return counts;
-  }
 }
 
-/** One transport's counts as plain data. */
-export interface TransportState {
-  /** Records. */
-  readonly records: number;
-  /** Sessions. */
-  readonly sessions: number;
-  /** Silent sessions. */
-  readonly silent: number;
-  /** Top sources. */
-  readonly topSources: SpaceSavingState<string>;
-  /** Top first lines. */
-  readonly firstLines: SpaceSavingState<string>;
-}
-
-/**
- * A {@linkcode ReportAggregate} as plain data (structured-cloneable; the typed arrays may be
- * transferred), for sending an aggregate from a worker to the main thread.
- */
-export interface ReportAggregateState {
-  /** The time filter. */
-  readonly window: TimeWindow;
-  /** Lines counted. */
-  readonly lines: number;
-  /** Lines that were not records. */
-  readonly badLines: number;
-  /** Records outside the window. */
-  readonly outside: number;
-  /** Records counted. */
-  readonly records: number;
-  /** Records of decrypted TLS. */
-  readonly tlsRecords: number;
-  /** The earliest timestamp (Infinity: none). */
-  readonly first: number;
-  /** The latest timestamp (-Infinity: none). */
-  readonly last: number;
-  /** Distinct sources per transport. */
-  readonly sources: DistinctCounterState;
-  /** TCP counts. */
-  readonly tcp: TransportState;
-  /** UDP counts. */
-  readonly udp: TransportState;
-  /** The port slots with sessions, ascending (the port tables are sparse). */
-  readonly ports: Uint32Array<ArrayBuffer>;
-  /** Sessions of each of those ports. */
-  readonly portSessions: Float64Array<ArrayBuffer>;
-  /** When each of those ports was first seen. */
-  readonly portFirstSeen: Float64Array<ArrayBuffer>;
-  /** Each of those ports' sessions per hour of day, {@linkcode HOURS_PER_DAY} cells per port. */
-  readonly heat: Uint32Array<ArrayBuffer>;
-  /** Top keys per fingerprint kind. */
-  readonly fingerprints: readonly (readonly [Fingerprint, SpaceSavingState<string>])[];
-  /** First-seen times per fingerprint kind. */
-  readonly fingerprintFirstSeen: readonly (readonly [Fingerprint, FirstSeenState<string>])[];
-  /** Sessions over time. */
-  readonly timeline: TimeBucketsState;
-}
+/** Heat map rows made room for at first; the rows double as ports with sessions come. */
+const FIRST_HEAT_ROWS = 64;
 
 function topList(table: SpaceSaving<string>, n: number): TopList {
   return {
@@ -159,14 +75,20 @@ export class ReportAggregate {
   first = Infinity;
   last = -Infinity;
   /** Distinct sources, in group 0 (TCP) and 1 (UDP). */
-  #sources = new DistinctCounter(2);
+  readonly #sources = new DistinctCounter(2);
   readonly #transports = { tcp: new TransportCounts(), udp: new TransportCounts() };
   readonly #portSessions = new Float64Array(PORT_KEYS);
-  readonly #heat = new Uint32Array(PORT_KEYS * HOURS);
+  /**
+   * Sessions per port and hour of day: one row of 24 cells per port with sessions, in the order
+   * the ports came (a port's row number plus 1 is in `#heatRow`), so only those ports take room.
+   */
+  #heat = new Uint32Array(FIRST_HEAT_ROWS * HOURS);
+  #heatRows = 0;
+  readonly #heatRow = new Int32Array(PORT_KEYS);
   readonly #portFirstSeen = new Float64Array(PORT_KEYS).fill(Infinity);
   readonly #fingerprints = new Map<Fingerprint, SpaceSaving<string>>();
   readonly #fingerprintFirstSeen = new Map<Fingerprint, FirstSeen<string>>();
-  #timeline = new TimeBuckets();
+  readonly #timeline = new TimeBuckets();
   /** Made on the first line given as bytes, so an aggregate fed only strings holds no caches. */
   #scanner: RecordScanner | undefined = undefined;
 
@@ -280,7 +202,7 @@ export class ReportAggregate {
       const port = record.destinationPort + (record.transport === "udp" ? 65536 : 0);
       this.#portSessions[port] = (this.#portSessions[port] ?? 0) + 1;
       const hour = Math.floor(t / 3600) % HOURS;
-      const cell = port * HOURS + hour;
+      const cell = this.#heatRowOf(port) * HOURS + hour;
       this.#heat[cell] = (this.#heat[cell] ?? 0) + 1;
       if (t < (this.#portFirstSeen[port] ?? Infinity)) this.#portFirstSeen[port] = t;
       this.#timeline.add(t, port);
@@ -292,125 +214,17 @@ export class ReportAggregate {
     this.#fingerprint("greeting", record.greeting, t, hashes?.[6]);
   }
 
-  /**
-   * Adds another aggregate's counts to this one, as if this one had been fed its lines too:
-   * exactly for every plain count, the ports, the heat map and the time span; by each table's
-   * merge for the rest (see {@linkcode SpaceSaving.merge}, {@linkcode DistinctCounter.merge},
-   * {@linkcode FirstSeen.merge}, {@linkcode TimeBuckets.merge}). Both should use the same window.
-   *
-   * @param other The other aggregate (left unchanged).
-   */
-  merge(other: ReportAggregate): void {
-    this.lines += other.lines;
-    this.badLines += other.badLines;
-    this.outside += other.outside;
-    this.records += other.records;
-    this.tlsRecords += other.tlsRecords;
-    this.first = Math.min(this.first, other.first);
-    this.last = Math.max(this.last, other.last);
-    this.#sources.merge(other.#sources);
-    this.#transports.tcp.merge(other.#transports.tcp);
-    this.#transports.udp.merge(other.#transports.udp);
-    for (let p = 0; p < PORT_KEYS; p++) {
-      const sessions = other.#portSessions[p] ?? 0;
-      const seen = other.#portFirstSeen[p] ?? Infinity;
-      if (seen < (this.#portFirstSeen[p] ?? Infinity)) this.#portFirstSeen[p] = seen;
-      if (sessions === 0) continue;
-      this.#portSessions[p] = (this.#portSessions[p] ?? 0) + sessions;
-      // A port's heat cells are all 0 while it has no sessions.
-      for (let cell = p * HOURS; cell < (p + 1) * HOURS; cell++) {
-        this.#heat[cell] = (this.#heat[cell] ?? 0) + (other.#heat[cell] ?? 0);
-      }
+  /** The heat map row of a port, made when it has none. */
+  #heatRowOf(port: number): number {
+    const row = this.#heatRow[port] as number;
+    if (row !== 0) return row - 1;
+    if (this.#heatRows * HOURS === this.#heat.length) {
+      const grown = new Uint32Array(2 * this.#heat.length);
+      grown.set(this.#heat);
+      this.#heat = grown;
     }
-    for (const [kind, table] of other.#fingerprints) this.#fingerprints.get(kind)?.merge(table);
-    for (const [kind, seen] of other.#fingerprintFirstSeen) {
-      this.#fingerprintFirstSeen.get(kind)?.merge(seen);
-    }
-    this.#timeline.merge(other.#timeline);
-  }
-
-  /**
-   * The aggregate as plain data, for sending to another thread: the port tables hold only the
-   * ports with sessions. The typed arrays are copies, so their buffers may be transferred.
-   *
-   * @returns The state; {@linkcode ReportAggregate.fromState} rebuilds the aggregate.
-   */
-  toState(): ReportAggregateState {
-    return {
-      window: { ...this.#window },
-      lines: this.lines,
-      badLines: this.badLines,
-      outside: this.outside,
-      records: this.records,
-      tlsRecords: this.tlsRecords,
-      first: this.first,
-      last: this.last,
-      sources: this.#sources.toState(),
-      tcp: this.#transports.tcp.toState(),
-      udp: this.#transports.udp.toState(),
-      ...this.#portsState(),
-      fingerprints: [...this.#fingerprints].map(([kind, t]) => [kind, t.toState()] as const),
-      fingerprintFirstSeen: [...this.#fingerprintFirstSeen].map(
-        ([kind, t]) => [kind, t.toState()] as const,
-      ),
-      timeline: this.#timeline.toState(),
-    };
-  }
-
-  #portsState(): Pick<ReportAggregateState, "ports" | "portSessions" | "portFirstSeen" | "heat"> {
-    const active: number[] = [];
-    for (let p = 0; p < PORT_KEYS; p++) if ((this.#portSessions[p] ?? 0) > 0) active.push(p);
-    const ports = Uint32Array.from(active);
-    const portSessions = new Float64Array(ports.length);
-    const portFirstSeen = new Float64Array(ports.length);
-    const heat = new Uint32Array(ports.length * HOURS);
-    for (const [i, p] of ports.entries()) {
-      portSessions[i] = this.#portSessions[p] ?? 0;
-      portFirstSeen[i] = this.#portFirstSeen[p] ?? Infinity;
-      heat.set(this.#heat.subarray(p * HOURS, (p + 1) * HOURS), i * HOURS);
-    }
-    return { ports, portSessions, portFirstSeen, heat };
-  }
-
-  /**
-   * Rebuilds an aggregate from {@linkcode ReportAggregate.toState}.
-   *
-   * @param state The state.
-   * @returns The aggregate.
-   * @throws {RangeError} When the state does not describe an aggregate.
-   */
-  static fromState(state: ReportAggregateState): ReportAggregate {
-    const n = state.ports.length;
-    if (
-      state.portSessions.length !== n || state.portFirstSeen.length !== n ||
-      state.heat.length !== n * HOURS || state.ports.some((p) => p >= PORT_KEYS)
-    ) {
-      throw new RangeError("Cannot rebuild a report aggregate: its port tables are malformed");
-    }
-    const a = new ReportAggregate(state.window);
-    a.lines = state.lines;
-    a.badLines = state.badLines;
-    a.outside = state.outside;
-    a.records = state.records;
-    a.tlsRecords = state.tlsRecords;
-    a.first = state.first;
-    a.last = state.last;
-    a.#sources = DistinctCounter.fromState(state.sources);
-    a.#transports.tcp = TransportCounts.fromState(state.tcp);
-    a.#transports.udp = TransportCounts.fromState(state.udp);
-    for (const [i, p] of state.ports.entries()) {
-      a.#portSessions[p] = state.portSessions[i] ?? 0;
-      a.#portFirstSeen[p] = state.portFirstSeen[i] ?? Infinity;
-      a.#heat.set(state.heat.subarray(i * HOURS, (i + 1) * HOURS), p * HOURS);
-    }
-    for (const [kind, table] of state.fingerprints) {
-      a.#fingerprints.set(kind, SpaceSaving.fromState(table));
-    }
-    for (const [kind, seen] of state.fingerprintFirstSeen) {
-      a.#fingerprintFirstSeen.set(kind, FirstSeen.fromState(seen));
-    }
-    a.#timeline = TimeBuckets.fromState(state.timeline);
-    return a;
+    this.#heatRow[port] = ++this.#heatRows;
+    return this.#heatRows - 1;
   }
 
   #fingerprint(
@@ -514,7 +328,7 @@ export class ReportAggregate {
       Array.from({ length: HOURS }, (_, hour) => ({
         port: p.label,
         hour,
-        count: this.#heat[(p.key ?? 0) * HOURS + hour] ?? 0,
+        count: this.#heat[((this.#heatRow[p.key ?? 0] ?? 0) - 1) * HOURS + hour] ?? 0,
       }))
     );
     return {

@@ -30,7 +30,11 @@ function handle(message: ToWorker): void {
   const counts: LineCounts = { lines: 0, tooLong: 0 };
   badLines = 0;
   splitChunk(new Uint8Array(message.buffer, message.offset, message.length), onLine, counts);
-  const batch = writer.take();
+  // The chunk's lines are read: its buffer now holds the batch's columns.
+  const batch = writer.take(message.buffer);
+  const transfer = batch.buffer === message.buffer
+    ? [message.buffer]
+    : [message.buffer, batch.buffer];
   post(
     {
       type: "scanned",
@@ -41,13 +45,7 @@ function handle(message: ToWorker): void {
       tooLong: counts.tooLong,
       batch,
     },
-    [
-      message.buffer,
-      batch.timestamps.buffer,
-      batch.meta.buffer,
-      batch.texts.buffer,
-      batch.hashes.buffer,
-    ],
+    transfer,
   );
 }
 

@@ -1,16 +1,18 @@
 /**
- * Records read by a worker, sent to the main thread as a few flat arrays instead of one object per
- * record: each record's timestamp, its port and flags, and its strings as numbers into a table of
+ * Records read by a worker, sent to the main thread as flat columns instead of one object per
+ * record: each record's timestamp, its port and flags, and its strings as numbers into tables of
  * strings that both sides keep ({@linkcode BatchWriter} in the worker, {@linkcode BatchReader} on
- * the main thread). A string is sent once, with the first batch that uses it; the table is
- * emptied when it passes {@linkcode BATCH_STRINGS_MAX} strings, so both sides stay bounded. The
- * main thread thus gets one string object per distinct value, as the byte scanner's caches give
- * on one thread, and its maps find them without hashing them again.
+ * the main thread). The columns take {@linkcode BATCH_RECORD_BYTES} per record, fewer than the
+ * shortest record line, so they are written over the chunk's own buffer once its lines are read:
+ * a batch allocates no buffer. A string is sent once, with the first batch that uses it; each
+ * table is emptied when it passes its size ({@linkcode BATCH_TABLE_STRINGS_MAX}), so both sides
+ * stay bounded. The main thread thus gets one string object per distinct value, as the byte
+ * scanner's caches give on one thread, and its tables find them by the hash sent along.
  *
  * @module
  */
 import type { ReportRecord } from "./record_fields.ts";
-import { hashString } from "./string_hash.ts";
+import { hashString, StringIndex } from "./string_hash.ts";
 
 /** Bits of {@linkcode ScannedBatch.meta} above the 16 bits of the destination port. */
 const UDP = 1 << 16;
@@ -23,34 +25,41 @@ export const BATCH_TEXT_FIELDS = 7;
 /** A string field that is absent. */
 const NO_TEXT = -1;
 const FIRST_RECORDS = 1024;
-/** Strings in the shared table before it is emptied (checked between batches). */
-export const BATCH_STRINGS_MAX = 1 << 14;
 /**
- * Slots of the writer's direct-mapped index of strings already in the table. A string whose slot
- * was taken over by another is sent again under a new number: that costs a few bytes, never a
- * wrong count.
+ * Bytes per record in a batch's buffer: a timestamp (8), the port and flags (4) and the string
+ * numbers (4 each). The shortest line that is a record,
+ * `{"timestamp":0,"source_ip":"a","destination_port":0}`, has 52 bytes, so a chunk's buffer always
+ * holds its records' columns.
  */
-export const BATCH_INDEX_SLOTS = 1 << 14;
+export const BATCH_RECORD_BYTES = 12 + 4 * BATCH_TEXT_FIELDS;
+/**
+ * The string tables: source addresses, first lines, and fingerprints and greetings. Each is
+ * emptied when it passes its size (checked between batches), apart from the others, so the many
+ * first lines seen once do not push the sources out.
+ */
+const TABLES = 3;
+/** The table of each string field. */
+const FIELD_TABLE = [0, 1, 2, 2, 2, 2, 2] as const;
+/** Strings in each table before it is emptied. */
+export const BATCH_TABLE_STRINGS_MAX: readonly number[] = [1 << 16, 1 << 14, 1 << 14];
 
-/** Records as flat arrays (structured-cloneable; the typed arrays' buffers may be transferred). */
+/** Records as flat columns (structured-cloneable; the buffer may be transferred). */
 export interface ScannedBatch {
   /** Records in the batch. */
   readonly count: number;
-  /** Each record's timestamp (epoch seconds). */
-  readonly timestamps: Float64Array<ArrayBuffer>;
-  /** Each record's destination port (low 16 bits) and flags (UDP, session start, silent, TLS). */
-  readonly meta: Int32Array<ArrayBuffer>;
   /**
-   * {@linkcode BATCH_TEXT_FIELDS} per record: source IP, first line, JA4, JA3, SYN, HASSH and
-   * greeting, each an index into `strings` or -1 when absent.
+   * The columns, from byte 0: `count` timestamps (epoch seconds, float64); `count` ports and
+   * flags (int32: the destination port in the low 16 bits, then UDP, session start, silent,
+   * TLS); {@linkcode BATCH_TEXT_FIELDS} int32 per record: source IP, first line, JA4, JA3, SYN,
+   * HASSH and greeting, each a number in its field's table or -1 when absent.
    */
-  readonly texts: Int32Array<ArrayBuffer>;
-  /** Whether the table is emptied before `strings` are added. */
-  readonly reset: boolean;
-  /** Strings new to the table, numbered from its current size on. */
-  readonly strings: readonly string[];
-  /** Each new string's {@linkcode hashString}. */
-  readonly hashes: Int32Array<ArrayBuffer>;
+  readonly buffer: ArrayBuffer;
+  /** Bit t set: table t is emptied before its new strings are added. */
+  readonly reset: number;
+  /** Per table, the strings new to it, numbered from its current size on. */
+  readonly strings: readonly (readonly string[])[];
+  /** Per table, each new string's {@linkcode hashString}. */
+  readonly hashes: readonly (readonly number[])[];
 }
 
 /** Collects records into a {@linkcode ScannedBatch}. */
@@ -59,15 +68,12 @@ export class BatchWriter {
   #timestamps = new Float64Array(FIRST_RECORDS);
   #meta = new Int32Array(FIRST_RECORDS);
   #texts = new Int32Array(FIRST_RECORDS * BATCH_TEXT_FIELDS);
-  /** The strings new to the table since the last batch. */
-  #strings: string[] = [];
-  #stringHashes: number[] = [];
-  /** Strings in the table since it was last emptied. */
-  #tableSize = 0;
-  /** A direct-mapped index of the table, by hash: a string, and its number. */
-  readonly #indexTexts: (string | undefined)[] = new Array(BATCH_INDEX_SLOTS).fill(undefined);
-  readonly #indexRefs = new Int32Array(BATCH_INDEX_SLOTS);
-  #reset = false;
+  /** Per table, the strings new to it since the last batch, and their hashes. */
+  #strings: string[][] = [[], [], []];
+  #stringHashes: number[][] = [[], [], []];
+  /** The tables: every string sent since each was last emptied, by number. */
+  readonly #tables = Array.from({ length: TABLES }, () => new StringIndex());
+  #reset = 0;
   /** Each field's last string and its number (a cheap check before the map). */
   readonly #lastText: (string | undefined)[] = new Array(BATCH_TEXT_FIELDS).fill(undefined);
   readonly #lastRef = new Int32Array(BATCH_TEXT_FIELDS);
@@ -102,29 +108,41 @@ export class BatchWriter {
   }
 
   /**
-   * The records collected so far, in arrays of their own; the writer starts empty again.
+   * The records collected so far, as a batch; the writer starts empty again.
    *
+   * @param into A buffer no longer needed (the chunk the records were read from), used for the
+   *   columns when it is large enough (it always is for the records of its own lines); else a new
+   *   one is made.
    * @returns The batch.
    */
-  take(): ScannedBatch {
+  take(into: ArrayBuffer): ScannedBatch {
     const count = this.#count;
+    const buffer = into.byteLength >= count * BATCH_RECORD_BYTES
+      ? into
+      : new ArrayBuffer(count * BATCH_RECORD_BYTES);
+    new Float64Array(buffer, 0, count).set(this.#timestamps.subarray(0, count));
+    new Int32Array(buffer, 8 * count, count).set(this.#meta.subarray(0, count));
+    new Int32Array(buffer, 12 * count, count * BATCH_TEXT_FIELDS).set(
+      this.#texts.subarray(0, count * BATCH_TEXT_FIELDS),
+    );
     const batch: ScannedBatch = {
       count,
-      timestamps: this.#timestamps.slice(0, count),
-      meta: this.#meta.slice(0, count),
-      texts: this.#texts.slice(0, count * BATCH_TEXT_FIELDS),
+      buffer,
       reset: this.#reset,
       strings: this.#strings,
-      hashes: Int32Array.from(this.#stringHashes),
+      hashes: this.#stringHashes,
     };
     this.#count = 0;
-    this.#strings = [];
-    this.#stringHashes = [];
-    this.#reset = this.#tableSize >= BATCH_STRINGS_MAX;
-    if (this.#reset) {
-      this.#tableSize = 0;
-      this.#indexTexts.fill(undefined);
-      this.#lastText.fill(undefined);
+    this.#strings = [[], [], []];
+    this.#stringHashes = [[], [], []];
+    this.#reset = 0;
+    for (const [t, table] of this.#tables.entries()) {
+      if (table.size < (BATCH_TABLE_STRINGS_MAX[t] ?? 0)) continue;
+      this.#reset |= 1 << t;
+      table.clear();
+      for (const [field, fieldTable] of FIELD_TABLE.entries()) {
+        if (fieldTable === t) this.#lastText[field] = undefined;
+      }
     }
     return batch;
   }
@@ -133,16 +151,13 @@ export class BatchWriter {
     if (value === undefined) return NO_TEXT;
     if (value === this.#lastText[field]) return this.#lastRef[field] as number;
     const hash = hashString(value);
-    const slot = hash & (BATCH_INDEX_SLOTS - 1);
-    let ref: number;
-    if (this.#indexTexts[slot] === value) {
-      ref = this.#indexRefs[slot] as number;
-    } else {
-      ref = this.#tableSize++;
-      this.#strings.push(value);
-      this.#stringHashes.push(hash);
-      this.#indexTexts[slot] = value;
-      this.#indexRefs[slot] = ref;
+    const t = FIELD_TABLE[field] ?? 0;
+    const table = this.#tables[t] as StringIndex;
+    const size = table.size;
+    const ref = table.add(value, hash);
+    if (ref === size) {
+      this.#strings[t]?.push(value);
+      this.#stringHashes[t]?.push(hash);
     }
     this.#lastText[field] = value;
     this.#lastRef[field] = ref;
@@ -182,8 +197,8 @@ class BatchRecord implements ReportRecord {
 
 /** The main thread's side of one worker's string table: reads that worker's batches, in order. */
 export class BatchReader {
-  readonly #table: string[] = [];
-  readonly #tableHashes: number[] = [];
+  readonly #tables: string[][] = Array.from({ length: TABLES }, () => []);
+  readonly #tableHashes: number[][] = Array.from({ length: TABLES }, () => []);
   readonly #record = new BatchRecord();
   /** The hashes of the record's strings, in the order of {@linkcode ScannedBatch.texts}. */
   readonly #hashes = new Int32Array(BATCH_TEXT_FIELDS);
@@ -201,35 +216,43 @@ export class BatchReader {
     batch: ScannedBatch,
     onRecord: (record: ReportRecord, hashes: Int32Array) => void,
   ): void {
-    const { count, timestamps, meta, texts } = batch;
-    if (
-      !Number.isInteger(count) || count < 0 || timestamps.length !== count ||
-      meta.length !== count || texts.length !== count * BATCH_TEXT_FIELDS
-    ) {
-      throw new RangeError("Cannot read a batch of records: its arrays do not match its count");
+    const { count, buffer } = batch;
+    if (!Number.isInteger(count) || count < 0 || buffer.byteLength < count * BATCH_RECORD_BYTES) {
+      throw new RangeError("Cannot read a batch of records: its buffer does not hold its count");
     }
-    if (batch.hashes.length !== batch.strings.length) {
+    const timestamps = new Float64Array(buffer, 0, count);
+    const meta = new Int32Array(buffer, 8 * count, count);
+    const texts = new Int32Array(buffer, 12 * count, count * BATCH_TEXT_FIELDS);
+    if (
+      batch.strings.length !== TABLES || batch.hashes.length !== TABLES ||
+      batch.strings.some((strings, t) => strings.length !== batch.hashes[t]?.length)
+    ) {
       throw new RangeError("Cannot read a batch of records: its strings and hashes differ");
     }
-    const table = this.#table;
-    const tableHashes = this.#tableHashes;
-    if (batch.reset) {
-      table.length = 0;
-      tableHashes.length = 0;
+    for (let t = 0; t < TABLES; t++) {
+      const table = this.#tables[t] as string[];
+      const tableHashes = this.#tableHashes[t] as number[];
+      if ((batch.reset & (1 << t)) !== 0) {
+        table.length = 0;
+        tableHashes.length = 0;
+      }
+      for (const value of batch.strings[t] ?? []) table.push(value);
+      for (const hash of batch.hashes[t] ?? []) tableHashes.push(hash);
     }
-    for (const value of batch.strings) table.push(value);
-    for (const hash of batch.hashes) tableHashes.push(hash);
     const hashes = this.#hashes;
+    const tables = this.#tables;
+    const allHashes = this.#tableHashes;
     const text = (field: number, ref: number): string | undefined => {
       if (ref === NO_TEXT) {
         hashes[field] = 0;
         return undefined;
       }
-      const value = table[ref];
+      const t = FIELD_TABLE[field] ?? 0;
+      const value = tables[t]?.[ref];
       if (value === undefined) {
         throw new RangeError(`Cannot read a batch of records: string ${ref} is unknown`);
       }
-      hashes[field] = tableHashes[ref] as number;
+      hashes[field] = allHashes[t]?.[ref] as number;
       return value;
     };
     const record = this.#record;

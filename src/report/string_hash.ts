@@ -48,3 +48,91 @@ export function hashInteger(value: number): number {
 export function hashKey(key: unknown): number {
   return typeof key === "string" ? hashString(key) : hashInteger(Number(key));
 }
+
+/**
+ * A set of strings numbered in the order they were added, found by their hash: open addressing
+ * (linear probing, at most half full) over typed arrays, so a caller that knows a string's hash
+ * spares hashing it again, and adding a string allocates nothing but its place in the arrays
+ * (which double when full).
+ */
+export class StringIndex {
+  /** The strings, by number. */
+  readonly keys: string[] = [];
+  #hashes = new Int32Array(1024);
+  /** Each cell: a string's number plus 1, or 0 when empty. */
+  #cells = new Int32Array(2048);
+
+  /** How many strings. */
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /**
+   * The number of a string.
+   *
+   * @param key The string.
+   * @param hash Its {@linkcode hashString}.
+   * @returns Its number, or -1 when it is not in the set.
+   */
+  find(key: string, hash: number): number {
+    return (this.#cells[this.#cell(key, hash)] as number) - 1;
+  }
+
+  /**
+   * The number of a string, added when it is new.
+   *
+   * @param key The string.
+   * @param hash Its {@linkcode hashString}.
+   * @returns Its number.
+   */
+  add(key: string, hash: number): number {
+    let i = this.#cell(key, hash);
+    const cell = this.#cells[i] as number;
+    if (cell !== 0) return cell - 1;
+    const n = this.keys.length;
+    if (n === this.#hashes.length) {
+      this.#grow();
+      i = this.#cell(key, hash);
+    }
+    this.keys.push(key);
+    this.#hashes[n] = hash;
+    this.#cells[i] = n + 1;
+    return n;
+  }
+
+  /** Each string's hash, by number (a view, valid until the next add). */
+  hashes(): Int32Array {
+    return this.#hashes.subarray(0, this.keys.length);
+  }
+
+  /** Empties the set (its arrays keep their size). */
+  clear(): void {
+    this.keys.length = 0;
+    this.#cells.fill(0);
+  }
+
+  /** The cell of a string, or the empty cell where it would go. */
+  #cell(key: string, hash: number): number {
+    const cells = this.#cells;
+    const mask = cells.length - 1;
+    for (let i = hash & mask;; i = (i + 1) & mask) {
+      const cell = cells[i] as number;
+      if (cell === 0 || (this.#hashes[cell - 1] === hash && this.keys[cell - 1] === key)) return i;
+    }
+  }
+
+  #grow(): void {
+    const size = 2 * this.#hashes.length;
+    const hashes = new Int32Array(size);
+    hashes.set(this.#hashes);
+    this.#hashes = hashes;
+    const cells = new Int32Array(2 * size);
+    const mask = cells.length - 1;
+    for (let n = 0; n < this.keys.length; n++) {
+      let i = (hashes[n] as number) & mask;
+      while (cells[i] !== 0) i = (i + 1) & mask;
+      cells[i] = n + 1;
+    }
+    this.#cells = cells;
+  }
+}

@@ -154,7 +154,6 @@ class Dispatcher {
       this.#fail("a worker gave back a chunk it was not given");
       return;
     }
-    this.#pool.give(message.buffer);
     this.#early.set(seq, { reader, message });
     try {
       this.#countReady();
@@ -174,6 +173,8 @@ class Dispatcher {
       this.#nextCounted++;
       const { reader, message } = next;
       this.aggregate.addScanned(reader.batches, message.batch, message.lines, message.badLines);
+      // Its columns are counted: the buffer may hold the next chunk.
+      this.#pool.give(message.buffer);
       this.tooLong += message.tooLong;
       reader.chunksInFlight--;
       this.#bytesInFlight -= message.length;

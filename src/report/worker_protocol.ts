@@ -21,7 +21,10 @@ export type ToWorker =
 export type FromWorker =
   /** The worker's module is loaded: from now on it answers each chunk. */
   | { readonly type: "ready" }
-  /** A chunk was read (in the order chunks came); its buffer is given back for reuse. */
+  /**
+   * A chunk was read (in the order chunks came); its buffer, which may hold the batch's columns,
+   * is given back for reuse.
+   */
   | {
     readonly type: "scanned";
     readonly buffer: ArrayBuffer;

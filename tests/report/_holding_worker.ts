@@ -24,7 +24,7 @@ port.on("message", (message: ToWorker) => {
   most = Math.max(most, held);
   setTimeout(() => {
     held--;
-    const batch = writer.take();
+    const batch = writer.take(message.buffer);
     const answer: FromWorker = {
       type: "scanned",
       buffer: message.buffer,

@@ -8,9 +8,6 @@ import { SpaceSaving } from "../../src/report/space_saving.ts";
 import { DistinctCounter } from "../../src/report/distinct_counter.ts";
 import { FirstSeen } from "../../src/report/first_seen.ts";
 import { TIME_BUCKETS_MAX, TimeBuckets } from "../../src/report/time_buckets.ts";
-import { ReportAggregate } from "../../src/report/aggregate.ts";
-import { readLines } from "../../src/report/line_reader.ts";
-import { writeRecordsFile } from "../../testing/report_records.ts";
 
 /** A seeded stream of skewed keys (mostly small numbers, a long tail). */
 function skewed(seed: number, n: number, keys: number): number[] {
@@ -207,39 +204,4 @@ Deno.test("TimeBuckets.merge: parts that fit alone but not together coarsen to o
   a.merge(b);
   assertEquals(a.widthSeconds, one.widthSeconds);
   assertEquals(bucketsOf(a, [443]), bucketsOf(one, [443]));
-});
-
-Deno.test("ReportAggregate.merge: three parts through their plain state equal one aggregate", async () => {
-  const path = await Deno.makeTempFile({ prefix: "spip-merge-" });
-  try {
-    await writeRecordsFile(path, { bytes: 2_000_000, seed: 5, stepSeconds: 40 });
-    const window = { since: 1_796_083_200 + 3600 };
-    const one = new ReportAggregate(window);
-    const parts = [0, 1, 2].map(() => new ReportAggregate(window));
-    let i = 0;
-    const extra = ["not json", "{}", '{"timestamp":1}'];
-    const feed = (line: string): void => {
-      one.addLine(line);
-      parts[i++ % 3]?.addLine(line);
-    };
-    await readLines({ path }, feed);
-    extra.forEach(feed);
-    const merged = ReportAggregate.fromState(clone(parts[0]?.toState() ?? one.toState()));
-    for (const part of parts.slice(1)) {
-      merged.merge(ReportAggregate.fromState(clone(part.toState())));
-    }
-    const input = { names: [path], tooLong: 2 };
-    const expected = one.summary(50, input);
-    assert(expected.records > 2000 && expected.outside > 0 && expected.badLines === 3);
-    assert(expected.tcp.topSources.exact && expected.newSince.length === 2);
-    assertEquals(merged.summary(50, input), expected);
-    const state = one.toState();
-    assertThrows(
-      () => ReportAggregate.fromState({ ...state, ports: new Uint32Array([70_000]) }),
-      RangeError,
-      "Cannot rebuild",
-    );
-  } finally {
-    await Deno.remove(path);
-  }
 });
