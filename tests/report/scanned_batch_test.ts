@@ -1,0 +1,97 @@
+/**
+ * Batches of records between a worker and the main thread: what the reader hands on is what the
+ * writer was given, in order, with each string's hash, across many batches whose string tables
+ * fill and are emptied; the columns fit in the chunk's buffer, and a buffer too small is not used.
+ */
+import { assert, assertEquals, assertThrows } from "../../testing/std.ts";
+import type { ReportRecord } from "../../src/report/record_fields.ts";
+import {
+  BATCH_RECORD_BYTES,
+  BATCH_TABLE_STRINGS_MAX,
+  BatchReader,
+  BatchWriter,
+} from "../../src/report/scanned_batch.ts";
+import { hashString } from "../../src/report/string_hash.ts";
+
+const FIELDS = ["sourceIp", "firstLine", "ja4", "ja3", "syn", "hassh", "greeting"] as const;
+
+function record(i: number): ReportRecord {
+  return {
+    timestamp: 1_796_083_200 + i,
+    transport: i % 5 === 0 ? "udp" : "tcp",
+    // More distinct sources and first lines than their tables hold: both are emptied on the way.
+    sourceIp: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+    destinationPort: (i * 7919) % 65536,
+    sessionStart: i % 3 !== 0,
+    silent: i % 11 === 0,
+    tls: i % 13 === 0,
+    firstLine: i % 2 === 0 ? `GET /${i} HTTP/1.1` : undefined,
+    ja4: i % 4 === 0 ? `t13d_${i % 9}` : undefined,
+    ja3: i % 6 === 0 ? `ja3-${i % 5}` : undefined,
+    syn: i % 2 === 1 ? `ttl=${i % 3}` : undefined,
+    hassh: undefined,
+    greeting: i % 17 === 0 ? "ssh" : undefined,
+  };
+}
+
+Deno.test("BatchWriter/BatchReader: every record, in order, with its strings' hashes, across table resets", () => {
+  const writer = new BatchWriter();
+  const reader = new BatchReader();
+  const total = (BATCH_TABLE_STRINGS_MAX[0] ?? 0) * 2 + 1234;
+  const perBatch = 1000;
+  let read = 0;
+  let resets = 0;
+  for (let start = 0; start < total; start += perBatch) {
+    const end = Math.min(total, start + perBatch);
+    for (let i = start; i < end; i++) writer.push(record(i));
+    const batch = writer.take(new ArrayBuffer((end - start) * 52));
+    // A structured clone, as between threads.
+    const copy = structuredClone(batch, { transfer: [batch.buffer] });
+    if (copy.reset !== 0) resets++;
+    reader.read(copy, (got, hashes) => {
+      const want = record(read);
+      assertEquals({ ...got }, want, `record ${read}`);
+      for (const [f, field] of FIELDS.entries()) {
+        const value = want[field];
+        if (value !== undefined) assertEquals(hashes[f], hashString(value), `${field} ${read}`);
+      }
+      read++;
+    });
+  }
+  assertEquals(read, total);
+  assert(resets >= 2, `the tables were emptied ${resets} times`);
+});
+
+Deno.test("BatchWriter.take: the columns go into the buffer given when it is large enough, else a new one", () => {
+  const writer = new BatchWriter();
+  const reader = new BatchReader();
+  let n = 0;
+  for (let i = 0; i < 10; i++) writer.push(record(i));
+  const into = new ArrayBuffer(10 * BATCH_RECORD_BYTES);
+  const first = writer.take(into);
+  assert(first.buffer === into);
+  reader.read(first, () => n++);
+  for (let i = 0; i < 10; i++) writer.push(record(i));
+  const small = new ArrayBuffer(10 * BATCH_RECORD_BYTES - 1);
+  const batch = writer.take(small);
+  assert(batch.buffer !== small && batch.buffer.byteLength >= 10 * BATCH_RECORD_BYTES);
+  reader.read(batch, () => n++);
+  assertEquals(n, 20);
+});
+
+Deno.test("BatchReader: a batch that does not hold its count or names an unknown string is refused", () => {
+  const writer = new BatchWriter();
+  writer.push(record(1));
+  const batch = writer.take(new ArrayBuffer(64));
+  assertThrows(
+    () => new BatchReader().read({ ...batch, count: 5 }, () => {}),
+    RangeError,
+    "does not hold its count",
+  );
+  assertThrows(
+    () =>
+      new BatchReader().read({ ...batch, strings: [[], [], []], hashes: [[], [], []] }, () => {}),
+    RangeError,
+    "is unknown",
+  );
+});
