@@ -22,7 +22,7 @@ let badLines = 0;
 const onLine: LineBytesHandler = (bytes, start, end) => {
   const record = scanner.scan(bytes, start, end);
   if (record === null) badLines++;
-  else writer.push(record);
+  else writer.push(record, scanner.sourceSlot);
 };
 
 function handle(message: ToWorker): void {

@@ -12,7 +12,11 @@
  * @module
  */
 import type { ReportRecord } from "./record_fields.ts";
+import { SOURCE_CACHE_SLOTS } from "./record_scanner.ts";
 import { hashString, StringIndex } from "./string_hash.ts";
+
+/** Slots remembered for the scanner's source cache (`RecordScanner.sourceSlot`). */
+const SOURCE_SLOTS = SOURCE_CACHE_SLOTS;
 
 /** Bits of {@linkcode ScannedBatch.meta} above the 16 bits of the destination port. */
 const UDP = 1 << 16;
@@ -74,6 +78,9 @@ export class BatchWriter {
   /** The tables: every string sent since each was last emptied, by number. */
   readonly #tables = Array.from({ length: TABLES }, () => new StringIndex());
   #reset = 0;
+  /** Per slot of the scanner's source cache: the string it last gave, and its number. */
+  readonly #slotText: (string | undefined)[] = new Array(SOURCE_SLOTS).fill(undefined);
+  readonly #slotRef = new Int32Array(SOURCE_SLOTS);
   /** Each field's last string and its number (a cheap check before the map). */
   readonly #lastText: (string | undefined)[] = new Array(BATCH_TEXT_FIELDS).fill(undefined);
   readonly #lastRef = new Int32Array(BATCH_TEXT_FIELDS);
@@ -87,8 +94,11 @@ export class BatchWriter {
    * Adds one record.
    *
    * @param record The record (not kept).
+   * @param sourceSlot Where the scanner's source cache keeps `record.sourceIp`
+   *   (`RecordScanner.sourceSlot`; -1: not cached): the string's number is then found
+   *   by that slot and the string's identity, without hashing it.
    */
-  push(record: ReportRecord): void {
+  push(record: ReportRecord, sourceSlot = -1): void {
     const i = this.#count;
     if (i === this.#timestamps.length) this.#grow();
     this.#timestamps[i] = record.timestamp;
@@ -97,7 +107,7 @@ export class BatchWriter {
       (record.tls ? TLS : 0);
     const base = i * BATCH_TEXT_FIELDS;
     const texts = this.#texts;
-    texts[base] = this.#ref(0, record.sourceIp);
+    texts[base] = this.#sourceRef(record.sourceIp, sourceSlot);
     texts[base + 1] = this.#ref(1, record.firstLine);
     texts[base + 2] = this.#ref(2, record.ja4);
     texts[base + 3] = this.#ref(3, record.ja3);
@@ -140,11 +150,22 @@ export class BatchWriter {
       if (table.size < (BATCH_TABLE_STRINGS_MAX[t] ?? 0)) continue;
       this.#reset |= 1 << t;
       table.clear();
+      if (t === 0) this.#slotText.fill(undefined);
       for (const [field, fieldTable] of FIELD_TABLE.entries()) {
         if (fieldTable === t) this.#lastText[field] = undefined;
       }
     }
     return batch;
+  }
+
+  /** The number of a source address, by the scanner's cache slot when it has one. */
+  #sourceRef(value: string, slot: number): number {
+    if (slot < 0 || slot >= SOURCE_SLOTS) return this.#ref(0, value);
+    if (this.#slotText[slot] === value) return this.#slotRef[slot] as number;
+    const ref = this.#ref(0, value);
+    this.#slotText[slot] = value;
+    this.#slotRef[slot] = ref;
+    return ref;
   }
 
   #ref(field: number, value: string | undefined): number {

@@ -65,7 +65,7 @@ export function reportWorkerCount(): number {
  * record per line grow about 60 MiB of young generation; this keeps each worker's heap at about
  * its live data. It applies to the report's workers only, never to the sensor.
  */
-export const WORKER_YOUNG_GENERATION_MB = 4;
+export const WORKER_YOUNG_GENERATION_MB = 2;
 
 type Scanned = Extract<FromWorker, { type: "scanned" }>;
 

@@ -12,6 +12,7 @@ import {
   BatchWriter,
 } from "../../src/report/scanned_batch.ts";
 import { hashString } from "../../src/report/string_hash.ts";
+import { RecordScanner } from "../../src/report/record_scanner.ts";
 
 const FIELDS = ["sourceIp", "firstLine", "ja4", "ja3", "syn", "hassh", "greeting"] as const;
 
@@ -94,4 +95,38 @@ Deno.test("BatchReader: a batch that does not hold its count or names an unknown
     RangeError,
     "is unknown",
   );
+});
+
+Deno.test("BatchWriter: source numbers found by the scanner's cache slot give the records the scanner read", () => {
+  const scanner = new RecordScanner();
+  const writer = new BatchWriter();
+  const reader = new BatchReader();
+  const encoder = new TextEncoder();
+  const lines: string[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    // Up to 20,000 addresses in 32 Ki cache slots: some share a slot and take it over.
+    const source = `192.0.${(i * 7919) % 160}.${(i * 104729) % 250}`;
+    lines.push(
+      JSON.stringify({
+        timestamp: 1_796_083_200 + i,
+        source_ip: source,
+        destination_port: i % 100,
+      }),
+    );
+  }
+  const expected: ReportRecord[] = [];
+  for (const [i, line] of lines.entries()) {
+    const bytes = encoder.encode(line);
+    const record = scanner.scan(bytes, 0, bytes.length);
+    assert(record !== null);
+    expected.push({ ...record });
+    writer.push(record, scanner.sourceSlot);
+    if (i % 997 === 996 || i === lines.length - 1) {
+      const batch = writer.take(new ArrayBuffer(1000 * BATCH_RECORD_BYTES));
+      reader.read(structuredClone(batch), (got) => {
+        assertEquals({ ...got }, expected.shift());
+      });
+    }
+  }
+  assertEquals(expected.length, 0);
 });
