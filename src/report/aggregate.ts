@@ -152,11 +152,8 @@ export class ReportAggregate {
   addScanned(reader: BatchReader, batch: ScannedBatch, lines: number, badLines: number): void {
     this.lines += lines;
     this.badLines += badLines;
-    reader.read(batch, this.#addHashed);
+    reader.read(batch, (record, hashes) => this.#add(record, hashes, reader));
   }
-
-  readonly #addHashed = (record: ReportRecord, hashes: Int32Array): void =>
-    this.#add(record, hashes);
 
   /**
    * Counts one record.
@@ -164,7 +161,7 @@ export class ReportAggregate {
    * @param record The record.
    */
   add(record: ReportRecord): void {
-    this.#add(record, undefined);
+    this.#add(record, undefined, undefined);
   }
 
   /**
@@ -173,8 +170,14 @@ export class ReportAggregate {
    * @param record The record.
    * @param hashes Its strings' {@linkcode hashString}s, by field in the order of
    *   {@linkcode ScannedBatch.texts}; undefined: computed here.
+   * @param reader The batch reader it came from: a source it has seen in this group already is
+   *   not looked up in the distinct-source set again (adding it would change nothing).
    */
-  #add(record: ReportRecord, hashes: Int32Array | undefined): void {
+  #add(
+    record: ReportRecord,
+    hashes: Int32Array | undefined,
+    reader: BatchReader | undefined,
+  ): void {
     const t = record.timestamp;
     if (
       (this.#window.since !== undefined && t < this.#window.since) ||
@@ -188,7 +191,10 @@ export class ReportAggregate {
     if (t > this.last) this.last = t;
     if (record.tls) this.tlsRecords++;
     const sourceHash = hashes?.[0] ?? hashString(record.sourceIp);
-    this.#sources.add(record.sourceIp, record.transport === "udp" ? 1 : 0, sourceHash);
+    const group = record.transport === "udp" ? 1 : 0;
+    if (reader === undefined || reader.firstSight(1 << group)) {
+      this.#sources.add(record.sourceIp, group, sourceHash);
+    }
     const counts = this.#transports[record.transport];
     counts.records++;
     if (record.sessionStart) {

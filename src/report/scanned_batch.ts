@@ -223,6 +223,25 @@ export class BatchReader {
   readonly #record = new BatchRecord();
   /** The hashes of the record's strings, in the order of {@linkcode ScannedBatch.texts}. */
   readonly #hashes = new Int32Array(BATCH_TEXT_FIELDS);
+  /** Per source in the table: the group bits {@linkcode BatchReader.firstSight} has seen. */
+  #sourceBits = new Uint8Array(1024);
+  /** The current record's source number. */
+  #sourceRef = 0;
+
+  /**
+   * Whether the current record's source is seen with this group bit for the first time since its
+   * string came (as this reader's table holds each distinct string once, a later sight adds
+   * nothing to a set of sources, so the caller may skip it); notes it as seen.
+   *
+   * @param bit The group's bit (1 or 2).
+   * @returns True the first time.
+   */
+  firstSight(bit: number): boolean {
+    const seen = this.#sourceBits[this.#sourceRef] as number;
+    if ((seen & bit) !== 0) return false;
+    this.#sourceBits[this.#sourceRef] = seen | bit;
+    return true;
+  }
 
   /**
    * Hands each record of a batch on, in order.
@@ -256,9 +275,18 @@ export class BatchReader {
       if ((batch.reset & (1 << t)) !== 0) {
         table.length = 0;
         tableHashes.length = 0;
+        if (t === 0) this.#sourceBits.fill(0);
       }
       for (const value of batch.strings[t] ?? []) table.push(value);
       for (const hash of batch.hashes[t] ?? []) tableHashes.push(hash);
+    }
+    const sources = this.#tables[0]?.length ?? 0;
+    if (sources > this.#sourceBits.length) {
+      let size = this.#sourceBits.length;
+      while (size < sources) size *= 2;
+      const bits = new Uint8Array(size);
+      bits.set(this.#sourceBits);
+      this.#sourceBits = bits;
     }
     const hashes = this.#hashes;
     const tables = this.#tables;
@@ -280,10 +308,12 @@ export class BatchReader {
     for (let i = 0; i < count; i++) {
       const flags = meta[i] as number;
       const base = i * BATCH_TEXT_FIELDS;
-      const sourceIp = text(0, texts[base] as number);
+      const sourceRef = texts[base] as number;
+      const sourceIp = text(0, sourceRef);
       if (sourceIp === undefined) {
         throw new RangeError("Cannot read a batch of records: a record has no source");
       }
+      this.#sourceRef = sourceRef;
       record.timestamp = timestamps[i] as number;
       record.transport = (flags & UDP) !== 0 ? "udp" : "tcp";
       record.sourceIp = sourceIp;
