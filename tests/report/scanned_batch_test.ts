@@ -13,6 +13,7 @@ import {
 } from "../../src/report/scanned_batch.ts";
 import { hashString } from "../../src/report/string_hash.ts";
 import { RecordScanner } from "../../src/report/record_scanner.ts";
+import { ReportAggregate } from "../../src/report/aggregate.ts";
 
 const FIELDS = ["sourceIp", "firstLine", "ja4", "ja3", "syn", "hassh", "greeting"] as const;
 
@@ -129,4 +130,46 @@ Deno.test("BatchWriter: source numbers found by the scanner's cache slot give th
     }
   }
   assertEquals(expected.length, 0);
+});
+
+Deno.test("ReportAggregate.addScanned counts what add counts, past a source-table reset and the exact limit", () => {
+  const window = { since: 1_796_083_210 };
+  const viaBatches = new ReportAggregate(window);
+  const direct = new ReportAggregate(window);
+  const writer = new BatchWriter();
+  const reader = new BatchReader();
+  // 125,003 sources (past DISTINCT_EXACT_KEYS and the 64 Ki source table), each seen again later
+  // and in both transports, some before the window.
+  const sourceCount = 125_003;
+  const total = 3 * sourceCount;
+  const make = (i: number): ReportRecord => {
+    const n = i % sourceCount;
+    return {
+      ...record(i),
+      timestamp: 1_796_083_200 + (i % 50),
+      sourceIp: `10.${n >> 16}.${(n >> 8) & 255}.${n & 255}`,
+      transport: (i * 31) % 7 === 0 ? "udp" : "tcp",
+    };
+  };
+  let lines = 0;
+  for (let i = 0; i < total; i++) {
+    const r = make(i);
+    direct.add(r);
+    writer.push(r);
+    lines++;
+    if (lines === 4000 || i === total - 1) {
+      viaBatches.addScanned(
+        reader,
+        writer.take(new ArrayBuffer(lines * BATCH_RECORD_BYTES)),
+        lines,
+        0,
+      );
+      lines = 0;
+    }
+  }
+  const input = { names: ["x"], tooLong: 0 };
+  direct.lines = total;
+  assertEquals(viaBatches.summary(20, input), direct.summary(20, input));
+  const sources = viaBatches.summary(1, input).sources;
+  assert(!sources.exact, `past the exact limit: ${JSON.stringify(sources)}`);
 });
