@@ -141,6 +141,24 @@ export function extraLines(results: ScenarioResult[]): string[] {
       );
     }
   }
+  for (
+    const r of results.filter((x) =>
+      x.target !== REFERENCE_TARGET && x.detail?.["warmupCpuUsPerConn"] !== undefined
+    )
+  ) {
+    const base = results.find((x) => x.target === REFERENCE_TARGET && x.scenario === r.scenario);
+    const cold = r.detail?.["warmupCpuUsPerConn"] ?? NaN;
+    const baseCold = base?.detail?.["warmupCpuUsPerConn"] ?? NaN;
+    out.push(
+      `${r.scenario} ${r.name} ${r.target}: first load (cold process) ${fixed(cold, 1)} us/conn` +
+        (base !== undefined ? ` (${fixed(cold / baseCold, 2)}x the C loop's first)` : "") +
+        `, second load (measured) ${fixed(r.cpuUsPerConn, 1)}` +
+        (base !== undefined
+          ? ` (${fixed(r.cpuUsPerConn / base.cpuUsPerConn, 2)}x the C loop's second)`
+          : "") +
+        `; ${r.detail?.["warmupLost"] ?? "-"} lost in the first`,
+    );
+  }
   const on = sensor.find((r) => r.scenario === 1);
   const off = sensor.find((r) => r.scenario === 8);
   if (on !== undefined && off !== undefined) {
@@ -313,6 +331,10 @@ export function failures(results: ScenarioResult[], strictScenarios: Set<number>
       if (bad > 0) out.push(`${where}: ${bad} sessions without a hello with ja4 and SNI`);
       const notUdp = r.detail["notUdp"] ?? 0;
       if (notUdp > 0) out.push(`${where}: ${notUdp} records that are not UDP`);
+      const warmLost = r.detail["warmupLost"] ?? 0;
+      if (warmLost > 0) out.push(`${where}: ${warmLost} records of the warm-up load lost`);
+      const warmWrong = r.detail["warmupWrong"] ?? 0;
+      if (warmWrong > 0) out.push(`${where}: ${warmWrong} wrong records in the warm-up load`);
       const twice = r.check.duplicates;
       if (twice > 0) out.push(`${where}: ${twice} tokens recorded twice`);
     }

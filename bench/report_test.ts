@@ -2,6 +2,7 @@ import { assert, assertEquals, assertStringIncludes } from "../testing/std.ts";
 import {
   CHECK_COLUMNS,
   columnLegend,
+  extraLines,
   failures,
   formatReport,
   formatRounds,
@@ -156,4 +157,26 @@ Deno.test("ratios() divides every other target's figures by the C loop's of the 
   ]);
   assertEquals(r[1]?.overflows, [200, 0]);
   assertEquals(r[0]?.connPerSec, (1000 / 80) / (1000 / 40));
+});
+
+Deno.test("a warmed scenario shows both loads against the C loop's, and fails on a loss in the first", () => {
+  const warmed = (
+    target: "sensor" | "c-loop",
+    cold: number,
+    warm: number,
+    warmupLost = 0,
+  ): ScenarioResult => ({
+    ...result(11, target, warm),
+    name: "fin-warm",
+    detail: { warmupCompleted: 100, warmupCpuUsPerConn: cold, warmupLost, warmupWrong: 0 },
+  });
+  const lines = extraLines([warmed("sensor", 36, 24), warmed("c-loop", 18, 16)]);
+  assertEquals(lines.filter((line) => line.includes("fin-warm")), [
+    "11 fin-warm sensor: first load (cold process) 36.0 us/conn (2.00x the C loop's first), " +
+    "second load (measured) 24.0 (1.50x the C loop's second); 0 lost in the first",
+  ]);
+  assertEquals(failures([warmed("sensor", 36, 24)], new Set([11])), []);
+  assertEquals(failures([warmed("sensor", 36, 24, 2)], new Set([11])), [
+    "scenario 11 (fin-warm): 2 records of the warm-up load lost",
+  ]);
 });

@@ -5,7 +5,7 @@
  * @module
  */
 import { RedirectNamespace } from "../testing/namespace.ts";
-import { newRunId } from "./payload.ts";
+import { newRunId, tokenText } from "./payload.ts";
 import { type CheckResult, RecordChecker } from "./record_check.ts";
 import { TlsRecordChecker } from "./tls_check.ts";
 import { cpuMicros, listenCounters, openFds, RssSampler } from "./process_stats.ts";
@@ -125,6 +125,48 @@ export interface RunOptions {
   denoClient?: boolean;
 }
 
+/** What a warmed scenario's first, unmeasured load did. */
+interface Warmup {
+  /** Connections it completed. */
+  completed: number;
+  /** The target's CPU time per completed connection during it, us: the cold figure. */
+  cpuUsPerConn: number;
+  /** The indexes of the connections it did not complete. */
+  failed: Set<number>;
+}
+
+/**
+ * Feeds each record to the checker of the load it belongs to: a session whose first record
+ * carries the warm-up's run id goes to `warm`, every other session to `measured`.
+ *
+ * @param warmRunId The warm-up load's run id.
+ * @param warm Its checker.
+ * @param measured The measured load's checker.
+ * @returns The line callback.
+ */
+function splitByRun(warmRunId: string, warm: Checker, measured: Checker): (line: string) => void {
+  // Every target writes payload_hex (the C loop writes no payload text).
+  const marker = new TextEncoder().encode(tokenText(warmRunId, 0)).subarray(0, -2).toHex();
+  const owners = new Map<string, Checker>();
+  return (line) => {
+    let owner = measured;
+    try {
+      const fields = JSON.parse(line) as { session_id?: unknown; payload_hex?: unknown };
+      const id = String(fields.session_id);
+      const known = owners.get(id);
+      if (known !== undefined) owner = known;
+      else {
+        const hex = fields.payload_hex;
+        if (typeof hex === "string" && hex.startsWith(marker)) owner = warm;
+        owners.set(id, owner);
+      }
+    } catch {
+      // A malformed line: the measured load's checker counts it.
+    }
+    owner.feed(line);
+  };
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -174,6 +216,17 @@ export async function runScenario(
   const outFile = `${options.workDir}/s${scenario.id}-${target.name}.jsonl`;
   await Deno.writeTextFile(configFile, toml(config));
   const tls = scenario.kind === "tls";
+  const recordChecker = (id: string): RecordChecker =>
+    new RecordChecker({
+      runId: id,
+      count: scenario.count,
+      size: scenario.size,
+      portMin: scenario.portMin,
+      portMax: scenario.portMax,
+      maxBytes: Number(config["max_bytes"]),
+      checkPort: target.checkPort,
+      fullPayload: target.fullPayload,
+    });
   const checker: Checker = tls
     ? new TlsRecordChecker({
       runId,
@@ -182,18 +235,13 @@ export async function runScenario(
       portMax: scenario.portMax,
       sni: TLS_SNI,
     })
-    : tcpChecker(
-      new RecordChecker({
-        runId,
-        count: scenario.count,
-        size: scenario.size,
-        portMin: scenario.portMin,
-        portMax: scenario.portMax,
-        maxBytes: Number(config["max_bytes"]),
-        checkPort: target.checkPort,
-        fullPayload: target.fullPayload,
-      }),
-    );
+    : tcpChecker(recordChecker(runId));
+  // A warmed scenario's first load has a run id of its own; its records are checked apart.
+  const warmRunId = scenario.warmup === true ? newRunId() : null;
+  const warmChecker = warmRunId !== null ? tcpChecker(recordChecker(warmRunId)) : null;
+  const feed = warmRunId !== null && warmChecker !== null
+    ? splitByRun(warmRunId, warmChecker, checker)
+    : (line: string) => checker.feed(line);
   const ns = await RedirectNamespace.create(`bench-${scenario.name}`, TARGET_PORT, {
     widePortRange: true,
   });
@@ -206,42 +254,65 @@ export async function runScenario(
       ns,
       target.argv(configFile, TARGET_PORT, options.profileDir, options.programs),
       sink,
-      (line) => checker.feed(line),
+      feed,
     );
     await proc.waitListening(TARGET_PORT, 15_000);
     const program = target.argv(configFile, TARGET_PORT, undefined, options.programs)[0] ?? "";
     const pidIsTarget = proc.runs(program);
     await sleep(300);
+    const bound = scenario.deadlineMs + 15_000;
+    const clientFor = (id: string): string[] => {
+      const common = [
+        `--run-id=${id}`,
+        `--count=${scenario.count}`,
+        `--concurrency=${scenario.concurrency}`,
+        `--port-min=${scenario.portMin}`,
+        `--port-max=${scenario.portMax}`,
+        `--deadline-ms=${scenario.deadlineMs}`,
+      ];
+      const load = [
+        ...common,
+        `--size=${scenario.size}`,
+        `--close=${scenario.close}`,
+        ...(scenario.hold ? ["--hold"] : []),
+        ...(scenario.awaitGreeting === true ? ["--await-greeting"] : []),
+      ];
+      return tls
+        ? clientArgv([...common, `--sni=${TLS_SNI}`], "tls_client.ts")
+        : options.denoClient === true || scenario.awaitGreeting === true
+        ? clientArgv(load) // The C client does not wait for greetings.
+        : [options.programs.loadClient, "--host=127.0.0.1", ...load];
+    };
+    let warm: Warmup | null = null;
+    if (warmRunId !== null && warmChecker !== null) {
+      const cpuBefore = cpuMicros(proc.pid);
+      const warmClient = new ClientProcess(ns, clientFor(warmRunId));
+      try {
+        const done = await warmClient.event("done", bound);
+        const failedWarm = new Set(
+          Array.isArray(done["failed"]) ? done["failed"] as number[] : [],
+        );
+        const completedWarm = Number(done["completed"]);
+        await proc.waitQuiet(1000, 15_000, () => warmChecker.records >= completedWarm);
+        warm = {
+          completed: completedWarm,
+          cpuUsPerConn: completedWarm > 0 ? (cpuMicros(proc.pid) - cpuBefore) / completedWarm : NaN,
+          failed: failedWarm,
+        };
+      } finally {
+        await warmClient.stop();
+      }
+      options.log(
+        `  warm-up load: ${warm.completed} done, ${warm.cpuUsPerConn.toFixed(1)} us/conn`,
+      );
+    }
     sampler = new RssSampler(proc.pid);
     const rssRest = sampler.sample();
     const listenBefore = listenCounters(proc.pid);
     const cpuStart = cpuMicros(proc.pid);
     const harnessStart = cpuMicros("self");
     let started = performance.now();
-    const common = [
-      `--run-id=${runId}`,
-      `--count=${scenario.count}`,
-      `--concurrency=${scenario.concurrency}`,
-      `--port-min=${scenario.portMin}`,
-      `--port-max=${scenario.portMax}`,
-      `--deadline-ms=${scenario.deadlineMs}`,
-    ];
-    const load = [
-      ...common,
-      `--size=${scenario.size}`,
-      `--close=${scenario.close}`,
-      ...(scenario.hold ? ["--hold"] : []),
-      ...(scenario.awaitGreeting === true ? ["--await-greeting"] : []),
-    ];
-    client = new ClientProcess(
-      ns,
-      tls
-        ? clientArgv([...common, `--sni=${TLS_SNI}`], "tls_client.ts")
-        : options.denoClient === true || scenario.awaitGreeting === true
-        ? clientArgv(load) // The C client does not wait for greetings.
-        : [options.programs.loadClient, "--host=127.0.0.1", ...load],
-    );
-    const bound = scenario.deadlineMs + 15_000;
+    client = new ClientProcess(ns, clientFor(runId));
     let rssPerIdleKiB: number | null = null;
     if (scenario.hold) {
       const opened = await client.event("open", bound);
@@ -285,7 +356,19 @@ export async function runScenario(
     const seconds = (lastAt - started) / 1000;
     sampler.stop();
     const exit = await proc.stop();
-    const { check, detail } = checker.result((i) => !failed.has(i) && i < scenario.count);
+    const { check, detail: checked } = checker.result((i) => !failed.has(i) && i < scenario.count);
+    let detail = checked;
+    if (warm !== null && warmChecker !== null) {
+      const failedWarm = warm.failed;
+      const first = warmChecker.result((i) => !failedWarm.has(i) && i < scenario.count).check;
+      detail = {
+        ...checked,
+        warmupCompleted: warm.completed,
+        warmupCpuUsPerConn: warm.cpuUsPerConn,
+        warmupLost: first.lost,
+        warmupWrong: first.wrongPort + first.wrongBytes + first.malformed + first.duplicates,
+      };
+    }
     const stats = exit.stats;
     const written = numberOrNull(stats?.["records_written"]);
     const shed = numberOrNull(stats?.["records_shed"]);
