@@ -159,6 +159,15 @@ export function extraLines(results: ScenarioResult[]): string[] {
         `; ${r.detail?.["warmupLost"] ?? "-"} lost in the first`,
     );
   }
+  for (const r of results.filter((x) => x.name === "fin" || x.name === "fin-warm")) {
+    const t = r.threadCpuUsPerConn;
+    if (t === null) continue;
+    out.push(
+      `${r.scenario} ${r.name} ${r.target}, cpu us/conn by thread: main thread user ` +
+        `${fixed(t.mainUser, 1)} + system ${fixed(t.mainSystem, 1)}, other threads ` +
+        fixed(t.others, 1),
+    );
+  }
   const on = sensor.find((r) => r.scenario === 1);
   const off = sensor.find((r) => r.scenario === 8);
   if (on !== undefined && off !== undefined) {

@@ -29,6 +29,7 @@ function result(
     connPerSec: 1000 / cpuUsPerConn,
     seconds: 1,
     cpuUsPerConn,
+    threadCpuUsPerConn: null,
     clientCpuUsPerConn: 50,
     harnessCpuUsPerConn: 2,
     clientBound: false,
@@ -178,5 +179,16 @@ Deno.test("a warmed scenario shows both loads against the C loop's, and fails on
   assertEquals(failures([warmed("sensor", 36, 24)], new Set([11])), []);
   assertEquals(failures([warmed("sensor", 36, 24, 2)], new Set([11])), [
     "scenario 11 (fin-warm): 2 records of the warm-up load lost",
+  ]);
+});
+
+Deno.test("extraLines() splits scenario 1's CPU by thread when it was read", () => {
+  const split = {
+    ...result(1, "sensor", 30),
+    threadCpuUsPerConn: { mainUser: 12, mainSystem: 15.25, others: 2.75 },
+  };
+  assertEquals(extraLines([split, result(1, "c-loop", 20)]), [
+    "",
+    "1 fin sensor, cpu us/conn by thread: main thread user 12.0 + system 15.3, other threads 2.8",
   ]);
 });

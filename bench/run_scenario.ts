@@ -8,7 +8,14 @@ import { RedirectNamespace } from "../testing/namespace.ts";
 import { newRunId, tokenText } from "./payload.ts";
 import { type CheckResult, RecordChecker } from "./record_check.ts";
 import { TlsRecordChecker } from "./tls_check.ts";
-import { cpuMicros, listenCounters, openFds, RssSampler } from "./process_stats.ts";
+import {
+  cpuMicros,
+  listenCounters,
+  openFds,
+  RssSampler,
+  type ThreadCpu,
+  threadCpuMicros,
+} from "./process_stats.ts";
 import { BASE_CONFIG, type Scenario } from "./scenarios.ts";
 import { clientArgv, type Target } from "./targets.ts";
 import type { CPrograms } from "./c_programs.ts";
@@ -41,6 +48,11 @@ export interface ScenarioResult {
   seconds: number;
   /** The target's CPU time per completed connection, us (10 ms resolution overall). */
   cpuUsPerConn: number;
+  /**
+   * The target's CPU time per completed connection split by thread, us: its main thread's user
+   * and system time and its other threads' (null when it could not be read).
+   */
+  threadCpuUsPerConn: ThreadCpu | null;
   /** The load client's CPU time per completed connection, us. */
   clientCpuUsPerConn: number;
   /**
@@ -310,6 +322,7 @@ export async function runScenario(
     const rssRest = sampler.sample();
     const listenBefore = listenCounters(proc.pid);
     const cpuStart = cpuMicros(proc.pid);
+    const threadsStart = threadCpuMicros(proc.pid);
     const harnessStart = cpuMicros("self");
     let started = performance.now();
     client = new ClientProcess(ns, clientFor(runId));
@@ -350,6 +363,7 @@ export async function runScenario(
       : 1;
     await proc.waitQuiet(1000, 15_000, () => checker.records >= completed * perSession);
     const cpuEnd = cpuMicros(proc.pid);
+    const threadsEnd = threadCpuMicros(proc.pid);
     const listenAfter = listenCounters(proc.pid);
     const harnessEnd = cpuMicros("self");
     const lastAt = acceptedAt ?? Math.max(proc.lastLineAt, started);
@@ -384,6 +398,13 @@ export async function runScenario(
       connPerSec: seconds > 0 ? completed / seconds : 0,
       seconds,
       cpuUsPerConn: completed > 0 ? (cpuEnd - cpuStart) / completed : NaN,
+      threadCpuUsPerConn: threadsStart !== null && threadsEnd !== null && completed > 0
+        ? {
+          mainUser: (threadsEnd.mainUser - threadsStart.mainUser) / completed,
+          mainSystem: (threadsEnd.mainSystem - threadsStart.mainSystem) / completed,
+          others: (threadsEnd.others - threadsStart.others) / completed,
+        }
+        : null,
       clientCpuUsPerConn: completed > 0 ? clientCpu / completed : NaN,
       harnessCpuUsPerConn: completed > 0 ? (harnessEnd - harnessStart) / completed : NaN,
       clientBound: !scenario.hold && clientCpu >= 0.9 * clientElapsedUs,
