@@ -98,8 +98,14 @@ export function formatRounds(results: ScenarioResult[]): string[] {
       r.scenario === median.scenario && r.target === median.target
     );
     const values = runs.map((r) => fixed(r.cpuUsPerConn, 1)).join(", ");
-    return `${median.scenario} ${median.name} ${median.target}: cpu us/conn ${values} ` +
+    const line = `${median.scenario} ${median.name} ${median.target}: cpu us/conn ${values} ` +
       `(median ${fixed(median.cpuUsPerConn, 1)})`;
+    const firsts = runs.map((r) => r.detail?.["warmupCpuUsPerConn"]);
+    if (firsts.some((value) => value === undefined)) return line;
+    const sorted = (firsts as number[]).toSorted((a, b) => a - b);
+    const middle = sorted[Math.floor((sorted.length - 1) / 2)] ?? NaN;
+    return `${line}; first loads ${firsts.map((v) => fixed(v ?? NaN, 1)).join(", ")} ` +
+      `(median ${fixed(middle, 1)})`;
   });
 }
 

@@ -192,3 +192,15 @@ Deno.test("extraLines() splits scenario 1's CPU by thread when it was read", () 
     "1 fin sensor, cpu us/conn by thread: main thread user 12.0 + system 15.3, other threads 2.8",
   ]);
 });
+
+Deno.test("formatRounds() lists a warmed scenario's first loads too, with their own median", () => {
+  const warmed = (cold: number, warm: number): ScenarioResult => ({
+    ...result(11, "sensor", warm),
+    name: "fin-warm",
+    detail: { warmupCompleted: 100, warmupCpuUsPerConn: cold, warmupLost: 0, warmupWrong: 0 },
+  });
+  assertEquals(formatRounds([warmed(30.5, 26), warmed(40, 33.5), warmed(39, 24.5)]), [
+    "11 fin-warm sensor: cpu us/conn 26.0, 33.5, 24.5 (median 26.0); " +
+    "first loads 30.5, 40.0, 39.0 (median 39.0)",
+  ]);
+});
