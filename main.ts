@@ -136,7 +136,9 @@ async function main(args: string[]): Promise<number> {
 
   // From here on every stderr line is one JSON object (schema/stderr.schema.json).
   const events = sensor.events;
-  events.start(startFields(config, { version: VERSION, output: outputPath }));
+  // Records on stdout say how stdout is written; an output file is appended to.
+  const outputMode = sensor.outputMode === "sink" ? "file" : sensor.outputMode;
+  events.start(startFields(config, { version: VERSION, output: outputPath, outputMode }));
 
   // A bug in one session must not take the sensor down: report it and go on.
   globalThis.addEventListener("unhandledrejection", (event) => {
