@@ -183,11 +183,14 @@ async function main(args: string[]): Promise<number> {
   }
   const code = flushed ? ExitCode.Ok : ExitCode.Failure;
   events.stop({ signal, flushed, exit_code: code });
-  // stderr may be stalled too: give its last lines a short, bounded chance.
-  await flushDiagnostics(STDERR_EXIT_FLUSH_MS);
   return code;
 }
 
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+  const code = await main(Deno.args);
+  // Every path's last stderr lines go out before the exit, a configuration error's included: on
+  // a socket (journald's) they are written on a thread, which Deno.exit would cut short. A
+  // stalled stderr gets a short, bounded chance.
+  await flushDiagnostics(STDERR_EXIT_FLUSH_MS);
+  Deno.exit(code);
 }
