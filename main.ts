@@ -136,7 +136,9 @@ async function main(args: string[]): Promise<number> {
 
   // From here on every stderr line is one JSON object (schema/stderr.schema.json).
   const events = sensor.events;
-  events.start(startFields(config, { version: VERSION, output: outputPath }));
+  // Records on stdout say how stdout is written; an output file is appended to.
+  const outputMode = sensor.outputMode === "sink" ? "file" : sensor.outputMode;
+  events.start(startFields(config, { version: VERSION, output: outputPath, outputMode }));
 
   // A bug in one session must not take the sensor down: report it and go on.
   globalThis.addEventListener("unhandledrejection", (event) => {
@@ -181,11 +183,14 @@ async function main(args: string[]): Promise<number> {
   }
   const code = flushed ? ExitCode.Ok : ExitCode.Failure;
   events.stop({ signal, flushed, exit_code: code });
-  // stderr may be stalled too: give its last lines a short, bounded chance.
-  await flushDiagnostics(STDERR_EXIT_FLUSH_MS);
   return code;
 }
 
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+  const code = await main(Deno.args);
+  // Every path's last stderr lines go out before the exit, a configuration error's included: on
+  // a socket (journald's) they are written on a thread, which Deno.exit would cut short. A
+  // stalled stderr gets a short, bounded chance.
+  await flushDiagnostics(STDERR_EXIT_FLUSH_MS);
+  Deno.exit(code);
 }

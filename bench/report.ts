@@ -98,8 +98,14 @@ export function formatRounds(results: ScenarioResult[]): string[] {
       r.scenario === median.scenario && r.target === median.target
     );
     const values = runs.map((r) => fixed(r.cpuUsPerConn, 1)).join(", ");
-    return `${median.scenario} ${median.name} ${median.target}: cpu us/conn ${values} ` +
+    const line = `${median.scenario} ${median.name} ${median.target}: cpu us/conn ${values} ` +
       `(median ${fixed(median.cpuUsPerConn, 1)})`;
+    const firsts = runs.map((r) => r.detail?.["warmupCpuUsPerConn"]);
+    if (firsts.some((value) => value === undefined)) return line;
+    const sorted = (firsts as number[]).toSorted((a, b) => a - b);
+    const middle = sorted[Math.floor((sorted.length - 1) / 2)] ?? NaN;
+    return `${line}; first loads ${firsts.map((v) => fixed(v ?? NaN, 1)).join(", ")} ` +
+      `(median ${fixed(middle, 1)})`;
   });
 }
 
@@ -140,6 +146,33 @@ export function extraLines(results: ScenarioResult[]): string[] {
             .join(", "),
       );
     }
+  }
+  for (
+    const r of results.filter((x) =>
+      x.target !== REFERENCE_TARGET && x.detail?.["warmupCpuUsPerConn"] !== undefined
+    )
+  ) {
+    const base = results.find((x) => x.target === REFERENCE_TARGET && x.scenario === r.scenario);
+    const cold = r.detail?.["warmupCpuUsPerConn"] ?? NaN;
+    const baseCold = base?.detail?.["warmupCpuUsPerConn"] ?? NaN;
+    out.push(
+      `${r.scenario} ${r.name} ${r.target}: first load (cold process) ${fixed(cold, 1)} us/conn` +
+        (base !== undefined ? ` (${fixed(cold / baseCold, 2)}x the C loop's first)` : "") +
+        `, second load (measured) ${fixed(r.cpuUsPerConn, 1)}` +
+        (base !== undefined
+          ? ` (${fixed(r.cpuUsPerConn / base.cpuUsPerConn, 2)}x the C loop's second)`
+          : "") +
+        `; ${r.detail?.["warmupLost"] ?? "-"} lost in the first`,
+    );
+  }
+  for (const r of results.filter((x) => x.name === "fin" || x.name === "fin-warm")) {
+    const t = r.threadCpuUsPerConn;
+    if (t === null) continue;
+    out.push(
+      `${r.scenario} ${r.name} ${r.target}, cpu us/conn by thread: main thread user ` +
+        `${fixed(t.mainUser, 1)} + system ${fixed(t.mainSystem, 1)}, other threads ` +
+        fixed(t.others, 1),
+    );
   }
   const on = sensor.find((r) => r.scenario === 1);
   const off = sensor.find((r) => r.scenario === 8);
@@ -313,6 +346,10 @@ export function failures(results: ScenarioResult[], strictScenarios: Set<number>
       if (bad > 0) out.push(`${where}: ${bad} sessions without a hello with ja4 and SNI`);
       const notUdp = r.detail["notUdp"] ?? 0;
       if (notUdp > 0) out.push(`${where}: ${notUdp} records that are not UDP`);
+      const warmLost = r.detail["warmupLost"] ?? 0;
+      if (warmLost > 0) out.push(`${where}: ${warmLost} records of the warm-up load lost`);
+      const warmWrong = r.detail["warmupWrong"] ?? 0;
+      if (warmWrong > 0) out.push(`${where}: ${warmWrong} wrong records in the warm-up load`);
       const twice = r.check.duplicates;
       if (twice > 0) out.push(`${where}: ${twice} tokens recorded twice`);
     }

@@ -2,6 +2,7 @@ import { assert, assertEquals, assertStringIncludes } from "../testing/std.ts";
 import {
   CHECK_COLUMNS,
   columnLegend,
+  extraLines,
   failures,
   formatReport,
   formatRounds,
@@ -28,6 +29,7 @@ function result(
     connPerSec: 1000 / cpuUsPerConn,
     seconds: 1,
     cpuUsPerConn,
+    threadCpuUsPerConn: null,
     clientCpuUsPerConn: 50,
     harnessCpuUsPerConn: 2,
     clientBound: false,
@@ -156,4 +158,49 @@ Deno.test("ratios() divides every other target's figures by the C loop's of the 
   ]);
   assertEquals(r[1]?.overflows, [200, 0]);
   assertEquals(r[0]?.connPerSec, (1000 / 80) / (1000 / 40));
+});
+
+Deno.test("a warmed scenario shows both loads against the C loop's, and fails on a loss in the first", () => {
+  const warmed = (
+    target: "sensor" | "c-loop",
+    cold: number,
+    warm: number,
+    warmupLost = 0,
+  ): ScenarioResult => ({
+    ...result(11, target, warm),
+    name: "fin-warm",
+    detail: { warmupCompleted: 100, warmupCpuUsPerConn: cold, warmupLost, warmupWrong: 0 },
+  });
+  const lines = extraLines([warmed("sensor", 36, 24), warmed("c-loop", 18, 16)]);
+  assertEquals(lines.filter((line) => line.includes("fin-warm")), [
+    "11 fin-warm sensor: first load (cold process) 36.0 us/conn (2.00x the C loop's first), " +
+    "second load (measured) 24.0 (1.50x the C loop's second); 0 lost in the first",
+  ]);
+  assertEquals(failures([warmed("sensor", 36, 24)], new Set([11])), []);
+  assertEquals(failures([warmed("sensor", 36, 24, 2)], new Set([11])), [
+    "scenario 11 (fin-warm): 2 records of the warm-up load lost",
+  ]);
+});
+
+Deno.test("extraLines() splits scenario 1's CPU by thread when it was read", () => {
+  const split = {
+    ...result(1, "sensor", 30),
+    threadCpuUsPerConn: { mainUser: 12, mainSystem: 15.25, others: 2.75 },
+  };
+  assertEquals(extraLines([split, result(1, "c-loop", 20)]), [
+    "",
+    "1 fin sensor, cpu us/conn by thread: main thread user 12.0 + system 15.3, other threads 2.8",
+  ]);
+});
+
+Deno.test("formatRounds() lists a warmed scenario's first loads too, with their own median", () => {
+  const warmed = (cold: number, warm: number): ScenarioResult => ({
+    ...result(11, "sensor", warm),
+    name: "fin-warm",
+    detail: { warmupCompleted: 100, warmupCpuUsPerConn: cold, warmupLost: 0, warmupWrong: 0 },
+  });
+  assertEquals(formatRounds([warmed(30.5, 26), warmed(40, 33.5), warmed(39, 24.5)]), [
+    "11 fin-warm sensor: cpu us/conn 26.0, 33.5, 24.5 (median 26.0); " +
+    "first loads 30.5, 40.0, 39.0 (median 39.0)",
+  ]);
 });

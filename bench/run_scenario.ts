@@ -5,10 +5,17 @@
  * @module
  */
 import { RedirectNamespace } from "../testing/namespace.ts";
-import { newRunId } from "./payload.ts";
+import { newRunId, tokenText } from "./payload.ts";
 import { type CheckResult, RecordChecker } from "./record_check.ts";
 import { TlsRecordChecker } from "./tls_check.ts";
-import { cpuMicros, listenCounters, openFds, RssSampler } from "./process_stats.ts";
+import {
+  cpuMicros,
+  listenCounters,
+  openFds,
+  RssSampler,
+  type ThreadCpu,
+  threadCpuMicros,
+} from "./process_stats.ts";
 import { BASE_CONFIG, type Scenario } from "./scenarios.ts";
 import { clientArgv, type Target } from "./targets.ts";
 import type { CPrograms } from "./c_programs.ts";
@@ -41,6 +48,11 @@ export interface ScenarioResult {
   seconds: number;
   /** The target's CPU time per completed connection, us (10 ms resolution overall). */
   cpuUsPerConn: number;
+  /**
+   * The target's CPU time per completed connection split by thread, us: its main thread's user
+   * and system time and its other threads' (null when it could not be read).
+   */
+  threadCpuUsPerConn: ThreadCpu | null;
   /** The load client's CPU time per completed connection, us. */
   clientCpuUsPerConn: number;
   /**
@@ -125,6 +137,48 @@ export interface RunOptions {
   denoClient?: boolean;
 }
 
+/** What a warmed scenario's first, unmeasured load did. */
+interface Warmup {
+  /** Connections it completed. */
+  completed: number;
+  /** The target's CPU time per completed connection during it, us: the cold figure. */
+  cpuUsPerConn: number;
+  /** The indexes of the connections it did not complete. */
+  failed: Set<number>;
+}
+
+/**
+ * Feeds each record to the checker of the load it belongs to: a session whose first record
+ * carries the warm-up's run id goes to `warm`, every other session to `measured`.
+ *
+ * @param warmRunId The warm-up load's run id.
+ * @param warm Its checker.
+ * @param measured The measured load's checker.
+ * @returns The line callback.
+ */
+function splitByRun(warmRunId: string, warm: Checker, measured: Checker): (line: string) => void {
+  // Every target writes payload_hex (the C loop writes no payload text).
+  const marker = new TextEncoder().encode(tokenText(warmRunId, 0)).subarray(0, -2).toHex();
+  const owners = new Map<string, Checker>();
+  return (line) => {
+    let owner = measured;
+    try {
+      const fields = JSON.parse(line) as { session_id?: unknown; payload_hex?: unknown };
+      const id = String(fields.session_id);
+      const known = owners.get(id);
+      if (known !== undefined) owner = known;
+      else {
+        const hex = fields.payload_hex;
+        if (typeof hex === "string" && hex.startsWith(marker)) owner = warm;
+        owners.set(id, owner);
+      }
+    } catch {
+      // A malformed line: the measured load's checker counts it.
+    }
+    owner.feed(line);
+  };
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -174,6 +228,17 @@ export async function runScenario(
   const outFile = `${options.workDir}/s${scenario.id}-${target.name}.jsonl`;
   await Deno.writeTextFile(configFile, toml(config));
   const tls = scenario.kind === "tls";
+  const recordChecker = (id: string): RecordChecker =>
+    new RecordChecker({
+      runId: id,
+      count: scenario.count,
+      size: scenario.size,
+      portMin: scenario.portMin,
+      portMax: scenario.portMax,
+      maxBytes: Number(config["max_bytes"]),
+      checkPort: target.checkPort,
+      fullPayload: target.fullPayload,
+    });
   const checker: Checker = tls
     ? new TlsRecordChecker({
       runId,
@@ -182,18 +247,13 @@ export async function runScenario(
       portMax: scenario.portMax,
       sni: TLS_SNI,
     })
-    : tcpChecker(
-      new RecordChecker({
-        runId,
-        count: scenario.count,
-        size: scenario.size,
-        portMin: scenario.portMin,
-        portMax: scenario.portMax,
-        maxBytes: Number(config["max_bytes"]),
-        checkPort: target.checkPort,
-        fullPayload: target.fullPayload,
-      }),
-    );
+    : tcpChecker(recordChecker(runId));
+  // A warmed scenario's first load has a run id of its own; its records are checked apart.
+  const warmRunId = scenario.warmup === true ? newRunId() : null;
+  const warmChecker = warmRunId !== null ? tcpChecker(recordChecker(warmRunId)) : null;
+  const feed = warmRunId !== null && warmChecker !== null
+    ? splitByRun(warmRunId, warmChecker, checker)
+    : (line: string) => checker.feed(line);
   const ns = await RedirectNamespace.create(`bench-${scenario.name}`, TARGET_PORT, {
     widePortRange: true,
   });
@@ -206,42 +266,66 @@ export async function runScenario(
       ns,
       target.argv(configFile, TARGET_PORT, options.profileDir, options.programs),
       sink,
-      (line) => checker.feed(line),
+      feed,
     );
     await proc.waitListening(TARGET_PORT, 15_000);
     const program = target.argv(configFile, TARGET_PORT, undefined, options.programs)[0] ?? "";
     const pidIsTarget = proc.runs(program);
     await sleep(300);
+    const bound = scenario.deadlineMs + 15_000;
+    const clientFor = (id: string): string[] => {
+      const common = [
+        `--run-id=${id}`,
+        `--count=${scenario.count}`,
+        `--concurrency=${scenario.concurrency}`,
+        `--port-min=${scenario.portMin}`,
+        `--port-max=${scenario.portMax}`,
+        `--deadline-ms=${scenario.deadlineMs}`,
+      ];
+      const load = [
+        ...common,
+        `--size=${scenario.size}`,
+        `--close=${scenario.close}`,
+        ...(scenario.hold ? ["--hold"] : []),
+        ...(scenario.awaitGreeting === true ? ["--await-greeting"] : []),
+      ];
+      return tls
+        ? clientArgv([...common, `--sni=${TLS_SNI}`], "tls_client.ts")
+        : options.denoClient === true || scenario.awaitGreeting === true
+        ? clientArgv(load) // The C client does not wait for greetings.
+        : [options.programs.loadClient, "--host=127.0.0.1", ...load];
+    };
+    let warm: Warmup | null = null;
+    if (warmRunId !== null && warmChecker !== null) {
+      const cpuBefore = cpuMicros(proc.pid);
+      const warmClient = new ClientProcess(ns, clientFor(warmRunId));
+      try {
+        const done = await warmClient.event("done", bound);
+        const failedWarm = new Set(
+          Array.isArray(done["failed"]) ? done["failed"] as number[] : [],
+        );
+        const completedWarm = Number(done["completed"]);
+        await proc.waitQuiet(1000, 15_000, () => warmChecker.records >= completedWarm);
+        warm = {
+          completed: completedWarm,
+          cpuUsPerConn: completedWarm > 0 ? (cpuMicros(proc.pid) - cpuBefore) / completedWarm : NaN,
+          failed: failedWarm,
+        };
+      } finally {
+        await warmClient.stop();
+      }
+      options.log(
+        `  warm-up load: ${warm.completed} done, ${warm.cpuUsPerConn.toFixed(1)} us/conn`,
+      );
+    }
     sampler = new RssSampler(proc.pid);
     const rssRest = sampler.sample();
     const listenBefore = listenCounters(proc.pid);
     const cpuStart = cpuMicros(proc.pid);
+    const threadsStart = threadCpuMicros(proc.pid);
     const harnessStart = cpuMicros("self");
     let started = performance.now();
-    const common = [
-      `--run-id=${runId}`,
-      `--count=${scenario.count}`,
-      `--concurrency=${scenario.concurrency}`,
-      `--port-min=${scenario.portMin}`,
-      `--port-max=${scenario.portMax}`,
-      `--deadline-ms=${scenario.deadlineMs}`,
-    ];
-    const load = [
-      ...common,
-      `--size=${scenario.size}`,
-      `--close=${scenario.close}`,
-      ...(scenario.hold ? ["--hold"] : []),
-      ...(scenario.awaitGreeting === true ? ["--await-greeting"] : []),
-    ];
-    client = new ClientProcess(
-      ns,
-      tls
-        ? clientArgv([...common, `--sni=${TLS_SNI}`], "tls_client.ts")
-        : options.denoClient === true || scenario.awaitGreeting === true
-        ? clientArgv(load) // The C client does not wait for greetings.
-        : [options.programs.loadClient, "--host=127.0.0.1", ...load],
-    );
-    const bound = scenario.deadlineMs + 15_000;
+    client = new ClientProcess(ns, clientFor(runId));
     let rssPerIdleKiB: number | null = null;
     if (scenario.hold) {
       const opened = await client.event("open", bound);
@@ -279,13 +363,26 @@ export async function runScenario(
       : 1;
     await proc.waitQuiet(1000, 15_000, () => checker.records >= completed * perSession);
     const cpuEnd = cpuMicros(proc.pid);
+    const threadsEnd = threadCpuMicros(proc.pid);
     const listenAfter = listenCounters(proc.pid);
     const harnessEnd = cpuMicros("self");
     const lastAt = acceptedAt ?? Math.max(proc.lastLineAt, started);
     const seconds = (lastAt - started) / 1000;
     sampler.stop();
     const exit = await proc.stop();
-    const { check, detail } = checker.result((i) => !failed.has(i) && i < scenario.count);
+    const { check, detail: checked } = checker.result((i) => !failed.has(i) && i < scenario.count);
+    let detail = checked;
+    if (warm !== null && warmChecker !== null) {
+      const failedWarm = warm.failed;
+      const first = warmChecker.result((i) => !failedWarm.has(i) && i < scenario.count).check;
+      detail = {
+        ...checked,
+        warmupCompleted: warm.completed,
+        warmupCpuUsPerConn: warm.cpuUsPerConn,
+        warmupLost: first.lost,
+        warmupWrong: first.wrongPort + first.wrongBytes + first.malformed + first.duplicates,
+      };
+    }
     const stats = exit.stats;
     const written = numberOrNull(stats?.["records_written"]);
     const shed = numberOrNull(stats?.["records_shed"]);
@@ -301,6 +398,13 @@ export async function runScenario(
       connPerSec: seconds > 0 ? completed / seconds : 0,
       seconds,
       cpuUsPerConn: completed > 0 ? (cpuEnd - cpuStart) / completed : NaN,
+      threadCpuUsPerConn: threadsStart !== null && threadsEnd !== null && completed > 0
+        ? {
+          mainUser: (threadsEnd.mainUser - threadsStart.mainUser) / completed,
+          mainSystem: (threadsEnd.mainSystem - threadsStart.mainSystem) / completed,
+          others: (threadsEnd.others - threadsStart.others) / completed,
+        }
+        : null,
       clientCpuUsPerConn: completed > 0 ? clientCpu / completed : NaN,
       harnessCpuUsPerConn: completed > 0 ? (harnessEnd - harnessStart) / completed : NaN,
       clientBound: !scenario.hold && clientCpu >= 0.9 * clientElapsedUs,

@@ -149,6 +149,7 @@ export async function runUdpScenario(
       connPerSec: detail["recordedPerSec"] ?? 0,
       seconds,
       cpuUsPerConn: completed > 0 ? (cpuEnd - cpuStart) / completed : NaN,
+      threadCpuUsPerConn: null,
       clientCpuUsPerConn: completed > 0 ? clientCpu / completed : NaN,
       harnessCpuUsPerConn: completed > 0 ? (harnessEnd - harnessStart) / completed : NaN,
       clientBound: clientCpu >= 0.9 * clientSeconds * 1_000_000,

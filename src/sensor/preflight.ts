@@ -168,7 +168,7 @@ export function checkReport(
  */
 export function startFields(
   config: Config,
-  details: { version: string; output: string | null },
+  details: { version: string; output: string | null; outputMode: string },
 ): Record<string, unknown> {
   const greet = config.greet;
   return {
@@ -194,6 +194,7 @@ export function startFields(
       : { enabled: false },
     config: config.file,
     output: details.output ?? "stdout",
+    output_mode: details.outputMode,
     stats_interval_s: config.statsIntervalMs / 1000,
     largest_line_bytes: largestRecordLineBytes({
       readSize: config.readSize,

@@ -26,7 +26,7 @@ Deno.test("bench --quick runs every scenario (TCP, TLS, UDP) against the sensor 
     assertEquals(output.code, 0, stderr);
     const report = JSON.parse(await Deno.readTextFile(json)) as { results: QuickResult[] };
     const sensor = report.results.filter((r) => r.target === "sensor");
-    assertEquals(sensor.map((r) => r.scenario), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assertEquals(sensor.map((r) => r.scenario), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     for (const r of sensor) {
       assert(r.completed > 0, `scenario ${r.scenario}: no connection completed`);
       // Scenario 2 resets right after sending: the accept4 engine loses none of those either.
@@ -38,6 +38,11 @@ Deno.test("bench --quick runs every scenario (TCP, TLS, UDP) against the sensor 
       }
     }
     assertEquals(sensor.find((r) => r.scenario === 5)?.unaccounted, 0);
+    // Scenario 11 measures a second load on the same process; the first is checked too.
+    const warmed = sensor.find((r) => r.scenario === 11);
+    assertEquals(warmed?.detail?.["warmupCompleted"], warmed?.planned);
+    assertEquals(warmed?.detail?.["warmupLost"], 0, "scenario 11's first load lost records");
+    assertEquals(warmed?.detail?.["warmupWrong"], 0, "scenario 11's first load: wrong records");
     const tls = sensor.find((r) => r.scenario === 6);
     assertEquals(tls?.completed, tls?.planned, "every TLS session completes");
     assertEquals(tls?.detail?.["badHello"], 0, "every TLS session has a hello with ja4 and SNI");

@@ -2,7 +2,7 @@
  * The command line as a user meets it: help, version, and bad input that gets one clear line
  * and a non-zero exit code, never a stack trace.
  */
-import { assertEquals, assertMatch } from "../../testing/std.ts";
+import { assertEquals, assertGreater, assertMatch } from "../../testing/std.ts";
 import { ROOT, START_FLAGS } from "./_sensor_process.ts";
 
 async function spip(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -85,4 +85,55 @@ Deno.test("an unknown flag or a --config without a path is a usage error", async
     assertEquals(result.stderr.trimEnd().split("\n").length, 1);
     assertMatch(result.stderr, /^Cannot parse arguments: /);
   }
+});
+
+Deno.test("a configuration error's line reaches a stderr socket whose reader is slow (journald)", async () => {
+  // stderr is a Unix socket whose send buffer the test fills first, so the sensor's line waits
+  // on a blocking thread until the reader drains it 0.3 s later: the exit must wait for it.
+  await withConfig('ip = "::"\nport = 80.0\n', async (file) => {
+    const script = `
+import os, socket, subprocess, sys, time
+reader, writer = socket.socketpair()
+writer.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+writer.setblocking(False)
+filled = 0
+try:
+    while True:
+        filled += writer.send(b"x" * 1024)
+except BlockingIOError:
+    pass
+writer.setblocking(True)
+child = subprocess.Popen(sys.argv[1:], stderr=writer.fileno(), stdout=subprocess.DEVNULL)
+writer.close()
+time.sleep(0.3)
+data = b""
+while True:
+    chunk = reader.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+code = child.wait()
+sys.stdout.write("%d %d\\n%s" % (code, filled, data[filled:].decode()))
+`;
+    const out = await new Deno.Command("python3", {
+      args: [
+        "-c",
+        script,
+        Deno.execPath(),
+        "run",
+        ...START_FLAGS,
+        `${ROOT}main.ts`,
+        "--config",
+        file,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    const [status = "", ...rest] = text.split("\n");
+    const [code, filled] = status.split(" ").map(Number);
+    assertEquals(code, 2, new TextDecoder().decode(out.stderr));
+    assertGreater(filled ?? 0, 0);
+    assertMatch(rest.join("\n"), /^Cannot load config .*: key "port": /);
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * A stalled reader never freezes the sensor: records on a stdout FIFO whose reader is stopped
- * (SIGSTOP), stderr on a FIFO whose reader is stopped, and SIGTERM during a stall.
+ * (SIGSTOP), stderr on a FIFO whose reader is stopped, SIGTERM during a stall, and records on a
+ * stdout Unix socket (journald's kind, written on a thread) whose reader is stopped.
  */
 import { assert, assertEquals, assertGreater, assertMatch } from "../../testing/std.ts";
 import { RedirectNamespace } from "../../testing/namespace.ts";
@@ -33,13 +34,25 @@ class StoppableReader {
     this.#child = child;
   }
 
-  static async start(smallPipe: boolean): Promise<StoppableReader> {
+  /**
+   * Starts a reader of a FIFO (`small`: a one-page pipe) or, with `socket`, of a Unix stream
+   * socket it listens on (`fifo` is then the socket's path), as journald reads a unit's stdout.
+   */
+  static async start(kind: "small" | "default" | "socket"): Promise<StoppableReader> {
     const dir = await Deno.makeTempDir({ prefix: "spip-stall-" });
-    const made = await new Deno.Command("mkfifo", { args: [`${dir}/fifo`] }).output();
-    assert(made.success, "mkfifo");
+    if (kind !== "socket") {
+      const made = await new Deno.Command("mkfifo", { args: [`${dir}/fifo`] }).output();
+      assert(made.success, "mkfifo");
+    }
     const script = `
-import fcntl, os, sys
-fd = os.open(sys.argv[1], os.O_RDONLY)
+import fcntl, os, socket, sys
+if sys.argv[3] == "socket":
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(sys.argv[1])
+    server.listen(1)
+    fd = server.accept()[0].detach()
+else:
+    fd = os.open(sys.argv[1], os.O_RDONLY)
 if sys.argv[3] == "small":
     fcntl.fcntl(fd, 1031, 4096)  # F_SETPIPE_SZ
 with open(sys.argv[2], "wb", buffering=0) as out:
@@ -50,11 +63,16 @@ with open(sys.argv[2], "wb", buffering=0) as out:
         out.write(chunk)
 `;
     const child = new Deno.Command("python3", {
-      args: ["-c", script, `${dir}/fifo`, `${dir}/out`, smallPipe ? "small" : "default"],
+      args: ["-c", script, `${dir}/fifo`, `${dir}/out`, kind],
       stdin: "null",
       stdout: "null",
       stderr: "inherit",
     }).spawn();
+    const deadline = Date.now() + 5000;
+    while (kind === "socket" && !(await exists(`${dir}/fifo`))) {
+      assert(Date.now() < deadline, "the socket reader never listened");
+      await new Promise((r) => setTimeout(r, 20));
+    }
     return new StoppableReader(dir, child);
   }
 
@@ -155,6 +173,25 @@ function statsLines(lines: string[]): Record<string, number>[] {
   return lines.filter((line) => line.startsWith('{"type":"stats"')).map((line) => JSON.parse(line));
 }
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs the sensor with its stdout connected to a Unix stream socket, as systemd does for journald. */
+function wrapperToSocket(path: string): string[] {
+  const script = `import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+os.dup2(s.fileno(), 1)
+os.execvp(sys.argv[2], sys.argv[2:])`;
+  return ["python3", "-c", script, path];
+}
+
 function wrapperTo(stream: "stdout" | "stderr", fifo: string): string[] {
   const redirect = stream === "stdout" ? ">" : "2>";
   return ["sh", "-c", `exec "$0" "$@" ${redirect} '${fifo}'`];
@@ -162,7 +199,7 @@ function wrapperTo(stream: "stdout" | "stderr", fifo: string): string[] {
 
 Deno.test("stdout FIFO with a stopped reader for 20 s: the sensor keeps accepting, sheds and counts, and loses nothing", async () => {
   const ns = await RedirectNamespace.create("stall-out");
-  const reader = await StoppableReader.start(false);
+  const reader = await StoppableReader.start("default");
   let sensor: SensorProcess | undefined;
   try {
     sensor = await SensorProcess.start(ns, stallConfig(ns.port), wrapperTo("stdout", reader.fifo));
@@ -211,7 +248,7 @@ Deno.test("stdout FIFO with a stopped reader for 20 s: the sensor keeps acceptin
 
 Deno.test("SIGTERM while the stdout reader is stopped: exit 1 within the deadline, with a count of what was not written", async () => {
   const ns = await RedirectNamespace.create("stall-term");
-  const reader = await StoppableReader.start(false);
+  const reader = await StoppableReader.start("default");
   let sensor: SensorProcess | undefined;
   try {
     sensor = await SensorProcess.start(ns, stallConfig(ns.port), wrapperTo("stdout", reader.fifo));
@@ -246,7 +283,7 @@ Deno.test("SIGTERM while the stdout reader is stopped: exit 1 within the deadlin
 
 Deno.test("stderr FIFO with a stopped reader: records keep flowing, stats lines wait and arrive whole once it resumes", async () => {
   const ns = await RedirectNamespace.create("stall-err");
-  const reader = await StoppableReader.start(true);
+  const reader = await StoppableReader.start("small");
   let sensor: SensorProcess | undefined;
   try {
     sensor = await SensorProcess.start(ns, stallConfig(ns.port), wrapperTo("stderr", reader.fifo));
@@ -272,6 +309,60 @@ Deno.test("stderr FIFO with a stopped reader: records keep flowing, stats lines 
     assertGreater(stats.length, stalledMs / 1000 - 2);
     for (const line of lines) assertMatch(line, /^\{.*\}$|^[A-Z]/);
     assertEquals(stats.at(-1)?.["records_written"], result.sent + 1);
+  } finally {
+    await sensor?.kill();
+    await reader.close();
+    await ns.delete();
+  }
+});
+
+Deno.test("stdout on a Unix socket (as under journald) with its reader stopped: written on a thread, accepting goes on, nothing lost uncounted", async () => {
+  const ns = await RedirectNamespace.create("stall-sock");
+  const reader = await StoppableReader.start("socket");
+  let sensor: SensorProcess | undefined;
+  try {
+    sensor = await SensorProcess.start(ns, stallConfig(ns.port), wrapperToSocket(reader.fifo));
+    const startLine = (): string | undefined =>
+      sensor?.errors.find((line) => line.includes('"type":"start"'));
+    const seenBy = Date.now() + 5000;
+    while (startLine() === undefined && Date.now() < seenBy) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const start = JSON.parse(startLine() ?? "{}");
+    assertEquals(start["output_mode"], "thread", sensor.errors.join("\n"));
+    reader.stop();
+    const stalledMs = 10_000;
+    const stalledAt = Date.now();
+    const result = await load(ns, 6, 100, 3);
+    while (Date.now() - stalledAt < stalledMs) await new Promise((r) => setTimeout(r, 100));
+    const during = statsLines(sensor.errors);
+    const copiedDuringStall = reader.lines().length;
+    reader.resume();
+
+    // The blocked write holds one of Deno's threads, not the sensor: every client got through,
+    // and the silent probe was accepted at once and closed at its idle timeout (2 s).
+    assertEquals(result.failed, 0, JSON.stringify(result));
+    assertGreater(result.sent, 400);
+    assert(result.probe_connect_s >= 0 && result.probe_connect_s < 1, JSON.stringify(result));
+    assert(result.probe_closed_s >= 1.5 && result.probe_closed_s < 4, JSON.stringify(result));
+    assertGreater(during.length, stalledMs / 1000 - 4, "stats lines kept coming");
+    assertGreater(during.at(-1)?.["records_shed"] ?? 0, 0);
+    assertGreater(result.sent, copiedDuringStall, "the stopped reader could not take everything");
+
+    // Once the reader resumes, every record is written or counted as shed.
+    const exit = await sensor.stop();
+    sensor = undefined;
+    assertEquals(exit.code, 0, exit.stderr);
+    const stats = exit.stats as Record<string, number>;
+    assertEquals(stats["connections_accepted"], result.sent + 1, "the clients and the probe");
+    assertEquals(
+      (stats["records_written"] ?? 0) + (stats["records_shed"] ?? 0),
+      stats["connections_accepted"],
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const lines = reader.lines();
+    assertEquals(lines.length, stats["records_written"]);
+    for (const line of lines) JSON.parse(line); // Every line whole.
   } finally {
     await sensor?.kill();
     await reader.close();
