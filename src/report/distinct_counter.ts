@@ -7,7 +7,7 @@
  * @module
  */
 
-import { hashString } from "./string_hash.ts";
+import { hashString, StringIndex } from "./string_hash.ts";
 
 /** Keys counted exactly before switching to the sketch. */
 export const DISTINCT_EXACT_KEYS = 100_000;
@@ -25,100 +25,44 @@ export interface DistinctCount {
   readonly exact: boolean;
 }
 
-/** A {@linkcode DistinctCounter} as plain data (structured-cloneable). */
-export interface DistinctCounterState {
-  /** How many groups. */
-  readonly groups: number;
-  /** Keys counted exactly before the sketches take over. */
-  readonly limit: number;
-  /** The exact keys, or null once the sketches took over. */
-  readonly keys: readonly string[] | null;
-  /** Each exact key's group bits. */
-  readonly keyGroups: Uint32Array<ArrayBuffer> | null;
-  /** One sketch per group and one for all, or null while exact. */
-  readonly sketches: readonly Uint8Array[] | null;
-}
-
 /**
- * The exact keys and each one's group bits: an open-addressing table (linear probing, at most half
- * full) of key numbers, found by the keys' {@linkcode hashString}, so a caller that knows a key's
- * hash spares its hashing and nothing is allocated per key but its place in the arrays.
+ * The exact keys and each one's group bits: the keys in a {@linkcode StringIndex} (found by their
+ * {@linkcode hashString}, so a caller that knows a key's hash spares its hashing, and nothing is
+ * allocated per key but its place in the arrays), the bits by key number.
  */
 class KeyBits {
-  keys: string[] = [];
-  #hashes = new Int32Array(1024);
+  readonly #index = new StringIndex();
   #bits = new Int32Array(1024);
-  /** Each cell: a key number plus 1, or 0 when empty. */
-  #cells = new Int32Array(2048);
 
   get size(): number {
-    return this.keys.length;
+    return this.#index.size;
   }
 
   /** The group bits of a key (0: not seen). */
   get(key: string, hash: number): number {
-    const i = this.#cell(key, hash);
-    const cell = this.#cells[i] as number;
-    return cell === 0 ? 0 : this.#bits[cell - 1] as number;
+    const n = this.#index.find(key, hash);
+    return n < 0 ? 0 : this.#bits[n] as number;
   }
 
   /** Sets the group bits of a key. */
   set(key: string, hash: number, bits: number): void {
-    const i = this.#cell(key, hash);
-    const cell = this.#cells[i] as number;
-    if (cell !== 0) {
-      this.#bits[cell - 1] = bits;
-      return;
+    const n = this.#index.add(key, hash);
+    if (n >= this.#bits.length) {
+      const grown = new Int32Array(2 * this.#bits.length);
+      grown.set(this.#bits);
+      this.#bits = grown;
     }
-    const n = this.keys.length;
-    if (n === this.#hashes.length) {
-      this.#grow();
-      this.set(key, hash, bits);
-      return;
-    }
-    this.keys.push(key);
-    this.#hashes[n] = hash;
     this.#bits[n] = bits;
-    this.#cells[i] = n + 1;
   }
 
-  /** Each key's group bits, in the order of `keys`. */
+  /** Each key's group bits, by key number. */
   bits(): Int32Array {
-    return this.#bits.subarray(0, this.keys.length);
+    return this.#bits.subarray(0, this.#index.size);
   }
 
-  /** Each key's hash, in the order of `keys`. */
+  /** Each key's hash, by key number. */
   hashes(): Int32Array {
-    return this.#hashes.subarray(0, this.keys.length);
-  }
-
-  /** The cell of a key, or the empty cell where it would go. */
-  #cell(key: string, hash: number): number {
-    const cells = this.#cells;
-    const mask = cells.length - 1;
-    for (let i = hash & mask;; i = (i + 1) & mask) {
-      const cell = cells[i] as number;
-      if (cell === 0) return i;
-      if (this.#hashes[cell - 1] === hash && this.keys[cell - 1] === key) return i;
-    }
-  }
-
-  #grow(): void {
-    const size = 2 * this.#hashes.length;
-    const hashes = new Int32Array(size);
-    hashes.set(this.#hashes);
-    this.#hashes = hashes;
-    const bits = new Int32Array(size);
-    bits.set(this.#bits);
-    this.#bits = bits;
-    const cells = new Int32Array(2 * size);
-    const mask = cells.length - 1;
-    for (let n = 0; n < this.keys.length; n++) {
-      let i = (hashes[n] as number) & mask;
-      while (cells[i] !== 0) i = (i + 1) & mask;
-      cells[i] = n + 1;
-    }
-    this.#cells = cells;
+    return this.#index.hashes();
   }
 }
 
@@ -178,93 +122,6 @@ export class DistinctCounter {
     const bits = exact.bits();
     for (const [n, h] of exact.hashes().entries()) this.#sketch(bits[n] ?? 0, h);
     this.#exact = null;
-  }
-
-  /**
-   * Adds another counter's keys to this one: the union of the exact sets while it stays within
-   * the limit, else the register-wise maximum of the sketches, which is the sketch of the union.
-   * Either way the result is what one counter fed every key would hold.
-   *
-   * @param other A counter with the same groups (left unchanged).
-   * @throws {RangeError} When the groups differ.
-   */
-  merge(other: DistinctCounter): void {
-    if (other.#groups !== this.#groups) {
-      throw new RangeError(
-        `Cannot merge distinct counts: ${other.#groups} groups into ${this.#groups}`,
-      );
-    }
-    const otherExact = other.#exact;
-    if (this.#exact !== null && otherExact !== null) {
-      const bits = otherExact.bits();
-      const hashes = otherExact.hashes();
-      for (const [n, key] of otherExact.keys.entries()) {
-        const h = hashes[n] ?? 0;
-        this.#exact.set(key, h, this.#exact.get(key, h) | (bits[n] ?? 0));
-      }
-      if (this.#exact.size > this.#limit) this.#foldIntoSketches();
-      return;
-    }
-    this.#foldIntoSketches();
-    if (otherExact !== null) {
-      const bits = otherExact.bits();
-      for (const [n, h] of otherExact.hashes().entries()) this.#sketch(bits[n] ?? 0, h);
-      return;
-    }
-    const mine = this.#sketches ?? [];
-    for (const [g, registers] of (other.#sketches ?? []).entries()) {
-      const into = mine[g];
-      if (into === undefined) continue;
-      for (let i = 0; i < REGISTERS; i++) {
-        const value = registers[i] ?? 0;
-        if (value > (into[i] ?? 0)) into[i] = value;
-      }
-    }
-  }
-
-  /**
-   * The counter as plain data, for sending to another thread.
-   *
-   * @returns The state; {@linkcode DistinctCounter.fromState} rebuilds the counter.
-   */
-  toState(): DistinctCounterState {
-    return {
-      groups: this.#groups,
-      limit: this.#limit,
-      keys: this.#exact === null ? null : [...this.#exact.keys],
-      keyGroups: this.#exact === null ? null : Uint32Array.from(this.#exact.bits()),
-      sketches: this.#sketches === null ? null : this.#sketches.map((r) => r.slice()),
-    };
-  }
-
-  /**
-   * Rebuilds a counter from {@linkcode DistinctCounter.toState}.
-   *
-   * @param state The state.
-   * @returns The counter.
-   * @throws {RangeError} When the state does not describe a counter.
-   */
-  static fromState(state: DistinctCounterState): DistinctCounter {
-    const counter = new DistinctCounter(state.groups, state.limit);
-    if (state.keys !== null) {
-      const groups = state.keyGroups;
-      if (groups === null || groups.length !== state.keys.length) {
-        throw new RangeError("Cannot rebuild a distinct counter: its keys are malformed");
-      }
-      const exact = new KeyBits();
-      for (const [i, key] of state.keys.entries()) exact.set(key, hashString(key), groups[i] ?? 0);
-      counter.#exact = exact;
-      return counter;
-    }
-    const sketches = state.sketches ?? [];
-    if (
-      sketches.length !== state.groups + 1 || sketches.some((r) => r.length !== REGISTERS)
-    ) {
-      throw new RangeError("Cannot rebuild a distinct counter: its sketches are malformed");
-    }
-    counter.#exact = null;
-    counter.#sketches = sketches.map((r) => r.slice());
-    return counter;
   }
 
   #sketch(groups: number, hash: number): void {

@@ -9,16 +9,6 @@
 /** The most keys remembered per table. */
 export const FIRST_SEEN_KEYS = 200_000;
 
-/** A {@linkcode FirstSeen} table as plain data (structured-cloneable). */
-export interface FirstSeenState<K> {
-  /** The most keys kept. */
-  readonly limit: number;
-  /** Each key and when it was first seen. */
-  readonly times: readonly (readonly [K, number])[];
-  /** Occurrences of keys that found the table full. */
-  readonly untracked: number;
-}
-
 /** A capped table of first-seen times. */
 export class FirstSeen<K> {
   readonly #times = new Map<K, number>();
@@ -54,39 +44,6 @@ export class FirstSeen<K> {
     } else {
       this.#untracked++;
     }
-  }
-
-  /**
-   * Adds another table's times to this one: the earlier time of a key in both, the other's keys
-   * while this table has room (the rest are counted as untracked), and its untracked count.
-   *
-   * @param other The other table (left unchanged).
-   */
-  merge(other: FirstSeen<K>): void {
-    for (const [key, seconds] of other.#times) this.note(key, seconds);
-    this.#untracked += other.#untracked;
-  }
-
-  /**
-   * The table as plain data, for sending to another thread.
-   *
-   * @returns The state; {@linkcode FirstSeen.fromState} rebuilds the table.
-   */
-  toState(): FirstSeenState<K> {
-    return { limit: this.#limit, times: [...this.#times], untracked: this.#untracked };
-  }
-
-  /**
-   * Rebuilds a table from {@linkcode FirstSeen.toState}.
-   *
-   * @param state The state.
-   * @returns The table.
-   */
-  static fromState<K>(state: FirstSeenState<K>): FirstSeen<K> {
-    const table = new FirstSeen<K>(state.limit);
-    for (const [key, seconds] of state.times) table.note(key, seconds);
-    table.#untracked += state.untracked;
-    return table;
   }
 
   /**

@@ -31,22 +31,6 @@ export interface CountedKey<K> {
   readonly error: number;
 }
 
-/** A {@linkcode SpaceSaving} table as plain data (structured-cloneable). */
-export interface SpaceSavingState<K> {
-  /** The most keys kept. */
-  readonly capacity: number;
-  /** The keys, one per slot. */
-  readonly keys: readonly K[];
-  /** Each slot's count. */
-  readonly counts: Float64Array;
-  /** Each slot's error. */
-  readonly errors: Float64Array;
-  /** The sum of all weights offered. */
-  readonly total: number;
-  /** Keys evicted so far. */
-  readonly evictions: number;
-}
-
 /** A bounded top-N counter. */
 export class SpaceSaving<K> {
   /** The most keys the table holds. */
@@ -270,48 +254,6 @@ export class SpaceSaving<K> {
     );
     this.#total += other.total;
     this.#evictions += other.evictions + dropped;
-  }
-
-  /**
-   * The table as plain data, for sending to another thread.
-   *
-   * @returns The state; {@linkcode SpaceSaving.fromState} rebuilds the table.
-   */
-  toState(): SpaceSavingState<K> {
-    const size = this.#keys.length;
-    return {
-      capacity: this.capacity,
-      keys: [...this.#keys],
-      counts: this.#counts.slice(0, size),
-      errors: this.#errors.slice(0, size),
-      total: this.#total,
-      evictions: this.#evictions,
-    };
-  }
-
-  /**
-   * Rebuilds a table from {@linkcode SpaceSaving.toState}.
-   *
-   * @param state The state.
-   * @returns The table.
-   * @throws {RangeError} When the state does not describe a table.
-   */
-  static fromState<K>(state: SpaceSavingState<K>): SpaceSaving<K> {
-    const table = new SpaceSaving<K>(state.capacity);
-    const size = state.keys.length;
-    if (size > state.capacity || state.counts.length !== size || state.errors.length !== size) {
-      throw new RangeError("Cannot rebuild a top-key table: its state is inconsistent");
-    }
-    table.#load(
-      state.keys.map((key, i) => ({
-        key,
-        count: state.counts[i] ?? 0,
-        error: state.errors[i] ?? 0,
-      })),
-    );
-    table.#total = state.total;
-    table.#evictions = state.evictions;
-    return table;
   }
 
   /** Replaces the table's keys (at most `capacity`, distinct) and rebuilds the heap. */

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { SpaceSaving, type SpaceSavingState } from "./space_saving.ts";
+import { SpaceSaving } from "./space_saving.ts";
 
 /** The most time buckets kept. */
 export const TIME_BUCKETS_MAX = 240;
@@ -23,18 +23,6 @@ export interface TimeBucket {
   readonly total: number;
   /** The sessions of one port in it: a lower bound, exact unless the bucket saw more than its capacity of ports. */
   readonly port: (port: number) => number;
-}
-
-/** A {@linkcode TimeBuckets} table as plain data (structured-cloneable). */
-export interface TimeBucketsState {
-  /** The buckets' width. */
-  readonly widthSeconds: number;
-  /** Each bucket: its index (start / width), sessions, and port counts. */
-  readonly buckets: readonly {
-    readonly index: number;
-    readonly total: number;
-    readonly ports: SpaceSavingState<number>;
-  }[];
 }
 
 interface Bucket {
@@ -76,67 +64,6 @@ export class TimeBuckets {
     }
     bucket.total++;
     bucket.ports.offer(port);
-  }
-
-  /**
-   * Adds another table's sessions to this one. The coarser width wins: the finer table's buckets
-   * are re-bucketed into it (every width is a multiple of the finer ones), buckets with the same
-   * start are added, and the width steps up while there are more than
-   * {@linkcode TIME_BUCKETS_MAX} buckets. So the width is what one table fed every session would
-   * have reached: the finest width at which all the sessions fit.
-   *
-   * @param other The other table (left unchanged).
-   */
-  merge(other: TimeBuckets): void {
-    while (this.#width < other.#width) this.#coarsen();
-    for (const [index, bucket] of other.#buckets) {
-      const target = Math.floor((index * other.#width) / this.#width);
-      const into = this.#buckets.get(target);
-      if (into === undefined) {
-        const copy = new SpaceSaving<number>(BUCKET_PORT_KEYS);
-        copy.merge(bucket.ports);
-        this.#buckets.set(target, { total: bucket.total, ports: copy });
-      } else {
-        into.total += bucket.total;
-        into.ports.merge(bucket.ports);
-      }
-    }
-    while (this.#buckets.size > TIME_BUCKETS_MAX) this.#coarsen();
-  }
-
-  /**
-   * The table as plain data, for sending to another thread.
-   *
-   * @returns The state; {@linkcode TimeBuckets.fromState} rebuilds the table.
-   */
-  toState(): TimeBucketsState {
-    return {
-      widthSeconds: this.#width,
-      buckets: [...this.#buckets].map(([index, b]) => ({
-        index,
-        total: b.total,
-        ports: b.ports.toState(),
-      })),
-    };
-  }
-
-  /**
-   * Rebuilds a table from {@linkcode TimeBuckets.toState}.
-   *
-   * @param state The state.
-   * @returns The table.
-   * @throws {RangeError} When the state has too many buckets.
-   */
-  static fromState(state: TimeBucketsState): TimeBuckets {
-    if (state.buckets.length > TIME_BUCKETS_MAX) {
-      throw new RangeError("Cannot rebuild the time buckets: too many buckets");
-    }
-    const table = new TimeBuckets();
-    table.#width = state.widthSeconds;
-    for (const b of state.buckets) {
-      table.#buckets.set(b.index, { total: b.total, ports: SpaceSaving.fromState(b.ports) });
-    }
-    return table;
   }
 
   #coarsen(): void {
