@@ -48,8 +48,8 @@ class TransportCounts {
   records = 0;
   sessions = 0;
   silent = 0;
-  topSources = new SpaceSaving<string>(TOP_SOURCE_KEYS);
-  firstLines = new SpaceSaving<string>(TOP_SOURCE_KEYS);
+  readonly topSources = new SpaceSaving<string>(TOP_SOURCE_KEYS);
+  readonly firstLines = new SpaceSaving<string>(TOP_SOURCE_KEYS);
 }
 
 /** Heat map rows made room for at first; the rows double as ports with sessions come. */
@@ -169,7 +169,7 @@ export class ReportAggregate {
    *
    * @param record The record.
    * @param hashes Its strings' {@linkcode hashString}s, by field in the order of
-   *   {@linkcode ScannedBatch.texts}; undefined: computed here.
+   *   a batch (source, first line, JA4, JA3, SYN, HASSH, greeting); undefined: computed here.
    * @param reader The batch reader it came from: a source it has seen in this group already is
    *   not looked up in the distinct-source set again (adding it would change nothing).
    */

@@ -115,13 +115,14 @@ export function parseReportArgs(args: string[]): ReportCommand {
 }
 
 /**
- * Reads every input and summarises it, counting on every core (see `worker_pool.ts`), or on
- * the main thread when the inputs are small files.
+ * Reads every input and summarises it: records read on every core and counted in input order
+ * (see `worker_pool.ts`), or all on the main thread when the inputs are small files; the summary
+ * is the same either way.
  *
  * @param command The parsed command.
  * @returns The summary.
  * @throws {Error} "Cannot read ..." when an input cannot be read; "Cannot summarise records: ..."
- *   when a counting worker fails.
+ *   when a reading worker fails.
  */
 export async function summarise(command: ReportCommand): Promise<ReportSummary> {
   const { aggregate, tooLong } = await isSmall(command.inputs)

@@ -18,13 +18,13 @@ import { hashString, StringIndex } from "./string_hash.ts";
 /** Slots remembered for the scanner's source cache (`RecordScanner.sourceSlot`). */
 const SOURCE_SLOTS = SOURCE_CACHE_SLOTS;
 
-/** Bits of {@linkcode ScannedBatch.meta} above the 16 bits of the destination port. */
+/** Bits of a batch's port and flags column above the 16 bits of the destination port. */
 const UDP = 1 << 16;
 const SESSION_START = 1 << 17;
 const SILENT = 1 << 18;
 const TLS = 1 << 19;
 const PORT_MASK = 0xffff;
-/** String fields per record in {@linkcode ScannedBatch.texts}, in this order. */
+/** String fields per record in a batch: source IP, first line, JA4, JA3, SYN, HASSH, greeting. */
 export const BATCH_TEXT_FIELDS = 7;
 /** A string field that is absent. */
 const NO_TEXT = -1;
@@ -81,7 +81,7 @@ export class BatchWriter {
   /** Per slot of the scanner's source cache: the string it last gave, and its number. */
   readonly #slotText: (string | undefined)[] = new Array(SOURCE_SLOTS).fill(undefined);
   readonly #slotRef = new Int32Array(SOURCE_SLOTS);
-  /** Each field's last string and its number (a cheap check before the map). */
+  /** Each field's last string and its number (checked by identity before hashing). */
   readonly #lastText: (string | undefined)[] = new Array(BATCH_TEXT_FIELDS).fill(undefined);
   readonly #lastRef = new Int32Array(BATCH_TEXT_FIELDS);
 
@@ -221,7 +221,7 @@ export class BatchReader {
   readonly #tables: string[][] = Array.from({ length: TABLES }, () => []);
   readonly #tableHashes: number[][] = Array.from({ length: TABLES }, () => []);
   readonly #record = new BatchRecord();
-  /** The hashes of the record's strings, in the order of {@linkcode ScannedBatch.texts}. */
+  /** The hashes of the record's strings, in the order of {@linkcode BATCH_TEXT_FIELDS}. */
   readonly #hashes = new Int32Array(BATCH_TEXT_FIELDS);
   /** Per source in the table: the group bits {@linkcode BatchReader.firstSight} has seen. */
   #sourceBits = new Uint8Array(1024);
@@ -248,7 +248,7 @@ export class BatchReader {
    *
    * @param batch The worker's next batch.
    * @param onRecord Called with each record and its strings' hashes (by field, in the order of
-   *   {@linkcode ScannedBatch.texts}; 0 for an absent one); both are reused for the next record,
+   *   {@linkcode BATCH_TEXT_FIELDS}; 0 for an absent one); both are reused for the next record,
    *   so they must not be kept.
    * @throws {RangeError} When the batch is inconsistent (its arrays' lengths, a string number).
    */
