@@ -10,7 +10,9 @@ import { DistinctCounter } from "./distinct_counter.ts";
 import { FirstSeen } from "./first_seen.ts";
 import { readRecord, type ReportRecord } from "./record_fields.ts";
 import { RecordScanner } from "./record_scanner.ts";
+import type { BatchReader, ScannedBatch } from "./scanned_batch.ts";
 import { SpaceSaving } from "./space_saving.ts";
+import { hashString } from "./string_hash.ts";
 import { TimeBuckets } from "./time_buckets.ts";
 import type {
   Fingerprint,
@@ -50,6 +52,9 @@ class TransportCounts {
   readonly firstLines = new SpaceSaving<string>(TOP_SOURCE_KEYS);
 }
 
+/** Heat map rows made room for at first; the rows double as ports with sessions come. */
+const FIRST_HEAT_ROWS = 64;
+
 function topList(table: SpaceSaving<string>, n: number): TopList {
   return {
     entries: table.top(n).map((e) => ({ label: e.key, count: e.count, error: e.error })),
@@ -73,7 +78,13 @@ export class ReportAggregate {
   readonly #sources = new DistinctCounter(2);
   readonly #transports = { tcp: new TransportCounts(), udp: new TransportCounts() };
   readonly #portSessions = new Float64Array(PORT_KEYS);
-  readonly #heat = new Uint32Array(PORT_KEYS * HOURS);
+  /**
+   * Sessions per port and hour of day: one row of 24 cells per port with sessions, in the order
+   * the ports came (a port's row number plus 1 is in `#heatRow`), so only those ports take room.
+   */
+  #heat = new Uint32Array(FIRST_HEAT_ROWS * HOURS);
+  #heatRows = 0;
+  readonly #heatRow = new Int32Array(PORT_KEYS);
   readonly #portFirstSeen = new Float64Array(PORT_KEYS).fill(Infinity);
   readonly #fingerprints = new Map<Fingerprint, SpaceSaving<string>>();
   readonly #fingerprintFirstSeen = new Map<Fingerprint, FirstSeen<string>>();
@@ -129,11 +140,44 @@ export class ReportAggregate {
   }
 
   /**
+   * Counts the records another thread read from some lines (see `worker_pool.ts`), in their
+   * order: the same as {@linkcode ReportAggregate.addLineBytes} on each of those lines.
+   *
+   * @param reader The reader of the thread that sent the batch.
+   * @param batch The records.
+   * @param lines How many lines they were read from.
+   * @param badLines How many of those lines were not records.
+   * @throws {RangeError} When the batch is inconsistent.
+   */
+  addScanned(reader: BatchReader, batch: ScannedBatch, lines: number, badLines: number): void {
+    this.lines += lines;
+    this.badLines += badLines;
+    reader.read(batch, (record, hashes) => this.#add(record, hashes, reader));
+  }
+
+  /**
    * Counts one record.
    *
    * @param record The record.
    */
   add(record: ReportRecord): void {
+    this.#add(record, undefined, undefined);
+  }
+
+  /**
+   * Counts one record whose strings' hashes may be known already.
+   *
+   * @param record The record.
+   * @param hashes Its strings' {@linkcode hashString}s, by field in the order of
+   *   a batch (source, first line, JA4, JA3, SYN, HASSH, greeting); undefined: computed here.
+   * @param reader The batch reader it came from: a source it has seen in this group already is
+   *   not looked up in the distinct-source set again (adding it would change nothing).
+   */
+  #add(
+    record: ReportRecord,
+    hashes: Int32Array | undefined,
+    reader: BatchReader | undefined,
+  ): void {
     const t = record.timestamp;
     if (
       (this.#window.since !== undefined && t < this.#window.since) ||
@@ -146,32 +190,57 @@ export class ReportAggregate {
     if (t < this.first) this.first = t;
     if (t > this.last) this.last = t;
     if (record.tls) this.tlsRecords++;
-    this.#sources.add(record.sourceIp, record.transport === "udp" ? 1 : 0);
+    const sourceHash = hashes?.[0] ?? hashString(record.sourceIp);
+    const group = record.transport === "udp" ? 1 : 0;
+    if (reader === undefined || reader.firstSight(1 << group)) {
+      this.#sources.add(record.sourceIp, group, sourceHash);
+    }
     const counts = this.#transports[record.transport];
     counts.records++;
     if (record.sessionStart) {
       counts.sessions++;
       if (record.silent) counts.silent++;
-      counts.topSources.offer(record.sourceIp);
-      if (record.firstLine !== undefined) counts.firstLines.offer(record.firstLine);
+      counts.topSources.offer(record.sourceIp, 1, 0, sourceHash);
+      const firstLine = record.firstLine;
+      if (firstLine !== undefined) {
+        counts.firstLines.offer(firstLine, 1, 0, hashes?.[1] ?? hashString(firstLine));
+      }
       const port = record.destinationPort + (record.transport === "udp" ? 65536 : 0);
       this.#portSessions[port] = (this.#portSessions[port] ?? 0) + 1;
       const hour = Math.floor(t / 3600) % HOURS;
-      const cell = port * HOURS + hour;
+      const cell = this.#heatRowOf(port) * HOURS + hour;
       this.#heat[cell] = (this.#heat[cell] ?? 0) + 1;
       if (t < (this.#portFirstSeen[port] ?? Infinity)) this.#portFirstSeen[port] = t;
       this.#timeline.add(t, port);
     }
-    this.#fingerprint("ja4", record.ja4, t);
-    this.#fingerprint("ja3", record.ja3, t);
-    this.#fingerprint("syn", record.syn, t);
-    this.#fingerprint("hassh", record.hassh, t);
-    this.#fingerprint("greeting", record.greeting, t);
+    this.#fingerprint("ja4", record.ja4, t, hashes?.[2]);
+    this.#fingerprint("ja3", record.ja3, t, hashes?.[3]);
+    this.#fingerprint("syn", record.syn, t, hashes?.[4]);
+    this.#fingerprint("hassh", record.hassh, t, hashes?.[5]);
+    this.#fingerprint("greeting", record.greeting, t, hashes?.[6]);
   }
 
-  #fingerprint(kind: Fingerprint, value: string | undefined, seconds: number): void {
+  /** The heat map row of a port, made when it has none. */
+  #heatRowOf(port: number): number {
+    const row = this.#heatRow[port] as number;
+    if (row !== 0) return row - 1;
+    if (this.#heatRows * HOURS === this.#heat.length) {
+      const grown = new Uint32Array(2 * this.#heat.length);
+      grown.set(this.#heat);
+      this.#heat = grown;
+    }
+    this.#heatRow[port] = ++this.#heatRows;
+    return this.#heatRows - 1;
+  }
+
+  #fingerprint(
+    kind: Fingerprint,
+    value: string | undefined,
+    seconds: number,
+    hash: number | undefined,
+  ): void {
     if (value === undefined) return;
-    this.#fingerprints.get(kind)?.offer(value);
+    this.#fingerprints.get(kind)?.offer(value, 1, 0, hash ?? hashString(value));
     this.#fingerprintFirstSeen.get(kind)?.note(value, seconds);
   }
 
@@ -265,7 +334,7 @@ export class ReportAggregate {
       Array.from({ length: HOURS }, (_, hour) => ({
         port: p.label,
         hour,
-        count: this.#heat[(p.key ?? 0) * HOURS + hour] ?? 0,
+        count: this.#heat[((this.#heatRow[p.key ?? 0] ?? 0) - 1) * HOURS + hour] ?? 0,
       }))
     );
     return {

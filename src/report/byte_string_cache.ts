@@ -71,6 +71,17 @@ export class ByteStringCache<V extends string = string> {
   }
 
   /**
+   * The slot a hash picks: the string found or remembered for a span of that hash is the one of
+   * this slot until another span takes the slot over.
+   *
+   * @param hash {@linkcode hashBytes} of a span.
+   * @returns The slot, from 0.
+   */
+  slotOf(hash: number): number {
+    return hash & this.#mask;
+  }
+
+  /**
    * The string remembered for a span.
    *
    * @param view The buffer, as a view of the same bytes as `bytes` (compared four bytes at once).

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { hashString, StringIndex } from "./string_hash.ts";
+
 /** Keys counted exactly before switching to the sketch. */
 export const DISTINCT_EXACT_KEYS = 100_000;
 
@@ -14,21 +16,6 @@ const PRECISION_BITS = 14;
 const REGISTERS = 1 << PRECISION_BITS;
 /** The sketch's relative standard error. */
 export const DISTINCT_RELATIVE_ERROR: number = 1.04 / Math.sqrt(REGISTERS);
-
-/** A 32-bit FNV-1a hash of a string's UTF-16 code units, finished with murmur3's mixer. */
-function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** The count of distinct keys and whether it is exact. */
 export interface DistinctCount {
@@ -39,11 +26,52 @@ export interface DistinctCount {
 }
 
 /**
+ * The exact keys and each one's group bits: the keys in a {@linkcode StringIndex} (found by their
+ * {@linkcode hashString}, so a caller that knows a key's hash spares its hashing, and nothing is
+ * allocated per key but its place in the arrays), the bits by key number.
+ */
+class KeyBits {
+  readonly #index = new StringIndex();
+  #bits = new Int32Array(1024);
+
+  get size(): number {
+    return this.#index.size;
+  }
+
+  /** The group bits of a key (0: not seen). */
+  get(key: string, hash: number): number {
+    const n = this.#index.find(key, hash);
+    return n < 0 ? 0 : this.#bits[n] as number;
+  }
+
+  /** Sets the group bits of a key. */
+  set(key: string, hash: number, bits: number): void {
+    const n = this.#index.add(key, hash);
+    if (n >= this.#bits.length) {
+      const grown = new Int32Array(2 * this.#bits.length);
+      grown.set(this.#bits);
+      this.#bits = grown;
+    }
+    this.#bits[n] = bits;
+  }
+
+  /** Each key's group bits, by key number. */
+  bits(): Int32Array {
+    return this.#bits.subarray(0, this.#index.size);
+  }
+
+  /** Each key's hash, by key number. */
+  hashes(): Int32Array {
+    return this.#index.hashes();
+  }
+}
+
+/**
  * Counts distinct strings in bounded memory, overall and per group (such as per transport), with
  * one table lookup per key: each key remembers the groups it was seen in.
  */
 export class DistinctCounter {
-  #exact: Map<string, number> | null = new Map();
+  #exact: KeyBits | null = new KeyBits();
   /** One sketch per group, and the last one for all groups together. */
   #sketches: Uint8Array[] | null = null;
   readonly #limit: number;
@@ -68,28 +96,37 @@ export class DistinctCounter {
    *
    * @param key The key.
    * @param group Its group, from 0.
+   * @param hash The key's {@linkcode hashString}, when known (else computed when needed).
    */
-  add(key: string, group = 0): void {
+  add(key: string, group = 0, hash?: number): void {
     const bit = 1 << group;
     if (key === this.#lastKey && bit === this.#lastBit) return;
     this.#lastKey = key;
     this.#lastBit = bit;
+    const h = hash ?? hashString(key);
     if (this.#exact !== null) {
-      const seen = this.#exact.get(key) ?? 0;
+      const seen = this.#exact.get(key, h);
       if ((seen & bit) !== 0) return;
-      this.#exact.set(key, seen | bit);
-      if (this.#exact.size <= this.#limit) return;
-      this.#sketches = Array.from({ length: this.#groups + 1 }, () => new Uint8Array(REGISTERS));
-      for (const [known, groups] of this.#exact) this.#sketch(known, groups);
-      this.#exact = null;
+      this.#exact.set(key, h, seen | bit);
+      if (this.#exact.size > this.#limit) this.#foldIntoSketches();
       return;
     }
-    this.#sketch(key, bit);
+    this.#sketch(bit, h);
   }
 
-  #sketch(key: string, groups: number): void {
+  /** Past the limit: every known key goes into the sketches, and the exact set is dropped. */
+  #foldIntoSketches(): void {
+    const exact = this.#exact;
+    if (exact === null) return;
+    this.#sketches = Array.from({ length: this.#groups + 1 }, () => new Uint8Array(REGISTERS));
+    const bits = exact.bits();
+    for (const [n, h] of exact.hashes().entries()) this.#sketch(bits[n] ?? 0, h);
+    this.#exact = null;
+  }
+
+  #sketch(groups: number, hash: number): void {
     const sketches = this.#sketches ?? [];
-    const h = hash32(key);
+    const h = hash >>> 0;
     addToSketch(sketches[this.#groups] ?? new Uint8Array(REGISTERS), h);
     for (let g = 0; g < this.#groups; g++) {
       if ((groups & (1 << g)) !== 0) addToSketch(sketches[g] ?? new Uint8Array(REGISTERS), h);
@@ -107,7 +144,7 @@ export class DistinctCounter {
       if (group === undefined) return { count: this.#exact.size, exact: true };
       const bit = 1 << group;
       let n = 0;
-      for (const groups of this.#exact.values()) if ((groups & bit) !== 0) n++;
+      for (const groups of this.#exact.bits()) if ((groups & bit) !== 0) n++;
       return { count: n, exact: true };
     }
     const sketch = this.#sketches?.[group ?? this.#groups] ?? new Uint8Array(REGISTERS);

@@ -1,14 +1,18 @@
 /**
  * Reads the lines of a records file, a gzip-compressed (rotated) one, or stdin, in bounded
- * memory: one reused byte buffer holds the current read and at most one line. Gzip is recognised
- * by its magic bytes, not by the file name. Lines are handed on as byte spans of that buffer
- * ({@linkcode readLineBytes}), so no line becomes a string unless the caller decodes it
- * ({@linkcode readLines} does).
+ * memory. Gzip is recognised by its magic bytes, not by the file name.
+ *
+ * Reading is cut in two steps so that lines can be counted on other threads with the same rules:
+ * {@linkcode readChunks} fills buffers of {@linkcode READ_CHUNK_BYTES} and hands each one on cut
+ * after its last line end (the input's byte order mark dropped, lines too long to hold dropped
+ * and counted); {@linkcode splitChunk} splits a chunk into lines. {@linkcode readLineBytes} does
+ * both on one thread, handing lines on as byte spans, so no line becomes a string unless the
+ * caller decodes it ({@linkcode readLines} does).
  *
  * @module
  */
 
-/** Bytes asked for per read, and the buffer's starting size. */
+/** Bytes asked for per read, and each chunk buffer's size. */
 export const READ_CHUNK_BYTES = 1 << 20;
 /**
  * The longest line kept, in characters (UTF-16 code units, as the line decodes). A record of a
@@ -26,14 +30,50 @@ export const MAX_LINE_BYTES_HELD = 3 * MAX_LINE_CHARS;
 /** Where records come from. */
 export type ReportInput = { readonly path: string } | { readonly stdin: true };
 
-/** What reading one input found, besides the lines handed on. */
-export interface ReadCounts {
+/** Lines counted while splitting. */
+export interface LineCounts {
   /** Lines handed on (empty lines are not counted). */
   lines: number;
   /** Lines longer than {@linkcode MAX_LINE_CHARS}, skipped. */
   tooLong: number;
+}
+
+/** What reading one input found, besides the lines handed on. */
+export interface ReadCounts extends LineCounts {
   /** Whether the input was gzip-compressed. */
   gzip: boolean;
+}
+
+/**
+ * Receives one chunk of whole lines (the input's last chunk may end without a line ending). The
+ * chunk and its buffer belong to the receiver from then on; it may give the buffer back to the
+ * reader's {@linkcode ChunkPool} once done with it.
+ */
+export type ChunkHandler = (chunk: Uint8Array<ArrayBuffer>) => void | Promise<void>;
+
+/** Spare chunk buffers kept for reuse. */
+export const CHUNK_POOL_BUFFERS = 16;
+
+/** Buffers of {@linkcode READ_CHUNK_BYTES} for chunks, reused once given back. */
+export class ChunkPool {
+  readonly #spare: ArrayBuffer[] = [];
+
+  /** A buffer of {@linkcode READ_CHUNK_BYTES}: a spare one, or a new one. */
+  take(): ArrayBuffer {
+    return this.#spare.pop() ?? new ArrayBuffer(READ_CHUNK_BYTES);
+  }
+
+  /**
+   * Keeps a buffer for reuse (only one of {@linkcode READ_CHUNK_BYTES}, and at most
+   * {@linkcode CHUNK_POOL_BUFFERS} of them; the others are left to the garbage collector).
+   *
+   * @param buffer The buffer, no longer used by the giver.
+   */
+  give(buffer: ArrayBuffer): void {
+    if (buffer.byteLength === READ_CHUNK_BYTES && this.#spare.length < CHUNK_POOL_BUFFERS) {
+      this.#spare.push(buffer);
+    }
+  }
 }
 
 /**
@@ -56,7 +96,7 @@ const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 /** Decodes single lines: a BOM is dropped by the reader at the input's start only. */
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
-/** The buffer grows up to one held line plus one read. */
+/** A chunk's buffer grows up to one held line plus one read. */
 const BUFFER_MAX_BYTES = MAX_LINE_BYTES_HELD + READ_CHUNK_BYTES;
 
 /** Fills a buffer from the decompressed bytes of a gzip source, chunk by chunk. */
@@ -65,6 +105,7 @@ class GunzipSource implements ByteSource {
   #pending: Uint8Array = new Uint8Array(0);
 
   constructor(first: Uint8Array<ArrayBuffer>, rest: ByteSource) {
+    // The first bytes are read again through the decompressor: they must be a copy.
     const raw = ReadableStream.from((async function* (): AsyncGenerator<BufferSource> {
       yield first;
       for (;;) {
@@ -91,7 +132,84 @@ class GunzipSource implements ByteSource {
 }
 
 /**
- * Reads an input line by line, as byte spans of one reused buffer.
+ * Reads an input in chunks of whole lines.
+ *
+ * @param input A file path, or stdin.
+ * @param onChunk Called with each chunk, awaited before the next read (so a slow receiver holds
+ *   the reading back).
+ * @param pool Where chunk buffers come from.
+ * @returns The counts: `tooLong` counts the lines dropped for not fitting in
+ *   {@linkcode MAX_LINE_BYTES_HELD} bytes; `lines` is 0 (lines are counted by
+ *   {@linkcode splitChunk}).
+ * @throws {Error} "Cannot read PATH: ..." when the file cannot be opened or read, or its gzip
+ *   data is corrupt; what `onChunk` throws is passed on as it is.
+ */
+export async function readChunks(
+  input: ReportInput,
+  onChunk: ChunkHandler,
+  pool: ChunkPool = new ChunkPool(),
+): Promise<ReadCounts> {
+  const counts: ReadCounts = { lines: 0, tooLong: 0, gzip: false };
+  const name = inputName(input);
+  let file: Deno.FsFile | undefined;
+  try {
+    file = "path" in input
+      ? await Deno.open(input.path, { read: true }).catch((error) => {
+        throw readError(name, error);
+      })
+      : undefined;
+    const raw: ByteSource = file ?? Deno.stdin;
+    const buffer = new Uint8Array(pool.take());
+    const n = await raw.read(buffer).catch((error) => {
+      throw readError(name, error);
+    });
+    if (n === null) return counts;
+    counts.gzip = n >= 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+    const source = counts.gzip ? new GunzipSource(buffer.slice(0, n), raw) : raw;
+    await cutChunks(name, source, buffer, counts.gzip ? 0 : n, onChunk, pool, counts);
+  } finally {
+    file?.close();
+  }
+  return counts;
+}
+
+function readError(name: string, error: unknown): Error {
+  const detail = error instanceof Error ? error.message : String(error);
+  return new Error(`Cannot read ${name}: ${detail}`);
+}
+
+/**
+ * Splits a chunk into lines: each non-empty line is handed on without its line ending (a lone
+ * `\r` is empty); a line longer than {@linkcode MAX_LINE_CHARS} characters is counted in
+ * `tooLong` and skipped.
+ *
+ * @param chunk Whole lines (the last one may lack its line ending).
+ * @param onLine Called with each line, as a span of `chunk`.
+ * @param counts Counts lines handed on and lines skipped.
+ */
+export function splitChunk(chunk: Uint8Array, onLine: LineBytesHandler, counts: LineCounts): void {
+  const end = chunk.length;
+  let start = 0;
+  while (start < end) {
+    let stop = chunk.indexOf(NEWLINE, start);
+    if (stop < 0) stop = end;
+    const length = stop - start;
+    if (length > 1 || (length === 1 && chunk[start] !== CARRIAGE_RETURN)) {
+      if (
+        length > MAX_LINE_CHARS && utf8.decode(chunk.subarray(start, stop)).length > MAX_LINE_CHARS
+      ) {
+        counts.tooLong++;
+      } else {
+        counts.lines++;
+        onLine(chunk, start, stop);
+      }
+    }
+    start = stop + 1;
+  }
+}
+
+/**
+ * Reads an input line by line, as byte spans of reused buffers.
  *
  * @param input A file path, or stdin.
  * @param onLine Called with each non-empty line, without its line ending (a lone `\r` is empty).
@@ -103,28 +221,13 @@ export async function readLineBytes(
   input: ReportInput,
   onLine: LineBytesHandler,
 ): Promise<ReadCounts> {
-  const counts: ReadCounts = { lines: 0, tooLong: 0, gzip: false };
-  let file: Deno.FsFile | undefined;
-  try {
-    file = "path" in input ? await Deno.open(input.path, { read: true }) : undefined;
-    const raw: ByteSource = file ?? Deno.stdin;
-    const first = new Uint8Array(READ_CHUNK_BYTES);
-    const n = await raw.read(first);
-    if (n === null) return counts;
-    counts.gzip = n >= 2 && first[0] === 0x1f && first[1] === 0x8b;
-    await splitLines(
-      counts.gzip ? new GunzipSource(first.subarray(0, n), raw) : raw,
-      counts.gzip ? undefined : first.subarray(0, n),
-      onLine,
-      counts,
-    );
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new Error(`Cannot read ${inputName(input)}: ${detail}`);
-  } finally {
-    file?.close();
-  }
-  return counts;
+  const pool = new ChunkPool();
+  const lines: LineCounts = { lines: 0, tooLong: 0 };
+  const counts = await readChunks(input, (chunk) => {
+    splitChunk(chunk, onLine, lines);
+    pool.give(chunk.buffer);
+  }, pool);
+  return { lines: lines.lines, tooLong: counts.tooLong + lines.tooLong, gzip: counts.gzip };
 }
 
 /**
@@ -145,85 +248,80 @@ export function readLines(
   );
 }
 
-async function splitLines(
+/**
+ * Fills buffers from a source and hands each on cut after its last line end; the unfinished line
+ * moves to the next buffer. A line that fills a buffer grows it, up to
+ * {@linkcode BUFFER_MAX_BYTES}; one that fills even that is dropped and counted in `tooLong`.
+ */
+async function cutChunks(
+  name: string,
   source: ByteSource,
-  head: Uint8Array | undefined,
-  onLine: LineBytesHandler,
+  first: Uint8Array<ArrayBuffer>,
+  firstFilled: number,
+  onChunk: ChunkHandler,
+  pool: ChunkPool,
   counts: ReadCounts,
 ): Promise<void> {
-  let buffer = new Uint8Array(READ_CHUNK_BYTES);
-  let filled = 0;
-  if (head !== undefined) {
-    buffer.set(head);
-    filled = head.length;
-  }
-  /** Bytes before this were searched for a newline already. */
-  let searched = 0;
+  let buffer = first;
+  let filled = firstFilled;
+  let eof = false;
+  let bomChecked = false;
   /** Inside a line that was too long: drop bytes until its newline. */
   let skipping = false;
-  let bomChecked = false;
-  let eof = false;
-  const emit = (start: number, end: number): void => {
-    if (skipping) {
-      skipping = false;
-      return;
-    }
-    const length = end - start;
-    if (length === 0 || (length === 1 && buffer[start] === CARRIAGE_RETURN)) return;
-    if (
-      length > MAX_LINE_CHARS && utf8.decode(buffer.subarray(start, end)).length > MAX_LINE_CHARS
-    ) {
-      counts.tooLong++;
-      return;
-    }
-    counts.lines++;
-    onLine(buffer, start, end);
-  };
-  const fill = async (): Promise<void> => {
-    const n = await source.read(buffer.subarray(filled));
-    if (n === null) eof = true;
-    else filled += n;
-  };
-  if (head === undefined) await fill();
   for (;;) {
-    let start = 0;
+    while (!eof && filled < buffer.length) {
+      const n = await source.read(buffer.subarray(filled)).catch((error) => {
+        throw readError(name, error);
+      });
+      if (n === null) eof = true;
+      else filled += n;
+    }
     if (!bomChecked) {
-      if (filled < 3 && !eof) {
-        await fill();
+      bomChecked = true;
+      if (filled >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) {
+        buffer.copyWithin(0, 3, filled);
+        filled -= 3;
+      }
+    }
+    if (skipping) {
+      const end = buffer.subarray(0, filled).indexOf(NEWLINE);
+      if (end < 0) {
+        if (eof) return;
+        filled = 0;
         continue;
       }
-      bomChecked = true;
-      if (buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) start = searched = 3;
-    }
-    for (;;) {
-      const end = buffer.indexOf(NEWLINE, searched);
-      if (end < 0 || end >= filled) break;
-      emit(start, end);
-      start = searched = end + 1;
+      buffer.copyWithin(0, end + 1, filled);
+      filled -= end + 1;
+      skipping = false;
     }
     if (eof) {
-      if (start < filled) emit(start, filled);
+      if (filled > 0) await onChunk(buffer.subarray(0, filled));
+      else pool.give(buffer.buffer);
       return;
     }
-    // Keep the unfinished line at the buffer's start.
-    if (start > 0) {
-      buffer.copyWithin(0, start, filled);
-      filled -= start;
-    }
-    searched = filled;
-    if (filled === buffer.length) {
+    const cut = buffer.subarray(0, filled).lastIndexOf(NEWLINE);
+    if (cut < 0) {
+      // The buffer is full of one unfinished line.
       if (buffer.length < BUFFER_MAX_BYTES) {
         const grown = new Uint8Array(Math.min(buffer.length * 2, BUFFER_MAX_BYTES));
-        grown.set(buffer);
+        grown.set(buffer.subarray(0, filled));
+        pool.give(buffer.buffer);
         buffer = grown;
       } else {
         // Drop the line's start at once so memory stays bounded; its end is skipped when it comes.
-        if (!skipping) counts.tooLong++;
+        counts.tooLong++;
         skipping = true;
         filled = 0;
-        searched = 0;
       }
+      continue;
     }
-    await fill();
+    const rest = filled - (cut + 1);
+    let size = READ_CHUNK_BYTES;
+    while (size < 2 * rest && size < BUFFER_MAX_BYTES) size = Math.min(size * 2, BUFFER_MAX_BYTES);
+    const next = new Uint8Array(size === READ_CHUNK_BYTES ? pool.take() : new ArrayBuffer(size));
+    next.set(buffer.subarray(cut + 1, filled));
+    await onChunk(buffer.subarray(0, cut + 1));
+    buffer = next;
+    filled = rest;
   }
 }

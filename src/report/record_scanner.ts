@@ -537,6 +537,16 @@ export class RecordScanner {
   readonly #templateNext = new Uint8Array(KEY_TEMPLATE_MEMBERS);
   #bytes: Uint8Array = new Uint8Array(0);
   #view: DataView = new DataView(new ArrayBuffer(0));
+  #sourceSlot = -1;
+
+  /**
+   * The source address cache's slot that gave the last record's `sourceIp` (-1: the string was
+   * made apart, not cached). The same slot gives the same string object until another address
+   * takes the slot over, so a caller can remember per slot what it did with that string.
+   */
+  get sourceSlot(): number {
+    return this.#sourceSlot;
+  }
 
   /**
    * Reads one line.
@@ -703,7 +713,7 @@ export class RecordScanner {
     return {
       timestamp: Math.floor(timestamp),
       transport: kinds[TRANSPORT] === STRING && this.#isUdp(bytes) ? "udp" : "tcp",
-      sourceIp: this.#string(bytes, SOURCE_IP, this.#sources),
+      sourceIp: this.#sourceIp(bytes),
       destinationPort: port,
       sessionStart,
       silent,
@@ -725,6 +735,26 @@ export class RecordScanner {
         bytes[start + 2] === 0x70;
     }
     return decodeString(bytes, start, end) === "udp";
+  }
+
+  /** The source address, noting the cache slot it came from. */
+  #sourceIp(bytes: Uint8Array): string {
+    const start = this.#starts[SOURCE_IP] as number;
+    const end = this.#ends[SOURCE_IP] as number;
+    this.#sourceSlot = -1;
+    if (end - start > SOURCE_MAX_BYTES) return this.#string(bytes, SOURCE_IP, this.#sources);
+    if (((this.#flags[SOURCE_IP] as number) & ESCAPED) !== 0) {
+      return decodeString(bytes, start, end);
+    }
+    const hash = hashBytes(bytes, start, end);
+    const cache = this.#sources;
+    let text = cache.get(this.#view, bytes, start, end, hash);
+    if (text === undefined) {
+      text = utf8.decode(bytes.subarray(start, end));
+      cache.set(bytes, start, end, hash, text);
+    }
+    this.#sourceSlot = cache.slotOf(hash);
+    return text;
   }
 
   /** A string field's text, from a cache when it is short and has no escapes. */

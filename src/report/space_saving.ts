@@ -12,8 +12,14 @@
  * While no key was ever evicted every count is exact (error 0). The smallest count is found with
  * a binary min-heap over the slots, so each offer costs O(log capacity) at worst.
  *
+ * Keys are found through an open-addressing table of slot numbers (linear probing, at most half
+ * full, deletion by shifting back), all in typed arrays made once: an eviction rewrites a few
+ * numbers instead of deleting from and adding to a `Map`, so a table that evicts all the time
+ * makes no garbage. A caller that already knows a key's hash ({@linkcode hashKey}) passes it.
+ *
  * @module
  */
+import { hashKey } from "./string_hash.ts";
 
 /** One counted key. */
 export interface CountedKey<K> {
@@ -29,7 +35,11 @@ export interface CountedKey<K> {
 export class SpaceSaving<K> {
   /** The most keys the table holds. */
   readonly capacity: number;
-  readonly #slots = new Map<K, number>();
+  /** Open addressing: each cell holds a slot number plus 1, or 0 when empty. */
+  readonly #cells: Int32Array;
+  readonly #cellMask: number;
+  /** Each slot's key hash. */
+  readonly #hashes: Int32Array;
   readonly #keys: K[] = [];
   readonly #counts: Float64Array;
   readonly #errors: Float64Array;
@@ -50,6 +60,11 @@ export class SpaceSaving<K> {
       throw new RangeError(`Cannot count top keys: capacity ${capacity} is not a positive integer`);
     }
     this.capacity = capacity;
+    let cells = 2;
+    while (cells < 2 * capacity) cells *= 2;
+    this.#cells = new Int32Array(cells);
+    this.#cellMask = cells - 1;
+    this.#hashes = new Int32Array(capacity);
     this.#counts = new Float64Array(capacity);
     this.#errors = new Float64Array(capacity);
     this.#heap = new Int32Array(capacity);
@@ -77,11 +92,12 @@ export class SpaceSaving<K> {
    * @param key The key.
    * @param weight How many occurrences (positive).
    * @param error Error carried in with the weight (used when merging summaries).
+   * @param hash The key's {@linkcode hashKey}, when the caller knows it.
    */
-  offer(key: K, weight = 1, error = 0): void {
+  offer(key: K, weight = 1, error = 0, hash: number = hashKey(key)): void {
     this.#total += weight;
-    const slot = this.#slots.get(key);
-    if (slot !== undefined) {
+    const slot = this.#find(key, hash);
+    if (slot >= 0) {
       this.#counts[slot] = (this.#counts[slot] as number) + weight;
       if (error !== 0) this.#errors[slot] = (this.#errors[slot] as number) + error;
       this.#siftDown(this.#position[slot] as number);
@@ -90,7 +106,7 @@ export class SpaceSaving<K> {
     const size = this.#keys.length;
     if (size < this.capacity) {
       this.#keys.push(key);
-      this.#slots.set(key, size);
+      this.#link(size, hash);
       this.#counts[size] = weight;
       this.#errors[size] = error;
       this.#heap[size] = size;
@@ -99,14 +115,59 @@ export class SpaceSaving<K> {
       return;
     }
     const smallest = this.#heap[0] ?? 0;
-    this.#slots.delete(this.#keys[smallest] as K);
+    this.#unlink(smallest);
     this.#keys[smallest] = key;
-    this.#slots.set(key, smallest);
+    this.#link(smallest, hash);
     const inherited = this.#counts[smallest] ?? 0;
     this.#errors[smallest] = inherited + error;
     this.#counts[smallest] = inherited + weight;
     this.#evictions++;
     this.#siftDown(0);
+  }
+
+  /** The slot of a key, or -1. */
+  #find(key: K, hash: number): number {
+    const cells = this.#cells;
+    const mask = this.#cellMask;
+    const hashes = this.#hashes;
+    const keys = this.#keys;
+    for (let i = hash & mask;; i = (i + 1) & mask) {
+      const cell = cells[i] as number;
+      if (cell === 0) return -1;
+      const slot = cell - 1;
+      if (hashes[slot] === hash && keys[slot] === key) return slot;
+    }
+  }
+
+  /** Enters a slot (its key already set) in the cells. */
+  #link(slot: number, hash: number): void {
+    const cells = this.#cells;
+    const mask = this.#cellMask;
+    this.#hashes[slot] = hash;
+    let i = hash & mask;
+    while (cells[i] !== 0) i = (i + 1) & mask;
+    cells[i] = slot + 1;
+  }
+
+  /** Removes a slot from the cells, shifting back the cells after it that probed past it. */
+  #unlink(slot: number): void {
+    const cells = this.#cells;
+    const mask = this.#cellMask;
+    const hashes = this.#hashes;
+    let hole = (hashes[slot] as number) & mask;
+    while (cells[hole] !== slot + 1) hole = (hole + 1) & mask;
+    for (let i = (hole + 1) & mask;; i = (i + 1) & mask) {
+      const cell = cells[i] as number;
+      if (cell === 0) break;
+      const home = (hashes[cell - 1] as number) & mask;
+      // The cell may move into the hole unless its home lies cyclically in (hole, i].
+      const stays = hole <= i ? home > hole && home <= i : home > hole || home <= i;
+      if (!stays) {
+        cells[hole] = cell;
+        hole = i;
+      }
+    }
+    cells[hole] = 0;
   }
 
   /**
@@ -117,8 +178,8 @@ export class SpaceSaving<K> {
    *   count in the table (0 when no key was evicted).
    */
   get(key: K): CountedKey<K> {
-    const slot = this.#slots.get(key);
-    if (slot !== undefined) {
+    const slot = this.#find(key, hashKey(key));
+    if (slot >= 0) {
       return { key, count: this.#counts[slot] ?? 0, error: this.#errors[slot] ?? 0 };
     }
     const floor = this.floor;
@@ -147,28 +208,67 @@ export class SpaceSaving<K> {
   }
 
   /**
-   * Adds another summary's counts to this one (mergeable summaries: a key missing from a summary
-   * that evicted keys may have occurred up to that summary's smallest count, which is added as
-   * both count and error).
+   * Adds another summary's counts to this one (mergeable summaries, Agarwal et al. 2012): a key
+   * missing from a summary that evicted keys may have occurred up to that summary's smallest
+   * count, which is added to its count and its error. Of the combined keys the `capacity` with
+   * the highest counts are kept; every dropped key's combined count is at most the smallest kept
+   * one, so `floor` still bounds every key not in the table, and `count - error <= true count <=
+   * count` holds for every kept key. Each dropped key counts as an eviction, so the result is
+   * exact only when both summaries were exact and their keys fit together.
    *
-   * @param other The other summary.
+   * @param other The other summary (left unchanged).
    */
   merge(other: SpaceSaving<K>): void {
+    const floor = this.floor;
     const otherFloor = other.floor;
-    const inOther = new Set<K>();
-    const total = this.#total + other.total;
-    // offer() already charges a key new to a full table with this table's smallest count.
-    for (const entry of other.entries()) {
-      inOther.add(entry.key);
-      this.offer(entry.key, entry.count, entry.error);
+    const size = this.#keys.length;
+    const keys: K[] = [...this.#keys];
+    const counts: number[] = [];
+    const errors: number[] = [];
+    for (let slot = 0; slot < size; slot++) {
+      counts.push((this.#counts[slot] ?? 0) + otherFloor);
+      errors.push((this.#errors[slot] ?? 0) + otherFloor);
     }
-    if (otherFloor > 0) {
-      for (const entry of this.entries()) {
-        if (!inOther.has(entry.key)) this.offer(entry.key, otherFloor, otherFloor);
+    for (const [otherSlot, key] of other.#keys.entries()) {
+      const count = other.#counts[otherSlot] ?? 0;
+      const error = other.#errors[otherSlot] ?? 0;
+      const slot = this.#find(key, other.#hashes[otherSlot] as number);
+      if (slot < 0) {
+        keys.push(key);
+        counts.push(count + floor);
+        errors.push(error + floor);
+      } else {
+        counts[slot] = (counts[slot] ?? 0) + count - otherFloor;
+        errors[slot] = (errors[slot] ?? 0) + error - otherFloor;
       }
     }
-    this.#total = total;
-    this.#evictions += other.evictions;
+    let order = keys.map((_, i) => i);
+    let dropped = 0;
+    if (keys.length > this.capacity) {
+      order.sort((x, y) => (counts[y] ?? 0) - (counts[x] ?? 0));
+      dropped = keys.length - this.capacity;
+      order = order.slice(0, this.capacity);
+    }
+    this.#load(
+      order.map((i) => ({ key: keys[i] as K, count: counts[i] ?? 0, error: errors[i] ?? 0 })),
+    );
+    this.#total += other.total;
+    this.#evictions += other.evictions + dropped;
+  }
+
+  /** Replaces the table's keys (at most `capacity`, distinct) and rebuilds the heap. */
+  #load(entries: CountedKey<K>[]): void {
+    this.#cells.fill(0);
+    this.#keys.length = 0;
+    for (const [slot, e] of entries.entries()) {
+      this.#keys.push(e.key);
+      this.#link(slot, hashKey(e.key));
+      this.#counts[slot] = e.count;
+      this.#errors[slot] = e.error;
+      this.#heap[slot] = slot;
+      this.#position[slot] = slot;
+    }
+    for (let i = (entries.length >> 1) - 1; i >= 0; i--) this.#siftDown(i);
   }
 
   /** The most a key not in the table may have occurred: the smallest count once a key was evicted, else 0. */

@@ -25,4 +25,14 @@ Deno.test("compile:offline embeds the sensor's npm packages and no test-only pac
   for (const name of TEST_ONLY_PACKAGES) {
     assert(!tree.includes(` ${name}/`), `${name} is embedded:\n${tree}`);
   }
+  // The report's reading worker is loaded by URL at run time, so only --include embeds it.
+  assert(/ report_worker\.ts \(/.test(tree), `the report worker is not embedded:\n${tree}`);
+});
+
+Deno.test("both compile tasks embed the report worker", async () => {
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+  for (const task of ["compile", "compile:offline"]) {
+    const command = String(config.tasks[task]);
+    assert(command.includes("--include src/report/report_worker.ts"), `${task}: ${command}`);
+  }
 });

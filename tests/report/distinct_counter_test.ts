@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../../testing/std.ts";
 import { DISTINCT_RELATIVE_ERROR, DistinctCounter } from "../../src/report/distinct_counter.ts";
+import { hashString } from "../../src/report/string_hash.ts";
 
 Deno.test("DistinctCounter: exact below its limit, then within 4 standard errors", () => {
   const counter = new DistinctCounter(1, 1000);
@@ -26,4 +27,18 @@ Deno.test("DistinctCounter: per group and overall, exact and past the limit", ()
   assert(Math.abs(tcp - 80) <= 2, `group 0: ${tcp}`);
   assert(Math.abs(udp - 5050) / 5050 < 0.05, `group 1: ${udp}`);
   assert(Math.abs(all - 5090) / 5090 < 0.05, `all: ${all}`);
+});
+
+Deno.test("DistinctCounter: a hash given by the caller counts as the computed one", () => {
+  const given = new DistinctCounter(2, 1000);
+  const computed = new DistinctCounter(2, 1000);
+  for (let i = 0; i < 5000; i++) {
+    const key = `10.0.${i % 2500 >> 8}.${i % 256}`;
+    given.add(key, i % 2, hashString(key));
+    computed.add(key, i % 2);
+  }
+  for (const group of [0, 1, undefined]) assertEquals(given.count(group), computed.count(group));
+  const small = new DistinctCounter(1);
+  for (let i = 0; i < 3000; i++) small.add(`s${i % 1500}`, 0, (i % 1500) % 7);
+  assertEquals(small.count(), { count: 1500, exact: true }, "colliding hashes, exact");
 });

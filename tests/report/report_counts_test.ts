@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertGreater, assertStringIncludes } from "../../testing/std.ts";
 import { parseReportArgs, summarise } from "../../src/report/command.ts";
+import { aggregateInWorkers } from "../../src/report/worker_pool.ts";
 import { writeRecordsFile } from "../../testing/report_records.ts";
 import { independentCounts } from "./_independent_counts.ts";
 import { assertSameCounts } from "./_compare.ts";
@@ -68,6 +69,9 @@ Deno.test("report: every count equals Python's on a generated file with malforme
     assertGreater(counts.udp.sessions, 10);
     assertGreater(Object.keys(counts.hassh).length, 0);
     assertSameCounts(summary, counts, TOP);
+    // A file this small is counted on the main thread; workers count the same.
+    const { aggregate, tooLong } = await aggregateInWorkers([{ path }], {}, { workers: 2 });
+    assertSameCounts(aggregate.summary(TOP, { names: [path], tooLong }), counts, TOP);
   });
 });
 

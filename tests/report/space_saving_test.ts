@@ -49,3 +49,32 @@ Deno.test("SpaceSaving: merging two summaries keeps the bounds", () => {
   const e = a.get("e");
   assert(e.count >= 4 && e.count - e.error <= 4);
 });
+
+Deno.test("SpaceSaving: its typed-array key table finds every key, whatever the hashes (colliding, given or computed)", () => {
+  let state = 7;
+  const stream: string[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    stream.push(`k${Math.floor(3000 * (state / 2 ** 32) ** 3)}`);
+  }
+  const computed = new SpaceSaving<string>(64);
+  // Every key in one of four hash chains: lookups and deletions walk and shift long probe runs.
+  const colliding = new SpaceSaving<string>(64);
+  const truth = new Map<string, number>();
+  for (const key of stream) {
+    computed.offer(key);
+    colliding.offer(key, 1, 0, key.length & 3);
+    truth.set(key, (truth.get(key) ?? 0) + 1);
+  }
+  // The same answers with colliding hashes: the table layout never changes what is counted.
+  assertEquals(colliding.entries(), computed.entries());
+  assertEquals(colliding.evictions, computed.evictions);
+  assert(computed.evictions > 1000);
+  assertEquals(computed.size, 64);
+  assertEquals(new Set(computed.entries().map((e) => e.key)).size, 64, "no key twice");
+  for (const e of computed.entries()) {
+    const real = truth.get(e.key) ?? 0;
+    assert(e.count >= real && e.count - e.error <= real, `${e.key}: ${real} vs ${e.count}`);
+    assertEquals(computed.get(e.key), e, `get(${e.key})`);
+  }
+});

@@ -1,0 +1,71 @@
+/**
+ * A reading worker of `spip report`: it receives chunks of whole lines from the main thread, reads
+ * each line's record with its own {@linkcode RecordScanner} (the costly part of counting), and
+ * sends the chunk's buffer back with the records as a {@linkcode ScannedBatch}; the main thread
+ * counts them.
+ *
+ * @module
+ */
+import { parentPort } from "node:worker_threads";
+import { type LineBytesHandler, type LineCounts, splitChunk } from "./line_reader.ts";
+import { RecordScanner } from "./record_scanner.ts";
+import { BatchWriter } from "./scanned_batch.ts";
+import type { FromWorker, ToWorker } from "./worker_protocol.ts";
+
+const port = parentPort;
+if (port === null) throw new Error("Cannot read records: report_worker.ts runs only as a worker");
+const post = (message: FromWorker, transfer: ArrayBuffer[]): void =>
+  port.postMessage(message, transfer);
+const scanner = new RecordScanner();
+const writer = new BatchWriter();
+let badLines = 0;
+const onLine: LineBytesHandler = (bytes, start, end) => {
+  const record = scanner.scan(bytes, start, end);
+  if (record === null) badLines++;
+  else writer.push(record, scanner.sourceSlot);
+};
+
+function handle(message: ToWorker): void {
+  if (message.type !== "chunk") throw new Error(`unknown message "${String(message.type)}"`);
+  const counts: LineCounts = { lines: 0, tooLong: 0 };
+  badLines = 0;
+  splitChunk(new Uint8Array(message.buffer, message.offset, message.length), onLine, counts);
+  // The chunk's lines are read: its buffer now holds the batch's columns.
+  const batch = writer.take(message.buffer);
+  const transfer = batch.buffer === message.buffer
+    ? [message.buffer]
+    : [message.buffer, batch.buffer];
+  post(
+    {
+      type: "scanned",
+      buffer: message.buffer,
+      length: message.length,
+      lines: counts.lines,
+      badLines,
+      tooLong: counts.tooLong,
+      batch,
+    },
+    transfer,
+  );
+}
+
+// Anything thrown outside a message (it should not happen) is reported as one message too, so
+// the main thread ends the run with one line instead of the runtime printing a stack trace.
+globalThis.addEventListener("error", (event) => {
+  event.preventDefault();
+  post({ type: "error", message: String(event.message) }, []);
+});
+globalThis.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  const reason: unknown = event.reason;
+  post({ type: "error", message: reason instanceof Error ? reason.message : String(reason) }, []);
+});
+post({ type: "ready" }, []);
+port.on("message", (message: ToWorker) => {
+  try {
+    handle(message);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    post({ type: "error", message: detail }, []);
+  }
+});

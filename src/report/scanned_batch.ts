@@ -1,0 +1,333 @@
+/**
+ * Records read by a worker, sent to the main thread as flat columns instead of one object per
+ * record: each record's timestamp, its port and flags, and its strings as numbers into tables of
+ * strings that both sides keep ({@linkcode BatchWriter} in the worker, {@linkcode BatchReader} on
+ * the main thread). The columns take {@linkcode BATCH_RECORD_BYTES} per record, fewer than the
+ * shortest record line, so they are written over the chunk's own buffer once its lines are read:
+ * a batch allocates no buffer. A string is sent once, with the first batch that uses it; each
+ * table is emptied when it passes its size ({@linkcode BATCH_TABLE_STRINGS_MAX}), so both sides
+ * stay bounded. The main thread thus gets one string object per distinct value, as the byte
+ * scanner's caches give on one thread, and its tables find them by the hash sent along.
+ *
+ * @module
+ */
+import type { ReportRecord } from "./record_fields.ts";
+import { SOURCE_CACHE_SLOTS } from "./record_scanner.ts";
+import { hashString, StringIndex } from "./string_hash.ts";
+
+/** Slots remembered for the scanner's source cache (`RecordScanner.sourceSlot`). */
+const SOURCE_SLOTS = SOURCE_CACHE_SLOTS;
+
+/** Bits of a batch's port and flags column above the 16 bits of the destination port. */
+const UDP = 1 << 16;
+const SESSION_START = 1 << 17;
+const SILENT = 1 << 18;
+const TLS = 1 << 19;
+const PORT_MASK = 0xffff;
+/** String fields per record in a batch: source IP, first line, JA4, JA3, SYN, HASSH, greeting. */
+export const BATCH_TEXT_FIELDS = 7;
+/** A string field that is absent. */
+const NO_TEXT = -1;
+const FIRST_RECORDS = 1024;
+/**
+ * Bytes per record in a batch's buffer: a timestamp (8), the port and flags (4) and the string
+ * numbers (4 each). The shortest line that is a record,
+ * `{"timestamp":0,"source_ip":"a","destination_port":0}`, has 52 bytes, so a chunk's buffer always
+ * holds its records' columns.
+ */
+export const BATCH_RECORD_BYTES = 12 + 4 * BATCH_TEXT_FIELDS;
+/**
+ * The string tables: source addresses, first lines, and fingerprints and greetings. Each is
+ * emptied when it passes its size (checked between batches), apart from the others, so the many
+ * first lines seen once do not push the sources out.
+ */
+const TABLES = 3;
+/** The table of each string field. */
+const FIELD_TABLE = [0, 1, 2, 2, 2, 2, 2] as const;
+/** Strings in each table before it is emptied. */
+export const BATCH_TABLE_STRINGS_MAX: readonly number[] = [1 << 16, 1 << 14, 1 << 14];
+
+/** Records as flat columns (structured-cloneable; the buffer may be transferred). */
+export interface ScannedBatch {
+  /** Records in the batch. */
+  readonly count: number;
+  /**
+   * The columns, from byte 0: `count` timestamps (epoch seconds, float64); `count` ports and
+   * flags (int32: the destination port in the low 16 bits, then UDP, session start, silent,
+   * TLS); {@linkcode BATCH_TEXT_FIELDS} int32 per record: source IP, first line, JA4, JA3, SYN,
+   * HASSH and greeting, each a number in its field's table or -1 when absent.
+   */
+  readonly buffer: ArrayBuffer;
+  /** Bit t set: table t is emptied before its new strings are added. */
+  readonly reset: number;
+  /** Per table, the strings new to it, numbered from its current size on. */
+  readonly strings: readonly (readonly string[])[];
+  /** Per table, each new string's {@linkcode hashString}. */
+  readonly hashes: readonly (readonly number[])[];
+}
+
+/** Collects records into a {@linkcode ScannedBatch}. */
+export class BatchWriter {
+  #count = 0;
+  #timestamps = new Float64Array(FIRST_RECORDS);
+  #meta = new Int32Array(FIRST_RECORDS);
+  #texts = new Int32Array(FIRST_RECORDS * BATCH_TEXT_FIELDS);
+  /** Per table, the strings new to it since the last batch, and their hashes. */
+  #strings: string[][] = [[], [], []];
+  #stringHashes: number[][] = [[], [], []];
+  /** The tables: every string sent since each was last emptied, by number. */
+  readonly #tables = Array.from({ length: TABLES }, () => new StringIndex());
+  #reset = 0;
+  /** Per slot of the scanner's source cache: the string it last gave, and its number. */
+  readonly #slotText: (string | undefined)[] = new Array(SOURCE_SLOTS).fill(undefined);
+  readonly #slotRef = new Int32Array(SOURCE_SLOTS);
+  /** Each field's last string and its number (checked by identity before hashing). */
+  readonly #lastText: (string | undefined)[] = new Array(BATCH_TEXT_FIELDS).fill(undefined);
+  readonly #lastRef = new Int32Array(BATCH_TEXT_FIELDS);
+
+  /** Records collected since the last {@linkcode BatchWriter.take}. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /**
+   * Adds one record.
+   *
+   * @param record The record (not kept).
+   * @param sourceSlot Where the scanner's source cache keeps `record.sourceIp`
+   *   (`RecordScanner.sourceSlot`; -1: not cached): the string's number is then found
+   *   by that slot and the string's identity, without hashing it.
+   */
+  push(record: ReportRecord, sourceSlot = -1): void {
+    const i = this.#count;
+    if (i === this.#timestamps.length) this.#grow();
+    this.#timestamps[i] = record.timestamp;
+    this.#meta[i] = record.destinationPort | (record.transport === "udp" ? UDP : 0) |
+      (record.sessionStart ? SESSION_START : 0) | (record.silent ? SILENT : 0) |
+      (record.tls ? TLS : 0);
+    const base = i * BATCH_TEXT_FIELDS;
+    const texts = this.#texts;
+    texts[base] = this.#sourceRef(record.sourceIp, sourceSlot);
+    texts[base + 1] = this.#ref(1, record.firstLine);
+    texts[base + 2] = this.#ref(2, record.ja4);
+    texts[base + 3] = this.#ref(3, record.ja3);
+    texts[base + 4] = this.#ref(4, record.syn);
+    texts[base + 5] = this.#ref(5, record.hassh);
+    texts[base + 6] = this.#ref(6, record.greeting);
+    this.#count = i + 1;
+  }
+
+  /**
+   * The records collected so far, as a batch; the writer starts empty again.
+   *
+   * @param into A buffer no longer needed (the chunk the records were read from), used for the
+   *   columns when it is large enough (it always is for the records of its own lines); else a new
+   *   one is made.
+   * @returns The batch.
+   */
+  take(into: ArrayBuffer): ScannedBatch {
+    const count = this.#count;
+    const buffer = into.byteLength >= count * BATCH_RECORD_BYTES
+      ? into
+      : new ArrayBuffer(count * BATCH_RECORD_BYTES);
+    new Float64Array(buffer, 0, count).set(this.#timestamps.subarray(0, count));
+    new Int32Array(buffer, 8 * count, count).set(this.#meta.subarray(0, count));
+    new Int32Array(buffer, 12 * count, count * BATCH_TEXT_FIELDS).set(
+      this.#texts.subarray(0, count * BATCH_TEXT_FIELDS),
+    );
+    const batch: ScannedBatch = {
+      count,
+      buffer,
+      reset: this.#reset,
+      strings: this.#strings,
+      hashes: this.#stringHashes,
+    };
+    this.#count = 0;
+    this.#strings = [[], [], []];
+    this.#stringHashes = [[], [], []];
+    this.#reset = 0;
+    for (const [t, table] of this.#tables.entries()) {
+      if (table.size < (BATCH_TABLE_STRINGS_MAX[t] ?? 0)) continue;
+      this.#reset |= 1 << t;
+      table.clear();
+      if (t === 0) this.#slotText.fill(undefined);
+      for (const [field, fieldTable] of FIELD_TABLE.entries()) {
+        if (fieldTable === t) this.#lastText[field] = undefined;
+      }
+    }
+    return batch;
+  }
+
+  /** The number of a source address, by the scanner's cache slot when it has one. */
+  #sourceRef(value: string, slot: number): number {
+    if (slot < 0 || slot >= SOURCE_SLOTS) return this.#ref(0, value);
+    if (this.#slotText[slot] === value) return this.#slotRef[slot] as number;
+    const ref = this.#ref(0, value);
+    this.#slotText[slot] = value;
+    this.#slotRef[slot] = ref;
+    return ref;
+  }
+
+  #ref(field: number, value: string | undefined): number {
+    if (value === undefined) return NO_TEXT;
+    if (value === this.#lastText[field]) return this.#lastRef[field] as number;
+    const hash = hashString(value);
+    const t = FIELD_TABLE[field] ?? 0;
+    const table = this.#tables[t] as StringIndex;
+    const size = table.size;
+    const ref = table.add(value, hash);
+    if (ref === size) {
+      this.#strings[t]?.push(value);
+      this.#stringHashes[t]?.push(hash);
+    }
+    this.#lastText[field] = value;
+    this.#lastRef[field] = ref;
+    return ref;
+  }
+
+  #grow(): void {
+    const size = 2 * this.#timestamps.length;
+    const timestamps = new Float64Array(size);
+    timestamps.set(this.#timestamps);
+    this.#timestamps = timestamps;
+    const meta = new Int32Array(size);
+    meta.set(this.#meta);
+    this.#meta = meta;
+    const texts = new Int32Array(size * BATCH_TEXT_FIELDS);
+    texts.set(this.#texts);
+    this.#texts = texts;
+  }
+}
+
+/** One record of a batch; the reader reuses a single one, filled in for each record. */
+class BatchRecord implements ReportRecord {
+  timestamp = 0;
+  transport: "tcp" | "udp" = "tcp";
+  sourceIp = "";
+  destinationPort = 0;
+  sessionStart = false;
+  silent = false;
+  tls = false;
+  firstLine: string | undefined = undefined;
+  ja4: string | undefined = undefined;
+  ja3: string | undefined = undefined;
+  syn: string | undefined = undefined;
+  hassh: string | undefined = undefined;
+  greeting: string | undefined = undefined;
+}
+
+/** The main thread's side of one worker's string table: reads that worker's batches, in order. */
+export class BatchReader {
+  readonly #tables: string[][] = Array.from({ length: TABLES }, () => []);
+  readonly #tableHashes: number[][] = Array.from({ length: TABLES }, () => []);
+  readonly #record = new BatchRecord();
+  /** The hashes of the record's strings, in the order of {@linkcode BATCH_TEXT_FIELDS}. */
+  readonly #hashes = new Int32Array(BATCH_TEXT_FIELDS);
+  /** Per source in the table: the group bits {@linkcode BatchReader.firstSight} has seen. */
+  #sourceBits = new Uint8Array(1024);
+  /** The current record's source number. */
+  #sourceRef = 0;
+
+  /**
+   * Whether the current record's source is seen with this group bit for the first time since its
+   * string came (as this reader's table holds each distinct string once, a later sight adds
+   * nothing to a set of sources, so the caller may skip it); notes it as seen.
+   *
+   * @param bit The group's bit (1 or 2).
+   * @returns True the first time.
+   */
+  firstSight(bit: number): boolean {
+    const seen = this.#sourceBits[this.#sourceRef] as number;
+    if ((seen & bit) !== 0) return false;
+    this.#sourceBits[this.#sourceRef] = seen | bit;
+    return true;
+  }
+
+  /**
+   * Hands each record of a batch on, in order.
+   *
+   * @param batch The worker's next batch.
+   * @param onRecord Called with each record and its strings' hashes (by field, in the order of
+   *   {@linkcode BATCH_TEXT_FIELDS}; 0 for an absent one); both are reused for the next record,
+   *   so they must not be kept.
+   * @throws {RangeError} When the batch is inconsistent (its arrays' lengths, a string number).
+   */
+  read(
+    batch: ScannedBatch,
+    onRecord: (record: ReportRecord, hashes: Int32Array) => void,
+  ): void {
+    const { count, buffer } = batch;
+    if (!Number.isInteger(count) || count < 0 || buffer.byteLength < count * BATCH_RECORD_BYTES) {
+      throw new RangeError("Cannot read a batch of records: its buffer does not hold its count");
+    }
+    const timestamps = new Float64Array(buffer, 0, count);
+    const meta = new Int32Array(buffer, 8 * count, count);
+    const texts = new Int32Array(buffer, 12 * count, count * BATCH_TEXT_FIELDS);
+    if (
+      batch.strings.length !== TABLES || batch.hashes.length !== TABLES ||
+      batch.strings.some((strings, t) => strings.length !== batch.hashes[t]?.length)
+    ) {
+      throw new RangeError("Cannot read a batch of records: its strings and hashes differ");
+    }
+    for (let t = 0; t < TABLES; t++) {
+      const table = this.#tables[t] as string[];
+      const tableHashes = this.#tableHashes[t] as number[];
+      if ((batch.reset & (1 << t)) !== 0) {
+        table.length = 0;
+        tableHashes.length = 0;
+        if (t === 0) this.#sourceBits.fill(0);
+      }
+      for (const value of batch.strings[t] ?? []) table.push(value);
+      for (const hash of batch.hashes[t] ?? []) tableHashes.push(hash);
+    }
+    const sources = this.#tables[0]?.length ?? 0;
+    if (sources > this.#sourceBits.length) {
+      let size = this.#sourceBits.length;
+      while (size < sources) size *= 2;
+      const bits = new Uint8Array(size);
+      bits.set(this.#sourceBits);
+      this.#sourceBits = bits;
+    }
+    const hashes = this.#hashes;
+    const tables = this.#tables;
+    const allHashes = this.#tableHashes;
+    const text = (field: number, ref: number): string | undefined => {
+      if (ref === NO_TEXT) {
+        hashes[field] = 0;
+        return undefined;
+      }
+      const t = FIELD_TABLE[field] ?? 0;
+      const value = tables[t]?.[ref];
+      if (value === undefined) {
+        throw new RangeError(`Cannot read a batch of records: string ${ref} is unknown`);
+      }
+      hashes[field] = allHashes[t]?.[ref] as number;
+      return value;
+    };
+    const record = this.#record;
+    for (let i = 0; i < count; i++) {
+      const flags = meta[i] as number;
+      const base = i * BATCH_TEXT_FIELDS;
+      const sourceRef = texts[base] as number;
+      const sourceIp = text(0, sourceRef);
+      if (sourceIp === undefined) {
+        throw new RangeError("Cannot read a batch of records: a record has no source");
+      }
+      this.#sourceRef = sourceRef;
+      record.timestamp = timestamps[i] as number;
+      record.transport = (flags & UDP) !== 0 ? "udp" : "tcp";
+      record.sourceIp = sourceIp;
+      record.destinationPort = flags & PORT_MASK;
+      record.sessionStart = (flags & SESSION_START) !== 0;
+      record.silent = (flags & SILENT) !== 0;
+      record.tls = (flags & TLS) !== 0;
+      record.firstLine = text(1, texts[base + 1] as number);
+      record.ja4 = text(2, texts[base + 2] as number);
+      record.ja3 = text(3, texts[base + 3] as number);
+      record.syn = text(4, texts[base + 4] as number);
+      record.hassh = text(5, texts[base + 5] as number);
+      record.greeting = text(6, texts[base + 6] as number);
+      onRecord(record, hashes);
+    }
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * Reading on every core: the main thread reads the inputs in chunks of whole lines
+ * ({@linkcode readChunks}) and transfers each chunk's buffer, without copying, to the least busy
+ * of N workers (`report_worker.ts`). Each worker reads the records of its chunks (the byte
+ * scanner, the costly part) and sends them back as flat arrays ({@linkcode ScannedBatch}); the
+ * main thread counts them into one {@linkcode ReportAggregate} in the order the chunks were read.
+ * So every count, exact or approximate (Space-Saving depends on the order of its keys), is the
+ * one a single thread reading every line itself gives: the summary is the same byte for byte.
+ *
+ * Memory stays bounded: a worker holds at most {@linkcode CHUNKS_IN_FLIGHT_PER_WORKER} chunks
+ * not yet counted, and all workers together at most {@linkcode BYTES_IN_FLIGHT_MAX} bytes (one
+ * chunk is always allowed, so a chunk grown by a long line still goes); reading waits before
+ * sending more. A batch that came back before an earlier one waits for it, within that bound.
+ * Chunk buffers are reused for the next reads.
+ *
+ * A worker that fails (an error it reports, an uncaught error, a message that cannot be read, or
+ * no answer for {@linkcode WORKER_SILENCE_MS_MAX} while it holds chunks) makes the whole run fail
+ * with one "Cannot summarise records: ..." error, never a hang: every wait of the main thread
+ * also ends on a failure.
+ *
+ * @module
+ */
+import { Worker } from "node:worker_threads";
+import { ReportAggregate, type TimeWindow } from "./aggregate.ts";
+import { ChunkPool, readChunks, type ReportInput } from "./line_reader.ts";
+import { BatchReader } from "./scanned_batch.ts";
+import type { FromWorker, ToWorker } from "./worker_protocol.ts";
+
+/** The most reading workers, whatever the number of cores. */
+export const REPORT_WORKERS_MAX = 8;
+/** Chunks sent to one worker and not yet counted, at most. */
+export const CHUNKS_IN_FLIGHT_PER_WORKER = 2;
+/** Bytes of chunks sent to all workers and not yet counted, at most (beyond one chunk). */
+export const BYTES_IN_FLIGHT_MAX = 32 * 1024 * 1024;
+/**
+ * How long a worker holding chunks may stay silent before the run fails. A chunk is read in
+ * milliseconds (the longest, 49 MiB, in well under a second), so only a worker that died without
+ * an error event (it closed itself) or hangs gets there.
+ */
+export const WORKER_SILENCE_MS_MAX = 30_000;
+
+/** What the workers read, counted. */
+export interface WorkersResult {
+  /** Every record, counted in the order of the input. */
+  readonly aggregate: ReportAggregate;
+  /** Lines skipped for being too long, by the reader and by the workers. */
+  readonly tooLong: number;
+}
+
+/**
+ * The number of workers to use: one per core (`navigator.hardwareConcurrency`), at least 1 and at
+ * most {@linkcode REPORT_WORKERS_MAX}.
+ *
+ * @returns The number.
+ */
+export function reportWorkerCount(): number {
+  const cores = Number(globalThis.navigator?.hardwareConcurrency);
+  if (!Number.isInteger(cores) || cores < 1) return 1;
+  return Math.min(cores, REPORT_WORKERS_MAX);
+}
+
+/**
+ * The young generation of each worker's V8 heap, MiB (`resourceLimits`, which `node:worker_threads`
+ * honours and Deno's own `Worker` does not have). V8's default lets a worker that allocates a
+ * record per line grow about 60 MiB of young generation; this keeps each worker's heap at about
+ * its live data. It applies to the report's workers only, never to the sensor.
+ */
+export const WORKER_YOUNG_GENERATION_MB = 2;
+
+type Scanned = Extract<FromWorker, { type: "scanned" }>;
+
+/** One worker and the chunks it holds. */
+class Reader {
+  readonly worker: Worker;
+  /** Set when the pool ends it, so its exit is no failure. */
+  ended = false;
+  /** Its batches' string table. */
+  readonly batches = new BatchReader();
+  /** The sequence numbers of the chunks sent and not yet given back, oldest first. */
+  readonly sent: number[] = [];
+  /** Chunks sent and not yet counted (given back or not). */
+  chunksInFlight = 0;
+  /** Whether its module said it is loaded (before that, loading is not silence). */
+  online = false;
+  /** When it last answered, came online, or was given a chunk while holding none (ms). */
+  lastHeard = performance.now();
+
+  constructor(worker: Worker) {
+    this.worker = worker;
+  }
+
+  post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(message, transfer);
+  }
+}
+
+/** Sends chunks to the workers, with backpressure, and counts what they read, in order. */
+class Dispatcher {
+  readonly aggregate: ReportAggregate;
+  /** Lines the workers skipped as too long. */
+  tooLong = 0;
+  readonly #readers: Reader[] = [];
+  readonly #pool: ChunkPool;
+  readonly #silenceMs: number;
+  #bytesInFlight = 0;
+  #nextSent = 0;
+  #nextCounted = 0;
+  /** Batches given back before an earlier one, by sequence number. */
+  readonly #early = new Map<number, { reader: Reader; message: Scanned }>();
+  #failure: Error | null = null;
+  /** Called when a chunk is counted or a worker fails. */
+  #wake: (() => void) | null = null;
+  readonly #watchdog: ReturnType<typeof setInterval>;
+
+  constructor(
+    workers: number,
+    window: TimeWindow,
+    pool: ChunkPool,
+    url: URL,
+    silenceMs: number,
+  ) {
+    this.aggregate = new ReportAggregate(window);
+    this.#pool = pool;
+    this.#silenceMs = silenceMs;
+    const options = { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } };
+    for (let i = 0; i < workers; i++) {
+      const reader = new Reader(new Worker(url, options));
+      reader.worker.on("message", (message: FromWorker) => this.#receive(reader, message));
+      reader.worker.on("error", (error: unknown) => {
+        this.#fail(`a worker failed: ${error instanceof Error ? error.message : String(error)}`);
+      });
+      reader.worker.on("messageerror", () => this.#fail("a worker's message could not be read"));
+      reader.worker.on("exit", (code: number) => {
+        if (!reader.ended) this.#fail(`a worker stopped (exit code ${code})`);
+      });
+      this.#readers.push(reader);
+    }
+    this.#watchdog = setInterval(() => this.#checkSilence(), Math.max(10, silenceMs / 4));
+  }
+
+  #receive(reader: Reader, message: FromWorker): void {
+    if (this.#failure !== null) return;
+    reader.lastHeard = performance.now();
+    if (message.type === "ready") {
+      reader.online = true;
+      return;
+    }
+    if (message.type !== "scanned") {
+      this.#fail(`a worker failed: ${message.message}`);
+      return;
+    }
+    const seq = reader.sent.shift();
+    if (seq === undefined) {
+      this.#fail("a worker gave back a chunk it was not given");
+      return;
+    }
+    this.#early.set(seq, { reader, message });
+    try {
+      this.#countReady();
+    } catch (error) {
+      this.#fail(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    this.#wakeUp();
+  }
+
+  /** Counts every batch whose turn has come. */
+  #countReady(): void {
+    for (;;) {
+      const next = this.#early.get(this.#nextCounted);
+      if (next === undefined) return;
+      this.#early.delete(this.#nextCounted);
+      this.#nextCounted++;
+      const { reader, message } = next;
+      this.aggregate.addScanned(reader.batches, message.batch, message.lines, message.badLines);
+      // Its columns are counted: the buffer may hold the next chunk.
+      this.#pool.give(message.buffer);
+      this.tooLong += message.tooLong;
+      reader.chunksInFlight--;
+      this.#bytesInFlight -= message.length;
+    }
+  }
+
+  #checkSilence(): void {
+    const now = performance.now();
+    for (const reader of this.#readers) {
+      if (reader.online && reader.sent.length > 0 && now - reader.lastHeard > this.#silenceMs) {
+        this.#fail(`a worker stopped answering (${this.#silenceMs} ms without a word)`);
+        return;
+      }
+    }
+  }
+
+  #fail(detail: string): void {
+    if (this.#failure !== null) return;
+    this.#failure = new Error(`Cannot summarise records: ${detail.replaceAll(/\s+/g, " ")}`);
+    this.#wakeUp();
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  #wait(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#wake = resolve;
+    });
+  }
+
+  /**
+   * Sends a chunk to the least busy worker, first waiting until one may take it.
+   *
+   * @param chunk Whole lines; its buffer is transferred.
+   */
+  async send(chunk: Uint8Array<ArrayBuffer>): Promise<void> {
+    for (;;) {
+      if (this.#failure !== null) throw this.#failure;
+      let best: Reader | undefined;
+      for (const reader of this.#readers) {
+        if (
+          reader.chunksInFlight < CHUNKS_IN_FLIGHT_PER_WORKER &&
+          (best === undefined || reader.chunksInFlight < best.chunksInFlight)
+        ) best = reader;
+      }
+      const fits = this.#bytesInFlight === 0 ||
+        this.#bytesInFlight + chunk.byteLength <= BYTES_IN_FLIGHT_MAX;
+      if (best !== undefined && fits) {
+        if (best.sent.length === 0) best.lastHeard = performance.now();
+        best.chunksInFlight++;
+        best.sent.push(this.#nextSent++);
+        this.#bytesInFlight += chunk.byteLength;
+        best.post(
+          { type: "chunk", buffer: chunk.buffer, offset: chunk.byteOffset, length: chunk.length },
+          [chunk.buffer],
+        );
+        return;
+      }
+      await this.#wait();
+    }
+  }
+
+  /** Waits until every chunk sent is counted. */
+  async finish(): Promise<void> {
+    for (;;) {
+      if (this.#failure !== null) throw this.#failure;
+      if (this.#nextCounted === this.#nextSent) return;
+      await this.#wait();
+    }
+  }
+
+  terminate(): void {
+    clearInterval(this.#watchdog);
+    for (const reader of this.#readers) {
+      reader.ended = true;
+      void reader.worker.terminate();
+    }
+  }
+}
+
+/** How to read in workers. */
+export interface WorkersOptions {
+  /** How many workers (default {@linkcode reportWorkerCount}). */
+  readonly workers?: number;
+  /** The worker module (default `report_worker.ts`; tests give failing ones). */
+  readonly workerUrl?: URL;
+  /** How long a worker holding chunks may stay silent (default {@linkcode WORKER_SILENCE_MS_MAX}). */
+  readonly silenceMs?: number;
+}
+
+/**
+ * Reads every input, the records of its lines in workers, and counts them in input order.
+ *
+ * @param inputs The inputs, in order.
+ * @param window Records outside it are counted apart.
+ * @param options How many workers, and which module.
+ * @returns The aggregate and the lines skipped as too long.
+ * @throws {Error} "Cannot read ..." when an input cannot be read; "Cannot summarise records: ..."
+ *   when a worker fails.
+ */
+export async function aggregateInWorkers(
+  inputs: readonly ReportInput[],
+  window: TimeWindow,
+  options: WorkersOptions = {},
+): Promise<WorkersResult> {
+  const pool = new ChunkPool();
+  const workers = Math.max(1, Math.floor(options.workers ?? reportWorkerCount()));
+  const url = options.workerUrl ?? new URL("./report_worker.ts", import.meta.url);
+  const dispatcher = new Dispatcher(
+    workers,
+    window,
+    pool,
+    url,
+    options.silenceMs ?? WORKER_SILENCE_MS_MAX,
+  );
+  try {
+    let tooLong = 0;
+    for (const input of inputs) {
+      const counts = await readChunks(input, (chunk) => dispatcher.send(chunk), pool);
+      tooLong += counts.tooLong;
+    }
+    await dispatcher.finish();
+    return { aggregate: dispatcher.aggregate, tooLong: tooLong + dispatcher.tooLong };
+  } finally {
+    dispatcher.terminate();
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Counting in workers: the same counts as one thread, whatever the number of workers and however
+ * the lines fall across chunks; a bound on chunks in flight; a failing worker or input becomes
+ * one "Cannot ..." error, never a hang.
+ */
+import { assert, assertEquals, assertRejects } from "../../testing/std.ts";
+import { writeRecordsFile } from "../../testing/report_records.ts";
+import { ReportAggregate } from "../../src/report/aggregate.ts";
+import { MAX_LINE_CHARS, READ_CHUNK_BYTES, readLineBytes } from "../../src/report/line_reader.ts";
+import {
+  aggregateInWorkers,
+  CHUNKS_IN_FLIGHT_PER_WORKER,
+  REPORT_WORKERS_MAX,
+  reportWorkerCount,
+} from "../../src/report/worker_pool.ts";
+import type { ReportSummary } from "../../src/report/summary.ts";
+
+const TOP = 30;
+/** A hang fails the test instead of the suite. */
+const TEST_TIMEOUT_MS = 20_000;
+
+async function withinTimeout<T>(promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("timed out: the pool hung")), TEST_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function oneThread(path: string): Promise<ReportSummary> {
+  const aggregate = new ReportAggregate();
+  const counts = await readLineBytes(
+    { path },
+    (bytes, start, end) => aggregate.addLineBytes(bytes, start, end),
+  );
+  return aggregate.summary(TOP, { names: [path], tooLong: counts.tooLong });
+}
+
+/** A records file with every kind of awkward line, spread over several chunks. */
+async function awkwardFile(): Promise<string> {
+  const path = await Deno.makeTempFile({ prefix: "spip-pool-", suffix: ".jsonl" });
+  await writeRecordsFile(path, { bytes: 3 * READ_CHUNK_BYTES, seed: 11 });
+  const records = (await Deno.readTextFile(path)).split("\n").filter((l) => l !== "");
+  const crlf = records.slice(0, 50).map((l) => `${l}\r`);
+  const long = JSON.stringify({
+    timestamp: 1_796_083_200,
+    source_ip: "192.0.2.9",
+    destination_port: 9,
+    payload: "p".repeat(2 * READ_CHUNK_BYTES),
+  });
+  const lines = [
+    ...crlf,
+    "",
+    "\r",
+    "not json",
+    "[1,2,3]",
+    '{"timestamp":"x","source_ip":"a","destination_port":1}',
+    long,
+    "x".repeat(MAX_LINE_CHARS + 5),
+    ...records.slice(50),
+    '{"truncated":',
+  ];
+  await Deno.writeTextFile(path, `\ufeff${lines.join("\n")}`);
+  return path;
+}
+
+Deno.test("aggregateInWorkers: 1, 2 and 3 workers count exactly what one thread counts", async () => {
+  const path = await awkwardFile();
+  try {
+    const expected = await oneThread(path);
+    assertEquals(expected.badLines, 4);
+    assertEquals(expected.tooLong, 1);
+    assert(expected.records > 4000);
+    for (const workers of [1, 2, 3]) {
+      const { aggregate, tooLong } = await aggregateInWorkers([{ path }], {}, { workers });
+      const summary = aggregate.summary(TOP, { names: [path], tooLong });
+      assertEquals(summary, expected, `${workers} workers`);
+    }
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("aggregateInWorkers: several inputs and a time window", async () => {
+  const a = await Deno.makeTempFile({ prefix: "spip-pool-" });
+  const b = await Deno.makeTempFile({ prefix: "spip-pool-" });
+  try {
+    await writeRecordsFile(a, { bytes: 400_000, seed: 1 });
+    await writeRecordsFile(b, { bytes: 400_000, seed: 2, startSeconds: 1_796_200_000 });
+    const window = { since: 1_796_084_000, until: 1_796_201_000 };
+    const one = new ReportAggregate(window);
+    for (const path of [a, b]) {
+      await readLineBytes({ path }, (bytes, start, end) => one.addLineBytes(bytes, start, end));
+    }
+    const { aggregate } = await aggregateInWorkers([{ path: a }, { path: b }], window, {
+      workers: 2,
+    });
+    const names = ["a", "b"];
+    assertEquals(
+      aggregate.summary(TOP, { names, tooLong: 0 }),
+      one.summary(TOP, { names, tooLong: 0 }),
+    );
+    assert(aggregate.outside > 0 && aggregate.records > 0);
+  } finally {
+    await Deno.remove(a);
+    await Deno.remove(b);
+  }
+});
+
+Deno.test("aggregateInWorkers: a worker holds at most CHUNKS_IN_FLIGHT_PER_WORKER chunks", async () => {
+  const path = await Deno.makeTempFile({ prefix: "spip-pool-" });
+  try {
+    // Forty chunks' worth of lines, for one worker that is slow to give chunks back.
+    const line = `${"x".repeat(1023)}\n`;
+    await Deno.writeTextFile(path, line.repeat(40 * 1024));
+    const { aggregate } = await withinTimeout(
+      aggregateInWorkers([{ path }], {}, {
+        workers: 1,
+        workerUrl: new URL("./_holding_worker.ts", import.meta.url),
+      }),
+    );
+    // The holding worker reports the most chunks it held at once as its line count.
+    assertEquals(aggregate.lines, CHUNKS_IN_FLIGHT_PER_WORKER);
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("aggregateInWorkers: a worker that crashes, reports an error, exits or hangs fails the run with one line, no hang", async () => {
+  const path = await Deno.makeTempFile({ prefix: "spip-pool-" });
+  try {
+    const workerUrl = new URL("./_failing_worker.ts", import.meta.url);
+    const cases = [
+      ["crash", "a worker failed: ", "test crash"],
+      ["report", "a worker failed: ", "test failure"],
+      ["close", "a worker stopped (exit code ", "exit code 3"],
+      ["hang", "a worker stopped answering ", "200 ms"],
+    ] as const;
+    for (const [head, start, detail] of cases) {
+      await Deno.writeTextFile(path, `${head}\n`.repeat(300_000));
+      for (const workers of [1, 2]) {
+        const error = await withinTimeout(
+          aggregateInWorkers([{ path }], {}, { workers, workerUrl, silenceMs: 200 }),
+        ).catch((e: Error) => e);
+        assert(error instanceof Error, `${head}, ${workers} workers: no error`);
+        assert(
+          error.message.startsWith(`Cannot summarise records: ${start}`),
+          `${head}, ${workers} workers: ${error.message}`,
+        );
+        assert(error.message.includes(detail), `${head}, ${workers} workers: ${error.message}`);
+        assert(!error.message.includes("\n"), "one line");
+      }
+    }
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("aggregateInWorkers: an input that cannot be read is one error; the workers end", async () => {
+  await assertRejects(
+    () => withinTimeout(aggregateInWorkers([{ path: "/nonexistent/records.jsonl" }], {})),
+    Error,
+    "Cannot read /nonexistent/records.jsonl: ",
+  );
+});
+
+Deno.test("reportWorkerCount: one per core, at least 1, at most REPORT_WORKERS_MAX", () => {
+  const count = reportWorkerCount();
+  assert(count >= 1 && count <= REPORT_WORKERS_MAX);
+  assertEquals(count, Math.min(Math.max(1, navigator.hardwareConcurrency), REPORT_WORKERS_MAX));
+});
