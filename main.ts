@@ -55,7 +55,7 @@ async function report(args: string[]): Promise<number> {
     return ExitCode.Ok;
   }
   try {
-    await runReport(command, print);
+    await runReport(command, print, printDiagnostic);
   } catch (error) {
     printDiagnostic(message(error));
     return ExitCode.Failure;

@@ -7,7 +7,12 @@
 import { parseArgs } from "../std.ts";
 import { ReportAggregate, type TimeWindow } from "./aggregate.ts";
 import { inputName, readLineBytes, type ReportInput } from "./line_reader.ts";
-import { aggregateInWorkers, type WorkersResult } from "./worker_pool.ts";
+import {
+  aggregateInWorkers,
+  type WorkersOptions,
+  type WorkersResult,
+  WorkersUnavailableError,
+} from "./worker_pool.ts";
 import type { ReportSummary } from "./summary.ts";
 import { renderTerminal } from "./terminal.ts";
 
@@ -114,20 +119,42 @@ export function parseReportArgs(args: string[]): ReportCommand {
   };
 }
 
+/** How {@linkcode summarise} reads, beyond the command. */
+export interface SummariseOptions {
+  /** The workers' settings (tests give failing worker modules). */
+  readonly workers?: WorkersOptions;
+  /** Told when the workers could not start and the main thread reads instead. */
+  readonly warn?: (line: string) => void;
+}
+
 /**
  * Reads every input and summarises it: records read on every core and counted in input order
- * (see `worker_pool.ts`), or all on the main thread when the inputs are small files; the summary
- * is the same either way.
+ * (see `worker_pool.ts`), or all on the main thread when the inputs are small files or the
+ * workers cannot start (said through `options.warn`); the summary is the same either way.
  *
  * @param command The parsed command.
+ * @param options Workers' settings and where a fallback is told.
  * @returns The summary.
  * @throws {Error} "Cannot read ..." when an input cannot be read; "Cannot summarise records: ..."
- *   when a reading worker fails.
+ *   when a reading worker fails after it started.
  */
-export async function summarise(command: ReportCommand): Promise<ReportSummary> {
-  const { aggregate, tooLong } = await isSmall(command.inputs)
-    ? await aggregateOnOneThread(command.inputs, command.window)
-    : await aggregateInWorkers(command.inputs, command.window);
+export async function summarise(
+  command: ReportCommand,
+  options: SummariseOptions = {},
+): Promise<ReportSummary> {
+  let result: WorkersResult;
+  if (await isSmall(command.inputs)) {
+    result = await aggregateOnOneThread(command.inputs, command.window);
+  } else {
+    try {
+      result = await aggregateInWorkers(command.inputs, command.window, options.workers);
+    } catch (error) {
+      if (!(error instanceof WorkersUnavailableError)) throw error;
+      options.warn?.(`${error.message}; reading on one thread`);
+      result = await aggregateOnOneThread(command.inputs, command.window);
+    }
+  }
+  const { aggregate, tooLong } = result;
   return aggregate.summary(command.top, { names: command.inputs.map(inputName), tooLong });
 }
 
@@ -160,14 +187,16 @@ async function aggregateOnOneThread(
  *
  * @param command The parsed command.
  * @param print Writes the terminal summary.
+ * @param warn Told of a problem the report survived (the workers could not start).
  * @returns The summary (for the caller's exit code and tests).
  * @throws {Error} "Cannot read ..." or "Cannot write ..." on I/O failures.
  */
 export async function runReport(
   command: ReportCommand,
   print: (text: string) => void,
+  warn?: (line: string) => void,
 ): Promise<ReportSummary> {
-  const summary = await summarise(command);
+  const summary = await summarise(command, warn === undefined ? {} : { warn });
   print(renderTerminal(summary));
   if (command.html !== undefined) {
     // The chart library is loaded only when a page is asked for.

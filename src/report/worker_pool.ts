@@ -38,6 +38,24 @@ export const BYTES_IN_FLIGHT_MAX = 32 * 1024 * 1024;
  * an error event (it closed itself) or hangs gets there.
  */
 export const WORKER_SILENCE_MS_MAX = 30_000;
+/**
+ * How long the workers may take to load before reading falls back to the main thread. They load
+ * in about 40 ms; a worker that cannot load at all (a binary built without its module, say) fails
+ * at once with an error event.
+ */
+export const WORKER_START_MS_MAX = 10_000;
+
+/**
+ * The workers could not start (their module failed to load, or did not load in time): nothing
+ * was read yet, so the caller can read on the main thread instead.
+ */
+export class WorkersUnavailableError extends Error {
+  /** @param detail What went wrong. */
+  constructor(detail: string) {
+    super(`Cannot start the report's workers: ${detail}`);
+    this.name = "WorkersUnavailableError";
+  }
+}
 
 /** What the workers read, counted. */
 export interface WorkersResult {
@@ -124,7 +142,17 @@ class Dispatcher {
     this.#silenceMs = silenceMs;
     const options = { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } };
     for (let i = 0; i < workers; i++) {
-      const reader = new Reader(new Worker(url, options));
+      let worker: Worker;
+      try {
+        worker = new Worker(url, options);
+      } catch (error) {
+        for (const reader of this.#readers) {
+          reader.ended = true;
+          void reader.worker.terminate();
+        }
+        throw new WorkersUnavailableError(error instanceof Error ? error.message : String(error));
+      }
+      const reader = new Reader(worker);
       reader.worker.on("message", (message: FromWorker) => this.#receive(reader, message));
       reader.worker.on("error", (error: unknown) => {
         this.#fail(`a worker failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -143,6 +171,7 @@ class Dispatcher {
     reader.lastHeard = performance.now();
     if (message.type === "ready") {
       reader.online = true;
+      this.#wakeUp();
       return;
     }
     if (message.type !== "scanned") {
@@ -241,6 +270,29 @@ class Dispatcher {
     }
   }
 
+  /**
+   * Waits until every worker said it is loaded, before any input is read.
+   *
+   * @param timeoutMs How long they may take.
+   * @throws {WorkersUnavailableError} When one failed first, or the time ran out.
+   */
+  async started(timeoutMs: number): Promise<void> {
+    const timer = setTimeout(() => this.#fail(`not loaded after ${timeoutMs} ms`), timeoutMs);
+    try {
+      for (;;) {
+        if (this.#failure !== null) {
+          throw new WorkersUnavailableError(
+            this.#failure.message.replace(/^Cannot summarise records: /, ""),
+          );
+        }
+        if (this.#readers.every((reader) => reader.online)) return;
+        await this.#wait();
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Waits until every chunk sent is counted. */
   async finish(): Promise<void> {
     for (;;) {
@@ -267,6 +319,8 @@ export interface WorkersOptions {
   readonly workerUrl?: URL;
   /** How long a worker holding chunks may stay silent (default {@linkcode WORKER_SILENCE_MS_MAX}). */
   readonly silenceMs?: number;
+  /** How long the workers may take to load (default {@linkcode WORKER_START_MS_MAX}). */
+  readonly startMs?: number;
 }
 
 /**
@@ -276,6 +330,7 @@ export interface WorkersOptions {
  * @param window Records outside it are counted apart.
  * @param options How many workers, and which module.
  * @returns The aggregate and the lines skipped as too long.
+ * @throws {WorkersUnavailableError} When the workers could not start; no input was read then.
  * @throws {Error} "Cannot read ..." when an input cannot be read; "Cannot summarise records: ..."
  *   when a worker fails.
  */
@@ -295,6 +350,7 @@ export async function aggregateInWorkers(
     options.silenceMs ?? WORKER_SILENCE_MS_MAX,
   );
   try {
+    await dispatcher.started(options.startMs ?? WORKER_START_MS_MAX);
     let tooLong = 0;
     for (const input of inputs) {
       const counts = await readChunks(input, (chunk) => dispatcher.send(chunk), pool);

@@ -12,7 +12,9 @@ import {
   CHUNKS_IN_FLIGHT_PER_WORKER,
   REPORT_WORKERS_MAX,
   reportWorkerCount,
+  WorkersUnavailableError,
 } from "../../src/report/worker_pool.ts";
+import { ONE_THREAD_INPUT_BYTES_MAX, summarise } from "../../src/report/command.ts";
 import type { ReportSummary } from "../../src/report/summary.ts";
 
 const TOP = 30;
@@ -172,4 +174,44 @@ Deno.test("reportWorkerCount: one per core, at least 1, at most REPORT_WORKERS_M
   const count = reportWorkerCount();
   assert(count >= 1 && count <= REPORT_WORKERS_MAX);
   assertEquals(count, Math.min(Math.max(1, navigator.hardwareConcurrency), REPORT_WORKERS_MAX));
+});
+
+Deno.test("aggregateInWorkers: workers that cannot be made, cannot load or never say so fail before any input is read", async () => {
+  // The input does not exist: reading it first would be a "Cannot read" error instead.
+  const inputs = [{ path: "/nonexistent/spip-records.jsonl" }];
+  const missing = new URL("./_no_such_worker.ts", import.meta.url);
+  const silent = new URL("./_silent_worker.ts", import.meta.url);
+  // A scheme node:worker_threads refuses at once: the Worker constructor throws.
+  const refused = new URL("ftp://example.invalid/worker.ts");
+  const cases: [URL, string][] = [
+    [missing, "Cannot start"],
+    [silent, "not loaded after"],
+    [refused, "scheme"],
+  ];
+  for (const [workerUrl, said] of cases) {
+    const error = await assertRejects(
+      () => withinTimeout(aggregateInWorkers(inputs, {}, { workers: 2, workerUrl, startMs: 500 })),
+      WorkersUnavailableError,
+    );
+    assert(error.message.includes(said), error.message);
+  }
+});
+
+Deno.test("summarise: when the workers cannot start, one thread reads everything and says so once", async () => {
+  const path = await Deno.makeTempFile({ prefix: "spip-fallback-", suffix: ".jsonl" });
+  try {
+    await writeRecordsFile(path, { bytes: ONE_THREAD_INPUT_BYTES_MAX + READ_CHUNK_BYTES, seed: 5 });
+    const command = { inputs: [{ path }], window: {}, top: TOP, help: false };
+    const warnings: string[] = [];
+    const workerUrl = new URL("./_no_such_worker.ts", import.meta.url);
+    const summary = await withinTimeout(
+      summarise(command, { workers: { workerUrl }, warn: (line) => warnings.push(line) }),
+    );
+    assertEquals(summary, await oneThread(path));
+    assertEquals(warnings.length, 1);
+    assert(warnings[0]?.endsWith("; reading on one thread"), warnings[0]);
+    assert(warnings[0]?.startsWith("Cannot start the report's workers: "), warnings[0]);
+  } finally {
+    await Deno.remove(path);
+  }
 });
