@@ -14,6 +14,28 @@ import { ACCEPT_ENGINES } from "../../src/config/accept.ts";
 
 const PORT = 5555;
 
+/**
+ * What an nmap -sT scan left out, per source address: the ports with no session, and the ports
+ * with several (each with its sessions' source ports), to tell a lost session from a wrong port.
+ */
+function portReport(records: SensorRecord[]): string {
+  const parts: string[] = [];
+  for (const ip of new Set(records.map((r) => r.source_ip))) {
+    const byPort = new Map<number, number[]>();
+    for (const r of records.filter((x) => x.source_ip === ip && x.seq === 1)) {
+      byPort.set(r.destination_port, [...(byPort.get(r.destination_port) ?? []), r.source_port]);
+    }
+    const missing: number[] = [];
+    for (let port = 1; port <= 1024; port++) if (!byPort.has(port)) missing.push(port);
+    const several = [...byPort].filter(([, sources]) => sources.length > 1);
+    parts.push(
+      `${ip}: ${byPort.size} ports, missing ${JSON.stringify(missing.slice(0, 20))}, ` +
+        `several ${JSON.stringify(several.slice(0, 20))}`,
+    );
+  }
+  return parts.join("; ");
+}
+
 async function withSensor(
   area: string,
   extraConfig: string,
@@ -459,8 +481,15 @@ with ThreadPoolExecutor(16) as pool:
           new Set(records.filter((r) => r.source_ip === ip).map((r) => r.destination_port));
         const full = (records: SensorRecord[]): boolean =>
           ports(records, "127.0.0.1").size >= 1024 && ports(records, "::1").size >= 1024;
-        if (accept === "accept4") await sensor.waitFor(full, 30_000);
-        else await new Promise((resolve) => setTimeout(resolve, 3000));
+        if (accept === "accept4") {
+          try {
+            await sensor.waitFor(full, 30_000);
+          } catch (error) {
+            throw new Error(
+              `${error instanceof Error ? error.message : error}: ${portReport(sensor.records())}`,
+            );
+          }
+        } else await new Promise((resolve) => setTimeout(resolve, 3000));
         const exit = await sensor.stop();
         const records = sensor.records();
         const errors = exit.stats["accept_errors"] as Record<string, number>;
