@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertGreater, assertMatch } from "../../testing/std.ts";
 import { RedirectNamespace } from "../../testing/namespace.ts";
-import { SensorProcess, testConfig } from "./_sensor_process.ts";
+import { type SensorExit, SensorProcess, testConfig } from "./_sensor_process.ts";
 
 /** How long the reader stays stopped under load. */
 const STALL_MS = 20_000;
@@ -169,6 +169,65 @@ async function load(
   return JSON.parse(out.stdout) as LoadResult;
 }
 
+/**
+ * Stops the reader for `stallMs` while clients connect at 100 a second for 2 s less, with a silent
+ * probe `probeAt` seconds in; then resumes it.
+ *
+ * @returns The load's result, the stats lines printed meanwhile, and the lines the reader copied.
+ */
+async function stall(
+  ns: RedirectNamespace,
+  sensor: SensorProcess,
+  reader: StoppableReader,
+  stallMs: number,
+  probeAt: number,
+): Promise<{ result: LoadResult; during: Record<string, number>[]; copied: number }> {
+  reader.stop();
+  const stderrBefore = sensor.errors.length;
+  const stalledAt = Date.now();
+  const result = await load(ns, (stallMs - 2000) / 1000, 100, probeAt);
+  while (Date.now() - stalledAt < stallMs) await new Promise((r) => setTimeout(r, 100));
+  const during = statsLines(sensor.errors.slice(stderrBefore));
+  const copied = reader.lines().length;
+  reader.resume();
+  return { result, during, copied };
+}
+
+/**
+ * The sensor kept accepting: every client got through, and the silent probe was accepted at once
+ * and closed at its idle timeout (2 s).
+ */
+function assertAcceptedThroughout(result: LoadResult, leastSent: number): void {
+  assertEquals(result.failed, 0, JSON.stringify(result));
+  assertGreater(result.sent, leastSent);
+  assert(result.probe_connect_s >= 0 && result.probe_connect_s < 1, JSON.stringify(result));
+  assert(result.probe_closed_s >= 1.5 && result.probe_closed_s < 4, JSON.stringify(result));
+}
+
+/**
+ * After the reader resumed and the sensor stopped cleanly: every client and the probe were
+ * accepted, each record was written or counted as shed, and the reader got every written line
+ * whole.
+ *
+ * @returns The last stats.
+ */
+async function assertAllWrittenOrShed(
+  exit: SensorExit,
+  result: LoadResult,
+  reader: StoppableReader,
+): Promise<Record<string, number>> {
+  assertEquals(exit.code, 0, exit.stderr);
+  const stats = exit.stats as Record<string, number>;
+  const accepted = stats["connections_accepted"] ?? -1;
+  assertEquals(accepted, result.sent + 1, "the clients and the probe");
+  assertEquals((stats["records_written"] ?? 0) + (stats["records_shed"] ?? 0), accepted);
+  await new Promise((r) => setTimeout(r, 300));
+  const lines = reader.lines();
+  assertEquals(lines.length, stats["records_written"]);
+  for (const line of lines) JSON.parse(line); // Every line whole.
+  return stats;
+}
+
 function statsLines(lines: string[]): Record<string, number>[] {
   return lines.filter((line) => line.startsWith('{"type":"stats"')).map((line) => JSON.parse(line));
 }
@@ -203,21 +262,14 @@ Deno.test("stdout FIFO with a stopped reader for 20 s: the sensor keeps acceptin
   let sensor: SensorProcess | undefined;
   try {
     sensor = await SensorProcess.start(ns, stallConfig(ns.port), wrapperTo("stdout", reader.fifo));
-    reader.stop();
-    const stderrBefore = sensor.errors.length;
-    const stalledAt = Date.now();
-    const result = await load(ns, (STALL_MS - 2000) / 1000, 100, 8);
-    while (Date.now() - stalledAt < STALL_MS) await new Promise((r) => setTimeout(r, 100));
-    const during = statsLines(sensor.errors.slice(stderrBefore));
-    const writtenDuringStall = reader.lines().length;
-    reader.resume();
-
-    // The sensor kept accepting: every client got through, and the silent probe was accepted
-    // at once and closed at its idle timeout (2 s).
-    assertEquals(result.failed, 0, JSON.stringify(result));
-    assertGreater(result.sent, 1000);
-    assert(result.probe_connect_s >= 0 && result.probe_connect_s < 1, JSON.stringify(result));
-    assert(result.probe_closed_s >= 1.5 && result.probe_closed_s < 4, JSON.stringify(result));
+    const { result, during, copied: writtenDuringStall } = await stall(
+      ns,
+      sensor,
+      reader,
+      STALL_MS,
+      8,
+    );
+    assertAcceptedThroughout(result, 1000);
     // Stats lines kept coming, about one a second, and records_shed rose.
     assertGreater(during.length, STALL_MS / 1000 - 4);
     const firstShed = during.find((s) => (s["records_shed"] ?? 0) > 0);
@@ -229,16 +281,8 @@ Deno.test("stdout FIFO with a stopped reader for 20 s: the sensor keeps acceptin
     // Once the reader resumes, every record is written or counted as shed.
     const exit = await sensor.stop();
     sensor = undefined;
-    assertEquals(exit.code, 0, exit.stderr);
-    const stats = exit.stats as Record<string, number>;
-    const accepted = stats["connections_accepted"] ?? -1;
-    assertEquals(accepted, result.sent + 1, "the clients and the probe");
-    assertEquals((stats["records_written"] ?? 0) + (stats["records_shed"] ?? 0), accepted);
+    const stats = await assertAllWrittenOrShed(exit, result, reader);
     assertGreater(stats["records_shed"] ?? 0, 0);
-    await new Promise((r) => setTimeout(r, 300));
-    const lines = reader.lines();
-    assertEquals(lines.length, stats["records_written"]);
-    for (const line of lines) JSON.parse(line); // Every line whole.
   } finally {
     await sensor?.kill();
     await reader.close();
@@ -330,21 +374,16 @@ Deno.test("stdout on a Unix socket (as under journald) with its reader stopped: 
     }
     const start = JSON.parse(startLine() ?? "{}");
     assertEquals(start["output_mode"], "thread", sensor.errors.join("\n"));
-    reader.stop();
     const stalledMs = 10_000;
-    const stalledAt = Date.now();
-    const result = await load(ns, 6, 100, 3);
-    while (Date.now() - stalledAt < stalledMs) await new Promise((r) => setTimeout(r, 100));
-    const during = statsLines(sensor.errors);
-    const copiedDuringStall = reader.lines().length;
-    reader.resume();
-
-    // The blocked write holds one of Deno's threads, not the sensor: every client got through,
-    // and the silent probe was accepted at once and closed at its idle timeout (2 s).
-    assertEquals(result.failed, 0, JSON.stringify(result));
-    assertGreater(result.sent, 400);
-    assert(result.probe_connect_s >= 0 && result.probe_connect_s < 1, JSON.stringify(result));
-    assert(result.probe_closed_s >= 1.5 && result.probe_closed_s < 4, JSON.stringify(result));
+    const { result, during, copied: copiedDuringStall } = await stall(
+      ns,
+      sensor,
+      reader,
+      stalledMs,
+      3,
+    );
+    // The blocked write holds one of Deno's threads, not the sensor.
+    assertAcceptedThroughout(result, 400);
     assertGreater(during.length, stalledMs / 1000 - 4, "stats lines kept coming");
     assertGreater(during.at(-1)?.["records_shed"] ?? 0, 0);
     assertGreater(result.sent, copiedDuringStall, "the stopped reader could not take everything");
@@ -352,17 +391,7 @@ Deno.test("stdout on a Unix socket (as under journald) with its reader stopped: 
     // Once the reader resumes, every record is written or counted as shed.
     const exit = await sensor.stop();
     sensor = undefined;
-    assertEquals(exit.code, 0, exit.stderr);
-    const stats = exit.stats as Record<string, number>;
-    assertEquals(stats["connections_accepted"], result.sent + 1, "the clients and the probe");
-    assertEquals(
-      (stats["records_written"] ?? 0) + (stats["records_shed"] ?? 0),
-      stats["connections_accepted"],
-    );
-    await new Promise((r) => setTimeout(r, 300));
-    const lines = reader.lines();
-    assertEquals(lines.length, stats["records_written"]);
-    for (const line of lines) JSON.parse(line); // Every line whole.
+    await assertAllWrittenOrShed(exit, result, reader);
   } finally {
     await sensor?.kill();
     await reader.close();
