@@ -25,7 +25,7 @@ export { GREET_PROTOCOLS, type GreetConfig, type GreetProtocol } from "./src/con
 export { Sensor, type SensorOptions } from "./src/sensor/sensor.ts";
 export { Stats } from "./src/output/stats.ts";
 export { EventLog, type EventType } from "./src/output/events.ts";
-export type { ByteSink } from "./src/output/record_writer.ts";
+export type { ByteSink } from "./src/output/byte_sink.ts";
 export { FileSink } from "./src/output/file_sink.ts";
 export { SPIP_RECORD_FIELDS, type SpipRecord } from "./src/record/spip_record.ts";
 export { VERSION } from "./src/cli/version.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ByteSink } from "./record_writer.ts";
+import type { ByteSink } from "./byte_sink.ts";
 
 /** The least time between two attempts to open the file again after a failure, ms. */
 export const REOPEN_RETRY_MS = 1000;

@@ -6,17 +6,7 @@
 import type { Stats } from "./stats.ts";
 import { RateLimitedLog } from "./diagnostics.ts";
 import { reportDiagnostic } from "./events.ts";
-
-/** Where record bytes go: stdout, or a file. */
-export interface ByteSink {
-  /** Writes some of the bytes and resolves with how many. */
-  write(bytes: Uint8Array): Promise<number>;
-  /**
-   * Writes some of the bytes at once and returns how many. Present only where a write cannot
-   * block for long, such as a regular file; the writer then uses it instead of `write`.
-   */
-  writeSync?: (bytes: Uint8Array) => number;
-}
+import type { ByteSink } from "./byte_sink.ts";
 
 /** Bytes per output chunk: the most one write carries, unless one record is larger. */
 export const CHUNK_BYTES = 1024 * 1024;

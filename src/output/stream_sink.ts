@@ -11,7 +11,7 @@ import {
   writeNonblocking,
   writeOnThread,
 } from "../../ffi/nonblocking_fd.ts";
-import type { ByteSink } from "./record_writer.ts";
+import type { ByteSink } from "./byte_sink.ts";
 import type { WritabilityWaiter } from "./writability.ts";
 
 /**

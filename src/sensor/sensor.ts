@@ -5,7 +5,8 @@
  */
 import type { Config } from "../config/config.ts";
 import { EventLog } from "../output/events.ts";
-import { type ByteSink, RecordWriter } from "../output/record_writer.ts";
+import type { ByteSink } from "../output/byte_sink.ts";
+import { RecordWriter } from "../output/record_writer.ts";
 import { SessionTable } from "../session/session_table.ts";
 import { Stats } from "../output/stats.ts";
 import { TcpAcceptor } from "../capture/tcp_acceptor.ts";

@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../../testing/std.ts";
-import { type ByteSink, RecordWriter } from "../../src/output/record_writer.ts";
+import type { ByteSink } from "../../src/output/byte_sink.ts";
+import { RecordWriter } from "../../src/output/record_writer.ts";
 import { Stats } from "../../src/output/stats.ts";
 
 const decoder = new TextDecoder();

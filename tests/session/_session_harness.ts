@@ -7,7 +7,8 @@
 import type { AcceptedConnection } from "../../src/capture/accepted_connection.ts";
 import { ReadinessPoller } from "../../src/capture/readiness_poller.ts";
 import { DEFAULT_GREET_PORTS, type GreetProtocol } from "../../src/config/greet.ts";
-import { type ByteSink, RecordWriter } from "../../src/output/record_writer.ts";
+import type { ByteSink } from "../../src/output/byte_sink.ts";
+import { RecordWriter } from "../../src/output/record_writer.ts";
 import { Stats } from "../../src/output/stats.ts";
 import { greetPolicy } from "../../src/session/greeter.ts";
 import type { SessionContext } from "../../src/session/session_context.ts";
