@@ -1,6 +1,6 @@
-import { assert, assertEquals, assertGreater } from "../testing/std.ts";
+import { assert, assertEquals, assertGreater, assertStringIncludes } from "../testing/std.ts";
 import { main } from "./main.ts";
-import type { ReportBenchResult } from "./run_report.ts";
+import { formatReportBench, type ReportBenchResult } from "./run_report.ts";
 
 Deno.test("bench --scenario report: a tiny records file, timed against jq, with the report's RSS", async () => {
   const json = await Deno.makeTempFile({ prefix: "spip-bench-report-", suffix: ".json" });
@@ -23,4 +23,21 @@ Deno.test("bench --scenario report: a tiny records file, timed against jq, with 
 
 Deno.test("bench: --report-bytes must be a positive integer", async () => {
   assertEquals(await main(["--scenario", "report", "--report-bytes", "0"]), 2);
+});
+
+Deno.test("formatReportBench() gives the peak RSS in MiB and in decimal MB, as the goal is stated", () => {
+  const line = formatReportBench({
+    bytes: 1_000_001_194,
+    records: 1_591_886,
+    generateSeconds: 14,
+    reportSeconds: 4.2,
+    reportRecordsPerSecond: 1_591_886 / 4.2,
+    reportPeakRssMiB: 190,
+    jqSeconds: 18.9,
+    jqRecordsPerSecond: 1_591_886 / 18.9,
+    speedup: 4.5,
+    recordsMatch: true,
+  });
+  assertStringIncludes(line, "peak RSS 190 MiB = 199 MB");
+  assertStringIncludes(line, "report is 4.5x jq");
 });

@@ -124,6 +124,7 @@ export function formatReportBench(r: ReportBenchResult): string {
   } records; ` +
     `spip report ${r.reportSeconds.toFixed(2)} s (${rate(r.reportRecordsPerSecond)}, peak RSS ${
       r.reportPeakRssMiB.toFixed(0)
-    } MiB); jq|sort|uniq -c ${r.jqSeconds.toFixed(2)} s (${rate(r.jqRecordsPerSecond)}); ` +
+    } MiB = ${(r.reportPeakRssMiB * 1.048576).toFixed(0)} MB); ` +
+    `jq|sort|uniq -c ${r.jqSeconds.toFixed(2)} s (${rate(r.jqRecordsPerSecond)}); ` +
     `report is ${r.speedup.toFixed(1)}x jq`;
 }
