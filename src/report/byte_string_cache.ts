@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { hashInteger } from "./string_hash.ts";
 
 /**
  * A 32-bit hash of a byte span, to pick its slot: murmur3 (x86, 32-bit) with seed 0, four bytes
@@ -31,12 +32,7 @@ export function hashBytes(bytes: Uint8Array, start: number, end: number): number
     k = (k << 15) | (k >>> 17);
     h ^= Math.imul(k, 0x1b873593);
   }
-  h ^= end - start;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
+  return hashInteger(h ^ (end - start));
 }
 
 /** A bounded, direct-mapped table from byte spans to strings. */

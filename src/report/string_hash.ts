@@ -17,15 +17,12 @@ export function hashString(text: string): number {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
+  return hashInteger(h);
 }
 
 /**
- * A 32-bit hash of an integer (murmur3's mixer).
+ * A 32-bit hash of an integer: murmur3's finalizer (fmix32), which also finishes
+ * {@linkcode hashString} and the byte caches' murmur3.
  *
  * @param value The integer (taken modulo 2^32).
  * @returns The hash, a signed 32-bit integer.
