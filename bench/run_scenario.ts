@@ -179,6 +179,11 @@ function splitByRun(warmRunId: string, warm: Checker, measured: Checker): (line:
   };
 }
 
+/** The indexes of the connections a load client's `done` event says it did not complete. */
+function failedOf(done: Record<string, unknown>): Set<number> {
+  return new Set(Array.isArray(done["failed"]) ? done["failed"] as number[] : []);
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -249,11 +254,11 @@ export async function runScenario(
     })
     : tcpChecker(recordChecker(runId));
   // A warmed scenario's first load has a run id of its own; its records are checked apart.
-  const warmRunId = scenario.warmup === true ? newRunId() : null;
-  const warmChecker = warmRunId !== null ? tcpChecker(recordChecker(warmRunId)) : null;
-  const feed = warmRunId !== null && warmChecker !== null
-    ? splitByRun(warmRunId, warmChecker, checker)
-    : (line: string) => checker.feed(line);
+  const warmRunId = newRunId();
+  const warmChecker = scenario.warmup === true ? tcpChecker(recordChecker(warmRunId)) : null;
+  const feed = warmChecker === null
+    ? (line: string) => checker.feed(line)
+    : splitByRun(warmRunId, warmChecker, checker);
   const ns = await RedirectNamespace.create(`bench-${scenario.name}`, TARGET_PORT, {
     widePortRange: true,
   });
@@ -296,14 +301,12 @@ export async function runScenario(
         : [options.programs.loadClient, "--host=127.0.0.1", ...load];
     };
     let warm: Warmup | null = null;
-    if (warmRunId !== null && warmChecker !== null) {
+    if (warmChecker !== null) {
       const cpuBefore = cpuMicros(proc.pid);
       const warmClient = new ClientProcess(ns, clientFor(warmRunId));
       try {
         const done = await warmClient.event("done", bound);
-        const failedWarm = new Set(
-          Array.isArray(done["failed"]) ? done["failed"] as number[] : [],
-        );
+        const failedWarm = failedOf(done);
         const completedWarm = Number(done["completed"]);
         await proc.waitQuiet(1000, 15_000, () => warmChecker.records >= completedWarm);
         warm = {
@@ -340,7 +343,7 @@ export async function runScenario(
       await client.release();
     }
     const done = await client.event("done", bound);
-    const failed = new Set(Array.isArray(done["failed"]) ? done["failed"] as number[] : []);
+    const failed = failedOf(done);
     const completed = Number(done["completed"]);
     // A stopped reader: the sensor's own counters say when it had accepted every connection.
     let acceptedAt: number | null = null;
