@@ -16,13 +16,19 @@ export const CLOCK_TICKS = 100;
  */
 export function cpuMicros(pid: number | "self"): number {
   try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // Fields 14 and 15 of proc(5) (utime, stime), counted after "pid (comm) ".
-    return (Number(fields[11]) + Number(fields[12])) * (1_000_000 / CLOCK_TICKS);
+    const { user, system } = statTimes(Deno.readTextFileSync(`/proc/${pid}/stat`));
+    return user + system;
   } catch {
     return NaN;
   }
+}
+
+/** The user and system time of a `stat` file of proc(5) (a process's or a thread's), us. */
+function statTimes(stat: string): { user: number; system: number } {
+  // Fields 14 and 15 of proc(5) (utime, stime), counted after "pid (comm) ".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const tick = 1_000_000 / CLOCK_TICKS;
+  return { user: Number(fields[11]) * tick, system: Number(fields[12]) * tick };
 }
 
 /** A process's CPU time split by thread, in microseconds. */
@@ -44,7 +50,6 @@ export interface ThreadCpu {
  * @returns The split, or null when the process is gone.
  */
 export function threadCpuMicros(pid: number): ThreadCpu | null {
-  const tick = 1_000_000 / CLOCK_TICKS;
   const out: ThreadCpu = { mainUser: 0, mainSystem: 0, others: 0 };
   try {
     for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
@@ -54,9 +59,7 @@ export function threadCpuMicros(pid: number): ThreadCpu | null {
       } catch {
         continue; // The thread ended meanwhile.
       }
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const user = Number(fields[11]) * tick;
-      const system = Number(fields[12]) * tick;
+      const { user, system } = statTimes(stat);
       if (entry.name === String(pid)) {
         out.mainUser += user;
         out.mainSystem += system;
