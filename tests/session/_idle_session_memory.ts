@@ -33,6 +33,8 @@ const GREETED_PORT = 21;
 const GREET_AFTER_MS = 600_000;
 /** Connections opened at once. */
 const CONNECT_BATCH = 200;
+/** The least share of the sessions that must still be open to be greeted and measured. */
+const MEASURED_SHARE_MIN = 0.99;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -134,15 +136,22 @@ async function round(
     }
     const idle = heapUsed();
     let greeted = idle;
+    let greetedCount = count;
     if (greet) {
       const later = Date.now() + GREET_AFTER_MS;
       for (const session of sessions) session?.greetIfSilent(later);
-      if (harness.stats.greetingsSent !== count) {
-        throw new Error(`Cannot measure: ${harness.stats.greetingsSent} of ${count} greeted`);
+      // A session its peer closed meanwhile (a rare reset of a dialled connection under load)
+      // cannot be greeted; every open one must be, and such losses must stay rare.
+      const open = sessions.filter((session) => session?.closed === false).length;
+      greetedCount = harness.stats.greetingsSent;
+      if (greetedCount !== open || open < count * MEASURED_SHARE_MIN) {
+        throw new Error(
+          `Cannot measure: ${greetedCount} of ${count} greeted, ${count - open} closed by the peer`,
+        );
       }
       greeted = heapUsed();
     }
-    return { idle: (idle - before) / count, greeted: (greeted - idle) / count };
+    return { idle: (idle - before) / count, greeted: (greeted - idle) / greetedCount };
   } finally {
     table.closeAll();
   }
