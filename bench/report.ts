@@ -86,6 +86,18 @@ export function medianRuns(results: ScenarioResult[]): ScenarioResult[] {
 }
 
 /**
+ * `; accept-queue overflows in K of N runs (a, b, ...)` when any run overflowed, else "": the
+ * table shows the median run's overflows only.
+ */
+function overflowRuns(runs: ScenarioResult[]): string {
+  const counts = runs.map((r) => r.listenOverflows);
+  const overflowed = counts.filter((count) => count !== null && count > 0).length;
+  if (overflowed === 0) return "";
+  return `; accept-queue overflows in ${overflowed} of ${runs.length} runs ` +
+    `(${counts.map((count) => fixed(count ?? NaN, 0)).join(", ")})`;
+}
+
+/**
  * One line per scenario and target with each round's CPU per connection, in the order they ran.
  *
  * @param results Every round's results.
@@ -99,7 +111,7 @@ export function formatRounds(results: ScenarioResult[]): string[] {
     );
     const values = runs.map((r) => fixed(r.cpuUsPerConn, 1)).join(", ");
     const line = `${median.scenario} ${median.name} ${median.target}: cpu us/conn ${values} ` +
-      `(median ${fixed(median.cpuUsPerConn, 1)})`;
+      `(median ${fixed(median.cpuUsPerConn, 1)})` + overflowRuns(runs);
     const firsts = runs.map((r) => r.detail?.["warmupCpuUsPerConn"]);
     if (firsts.some((value) => value === undefined)) return line;
     const sorted = (firsts as number[]).toSorted((a, b) => a - b);

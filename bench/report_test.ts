@@ -95,6 +95,20 @@ Deno.test("formatRounds() lists every round's CPU in run order, with the median"
   ]);
 });
 
+Deno.test("formatRounds() says in how many runs the accept queue overflowed, with each run's count", () => {
+  const lines = formatRounds([
+    result(1, "sensor", 40),
+    { ...result(1, "sensor", 50), listenOverflows: 200 },
+    result(1, "sensor", 45),
+    result(1, "c-loop", 20),
+  ]);
+  assertEquals(lines, [
+    "1 fin sensor: cpu us/conn 40.0, 50.0, 45.0 (median 45.0); " +
+    "accept-queue overflows in 1 of 3 runs (0, 200, 0)",
+    "1 fin c-loop: cpu us/conn 20.0 (median 20.0)",
+  ]);
+});
+
 Deno.test("a lost record in any round is a failure, even when the median run lost none", () => {
   const runs = [result(1, "sensor", 60), result(1, "sensor", 61, 3), result(1, "sensor", 62)];
   assertEquals(medianRuns(runs)[0]?.check.lost, 3);
