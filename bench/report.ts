@@ -121,6 +121,54 @@ export function formatRounds(results: ScenarioResult[]): string[] {
   });
 }
 
+/** The median of some numbers; NaN for none. */
+function median(values: number[]): number {
+  const sorted = values.toSorted((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? sorted[middle] ?? NaN
+    : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
+}
+
+/**
+ * The A/B lines of `--compare`: for each scenario where both `sensor` and `sensor-b` ran, the
+ * ratio of `sensor-b`'s CPU per connection to `sensor`'s in each round (runs pair up in the order
+ * they ran), and the same ratio with each run's CPU divided first by its load client's CPU per
+ * connection. The client is a fixed C workload, so that second ratio takes out much of the
+ * machine's own drift between the two runs of a pair (in an A/A test, 0.90-1.21 against
+ * 0.71-1.54 raw; `docs/performance.md`).
+ *
+ * @param results Every round's results.
+ * @returns The lines; empty when no scenario ran both.
+ */
+export function formatPairs(results: ScenarioResult[]): string[] {
+  const out: string[] = [];
+  const scenarios = [...new Set(results.map((r) => r.scenario))];
+  for (const scenario of scenarios) {
+    const a = results.filter((r) => r.scenario === scenario && r.target === "sensor");
+    const b = results.filter((r) => r.scenario === scenario && r.target === "sensor-b");
+    const n = Math.min(a.length, b.length);
+    if (n === 0) continue;
+    const raw: number[] = [];
+    const normalised: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const x = a[i] as ScenarioResult;
+      const y = b[i] as ScenarioResult;
+      raw.push(y.cpuUsPerConn / x.cpuUsPerConn);
+      normalised.push(
+        (y.cpuUsPerConn / y.clientCpuUsPerConn) / (x.cpuUsPerConn / x.clientCpuUsPerConn),
+      );
+    }
+    const list = (values: number[]): string =>
+      `${values.map((v) => fixed(v, 2)).join(", ")} (median ${fixed(median(values), 2)})`;
+    const name = (a[0] as ScenarioResult).name;
+    out.push(`${scenario} ${name} sensor-b / sensor: ${list(raw)}`);
+    out.push(`${scenario} ${name} the same, each run per its client's CPU: ${list(normalised)}`);
+  }
+  return out;
+}
+
 /**
  * The lines for the TLS and UDP scenarios and the plain-connection comparison (scenario 1 with
  * TLS recognition on, scenario 8 with it off).
