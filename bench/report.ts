@@ -382,8 +382,9 @@ export function formatReport(results: ScenarioResult[]): string {
 /**
  * The correctness failures `--quick` (and every run) asserts: lost, wrong-port and wrong-byte
  * records in the strict scenarios (TLS: also sessions without a proper hello record; TLS and
- * UDP: tokens recorded twice; UDP: records that are not UDP), and unaccounted records, for the
- * sensor only.
+ * UDP: tokens recorded twice; UDP: records that are not UDP), unaccounted records, and
+ * connection attempts the kernel dropped at the listener beyond the sensor's `listen_drops`, for
+ * the sensor only.
  *
  * @param results All results.
  * @param strictScenarios The scenarios that must lose nothing.
@@ -415,6 +416,15 @@ export function failures(results: ScenarioResult[], strictScenarios: Set<number>
     }
     if (r.unaccounted !== null && r.unaccounted !== 0) {
       out.push(`${where}: ${r.unaccounted} payloads neither written nor counted as shed`);
+    }
+    // The sensor's own count of the connection attempts its listener dropped must cover what
+    // the namespace's counter saw during the load (the sensor is its only listener).
+    const counted = r.stats?.["listen_drops"];
+    if (typeof counted === "number" && r.listenDrops !== null && r.listenDrops > counted) {
+      out.push(
+        `${where}: the kernel dropped ${r.listenDrops} connection attempts, ` +
+          `the sensor counted ${counted} (listen_drops)`,
+      );
     }
     if (r.unaccounted !== null && r.written !== null && r.written !== r.check.records) {
       out.push(`${where}: ${r.written} records written but ${r.check.records} read`);

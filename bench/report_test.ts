@@ -132,6 +132,19 @@ Deno.test("formatPairs() gives sensor-b's CPU over sensor's per round, raw and p
   assertEquals(formatPairs([result(1, "sensor", 40), result(1, "c-loop", 20)]), []);
 });
 
+Deno.test("failures() reports listener drops the sensor did not count, and accepts those it did", () => {
+  const run = (namespace: number, counted: number | null): ScenarioResult => ({
+    ...result(1, "sensor", 40),
+    listenDrops: namespace,
+    stats: { listen_drops: counted },
+  });
+  assertEquals(failures([run(200, 200), run(0, 0), run(5, null)], new Set([1])), []);
+  assertEquals(failures([run(200, 150)], new Set([1])), [
+    "scenario 1 (fin): the kernel dropped 200 connection attempts, the sensor counted 150 " +
+    "(listen_drops)",
+  ]);
+});
+
 Deno.test("a lost record in any round is a failure, even when the median run lost none", () => {
   const runs = [result(1, "sensor", 60), result(1, "sensor", 61, 3), result(1, "sensor", 62)];
   assertEquals(medianRuns(runs)[0]?.check.lost, 3);

@@ -73,6 +73,12 @@ export const SO_RCVBUFFORCE = 33;
 export const SO_DOMAIN = 39;
 /** `SO_RXQ_OVFL`: report, with each datagram, a `uint32_t` count of datagrams dropped so far. */
 export const SO_RXQ_OVFL = 40;
+/** `SO_MEMINFO`: the socket's memory counters, `uint32_t[SK_MEMINFO_VARS]` (read only). */
+export const SO_MEMINFO = 55;
+/** Index of `SK_MEMINFO_DROPS` (the socket's `sk_drops`) in {@linkcode SO_MEMINFO}'s array. */
+export const SK_MEMINFO_DROPS = 8;
+/** `SK_MEMINFO_VARS`: the length of {@linkcode SO_MEMINFO}'s array on Linux 4.7 and later. */
+export const SK_MEMINFO_VARS = 9;
 
 // --- IPv4 options, level SOL_IP (linux/in.h, linux/netfilter_ipv4.h) ---
 

@@ -17,8 +17,11 @@ import {
   MSG_DONTWAIT,
   MSG_NOSIGNAL,
   SHUT_WR,
+  SK_MEMINFO_DROPS,
+  SK_MEMINFO_VARS,
   SO_ACCEPTCONN,
   SO_LINGER,
+  SO_MEMINFO,
   SO_OOBINLINE,
   SO_ORIGINAL_DST,
   SOL_IP,
@@ -128,6 +131,26 @@ export function isListening(fd: number): boolean {
   intLength[0] = 4;
   return libc().getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, intValue, intLength) === 0 &&
     intValue[0] === 1;
+}
+
+const memInfo = new Uint32Array(SK_MEMINFO_VARS);
+const memInfoLength = new Uint32Array(1);
+
+/**
+ * How many packets the kernel dropped at a socket (`SO_MEMINFO`, `SK_MEMINFO_DROPS`: its
+ * `sk_drops`). On a listening TCP socket these are the connection attempts it dropped: a SYN, or
+ * the handshake's last ACK, that came while its accept queue was full (the kernel's
+ * `ListenOverflows` and `ListenDrops`, counted for this socket alone), or that it could not queue.
+ *
+ * @param fd The socket's file descriptor.
+ * @returns The count since the socket was made, or -1 when the kernel does not report it.
+ */
+export function socketDrops(fd: number): number {
+  memInfo.fill(0);
+  memInfoLength[0] = memInfo.byteLength;
+  if (libc().getsockopt(fd, SOL_SOCKET, SO_MEMINFO, memInfo, memInfoLength) !== 0) return -1;
+  if ((memInfoLength[0] ?? 0) < (SK_MEMINFO_DROPS + 1) * 4) return -1;
+  return memInfo[SK_MEMINFO_DROPS] ?? -1;
 }
 
 /**

@@ -6,7 +6,12 @@
  *
  * @module
  */
-import { findListenerFd, keepUrgentInline, setListenBacklog } from "../../ffi/socket.ts";
+import {
+  findListenerFd,
+  keepUrgentInline,
+  setListenBacklog,
+  socketDrops,
+} from "../../ffi/socket.ts";
 import { saveSyns } from "../../ffi/accept.ts";
 import { enableTransparent } from "../../ffi/transparent.ts";
 import type { Stats } from "../output/stats.ts";
@@ -63,6 +68,8 @@ export class TcpAcceptor {
   readonly #stats: Stats;
   readonly #facts: ConnectionFacts;
   #accept4: Accept4Loop | undefined;
+  /** The listener's drop count when it was closed. */
+  #dropsAtClose = -1;
   #closed = false;
 
   /**
@@ -132,9 +139,26 @@ export class TcpAcceptor {
     return this.#accept4.stopped;
   }
 
+  /**
+   * Connection attempts the kernel dropped at the listening socket since it was made
+   * ({@linkcode socketDrops}): SYNs or handshakes that came while the accept queue was full. Each
+   * such client usually retries (its SYN after 1 s), but one that does not is never seen. After
+   * {@linkcode TcpAcceptor.close}, the count when it closed.
+   *
+   * @returns The count, or null when the kernel does not report it or the listener's fd was not
+   * found (`accept = "deno"` only).
+   */
+  get listenDrops(): number | null {
+    const drops = this.#closed || this.#listenerFd < 0
+      ? this.#dropsAtClose
+      : socketDrops(this.#listenerFd);
+    return drops < 0 ? null : drops;
+  }
+
   /** Stops accepting and closes the listener. Connections already handed on stay open. */
   close(): void {
     if (this.#closed) return;
+    if (this.#listenerFd >= 0) this.#dropsAtClose = socketDrops(this.#listenerFd);
     this.#closed = true;
     this.#accept4?.close();
     try {

@@ -44,6 +44,11 @@ export class Stats {
   /** Sessions whose SYN the kernel did not save (SYN cookies, an allocation failure) or that
    * could not be parsed: their first record has no `syn_*` fields. */
   synMissing = 0;
+  /**
+   * Connection attempts the kernel dropped at the listening socket (its accept queue was full);
+   * null when not known. Set from the acceptor when the stats are printed.
+   */
+  listenDrops: number | null = null;
   /** Sessions accepted and read but not recorded: their source was over its budget. */
   sessionsOverBudget = 0;
   /** Sources forgotten to make room under `budget.max_sources` before their window ended. */
@@ -111,6 +116,7 @@ export class Stats {
       original_destination_failures: this.originalDestinationFailures,
       fd_not_found: this.fdNotFound,
       syn_missing: this.synMissing,
+      listen_drops: this.listenDrops,
       sessions_over_budget: this.sessionsOverBudget,
       budget_sources_evicted: this.budgetSourcesEvicted,
       greetings_sent: this.greetingsSent,

@@ -196,6 +196,7 @@ export class Sensor {
   /** Writes the counters to stderr as one JSON line. */
   printStats(): void {
     if (this.#budget !== undefined) this.stats.budgetSourcesEvicted = this.#budget.evicted;
+    this.stats.listenDrops = this.#acceptor.listenDrops;
     this.events.emit("stats", this.stats.snapshot());
   }
 

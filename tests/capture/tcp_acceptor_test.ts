@@ -93,3 +93,25 @@ Deno.test(`TcpAcceptor (accept4) takes at most ACCEPTS_PER_EVENT connections per
     await poller.close();
   }
 });
+
+Deno.test("TcpAcceptor.listenDrops counts attempts dropped at a full accept queue, and keeps the count once closed", async () => {
+  const acceptor = new TcpAcceptor(
+    { ip: "127.0.0.1", port: 0, backlog: 1, mode: "redirect", accept: "accept4" },
+    new Stats(),
+  );
+  assertEquals(acceptor.listenDrops, 0);
+  // Not accepting: the queue (2) fills and the rest of the SYNs are dropped.
+  const clients = Array.from(
+    { length: 8 },
+    () => Deno.connect({ hostname: "127.0.0.1", port: acceptor.address.port }),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const drops = acceptor.listenDrops ?? 0;
+  assert(drops >= 1, `listenDrops ${acceptor.listenDrops}`);
+  acceptor.close();
+  assertEquals(acceptor.listenDrops, drops, "the count when it closed");
+  // The dropped clients retry after 1 s and are refused; the others connected.
+  for (const result of await Promise.allSettled(clients)) {
+    if (result.status === "fulfilled") result.value.close();
+  }
+});

@@ -13,6 +13,7 @@ import {
   sendNow,
   setLingerZero,
   setListenBacklog,
+  socketDrops,
 } from "../../ffi/socket.ts";
 import { Errno, ErrnoError } from "../../ffi/errno_error.ts";
 
@@ -191,4 +192,24 @@ Deno.test("setLingerZero() throws an ErrnoError for a bad fd", () => {
   const error = assertThrows(() => setLingerZero(-1), ErrnoError);
   assertEquals(error.errno, Errno.EBADF);
   assertEquals(error.message, "Cannot setsockopt(SO_LINGER): EBADF");
+});
+
+Deno.test("socketDrops() counts the connection attempts a listener with a full accept queue dropped", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const fd = findListenerFd(listener.addr.port);
+  setListenBacklog(fd, 1); // The queue holds 2.
+  assertEquals(socketDrops(fd), 0);
+  const clients = Array.from(
+    { length: 8 },
+    () => Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const drops = socketDrops(fd);
+  listener.close();
+  // Clients whose SYN was dropped retry it after 1 s and are refused; the others connected.
+  for (const result of await Promise.allSettled(clients)) {
+    if (result.status === "fulfilled") result.value.close();
+  }
+  assert(drops >= 1, `drops ${drops}`);
+  assertEquals(socketDrops(-1), -1, "-1 for a bad fd");
 });
