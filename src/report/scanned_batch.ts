@@ -13,7 +13,7 @@
  */
 import type { ReportRecord } from "./record_fields.ts";
 import { SOURCE_CACHE_SLOTS } from "./record_scanner.ts";
-import { hashString } from "./string_hash.ts";
+import { hashString, StringIndex } from "./string_hash.ts";
 
 /** Slots remembered for the scanner's source cache (`RecordScanner.sourceSlot`). */
 const SOURCE_SLOTS = SOURCE_CACHE_SLOTS;
@@ -75,15 +75,8 @@ export class BatchWriter {
   /** Per table, the strings new to it since the last batch, and their hashes. */
   #strings: string[][] = [[], [], []];
   #stringHashes: number[][] = [[], [], []];
-  /**
-   * The tables: every string sent since each was last emptied, and its number. A `Map` keyed by
-   * the string: the scanner's caches give the same string object for the same value, and V8 keeps
-   * a string's hash in the string, so a string seen before is found without hashing it again
-   * (hashing each with {@linkcode hashString} and a typed-array index took about 6 % of the
-   * report's CPU in a `perf` profile on the 1 GB bench file); {@linkcode hashString} runs once per
-   * new string, for the main thread.
-   */
-  readonly #tables = Array.from({ length: TABLES }, () => new Map<string, number>());
+  /** The tables: every string sent since each was last emptied, by number. */
+  readonly #tables = Array.from({ length: TABLES }, () => new StringIndex());
   #reset = 0;
   /** Per slot of the scanner's source cache: the string it last gave, and its number. */
   readonly #slotText: (string | undefined)[] = new Array(SOURCE_SLOTS).fill(undefined);
@@ -178,14 +171,14 @@ export class BatchWriter {
   #ref(field: number, value: string | undefined): number {
     if (value === undefined) return NO_TEXT;
     if (value === this.#lastText[field]) return this.#lastRef[field] as number;
+    const hash = hashString(value);
     const t = FIELD_TABLE[field] ?? 0;
-    const table = this.#tables[t] as Map<string, number>;
-    let ref = table.get(value);
-    if (ref === undefined) {
-      ref = table.size;
-      table.set(value, ref);
+    const table = this.#tables[t] as StringIndex;
+    const size = table.size;
+    const ref = table.add(value, hash);
+    if (ref === size) {
       this.#strings[t]?.push(value);
-      this.#stringHashes[t]?.push(hashString(value));
+      this.#stringHashes[t]?.push(hash);
     }
     this.#lastText[field] = value;
     this.#lastRef[field] = ref;
