@@ -242,8 +242,14 @@ class BatchRecord implements ReportRecord {
 
 /** The main thread's side of one worker's string table: reads that worker's batches, in order. */
 export class BatchReader {
+  /**
+   * Each table's strings and their hashes, by number, the first `#sizes[t]` in use. Emptying a
+   * table only sets its size to 0 and the arrays keep their room, so they are not grown again from
+   * nothing (with copies that live long enough to be promoted) after each reset.
+   */
   readonly #tables: string[][] = Array.from({ length: TABLES }, () => []);
-  readonly #tableHashes: number[][] = Array.from({ length: TABLES }, () => []);
+  #tableHashes: Int32Array[] = Array.from({ length: TABLES }, () => new Int32Array(1024));
+  readonly #sizes = new Int32Array(TABLES);
   readonly #record = new BatchRecord();
   /** The hashes of the record's strings, in the order of {@linkcode BATCH_TEXT_FIELDS}. */
   readonly #hashes = new Int32Array(BATCH_TEXT_FIELDS);
@@ -293,18 +299,33 @@ export class BatchReader {
     ) {
       throw new RangeError("Cannot read a batch of records: its strings and hashes differ");
     }
+    const sizes = this.#sizes;
     for (let t = 0; t < TABLES; t++) {
       const table = this.#tables[t] as string[];
-      const tableHashes = this.#tableHashes[t] as number[];
       if ((batch.reset & (1 << t)) !== 0) {
-        table.length = 0;
-        tableHashes.length = 0;
+        sizes[t] = 0;
         if (t === 0) this.#sourceBits.fill(0);
       }
-      for (const value of batch.strings[t] ?? []) table.push(value);
-      for (const hash of batch.hashes[t] ?? []) tableHashes.push(hash);
+      const strings = batch.strings[t] ?? [];
+      const newHashes = batch.hashes[t] ?? [];
+      let size = sizes[t] as number;
+      let tableHashes = this.#tableHashes[t] as Int32Array;
+      if (size + strings.length > tableHashes.length) {
+        let room = tableHashes.length;
+        while (room < size + strings.length) room *= 2;
+        const grown = new Int32Array(room);
+        grown.set(tableHashes.subarray(0, size));
+        this.#tableHashes[t] = tableHashes = grown;
+      }
+      for (let k = 0; k < strings.length; k++) {
+        if (size < table.length) table[size] = strings[k] as string;
+        else table.push(strings[k] as string);
+        tableHashes[size] = newHashes[k] as number;
+        size++;
+      }
+      sizes[t] = size;
     }
-    const sources = this.#tables[0]?.length ?? 0;
+    const sources = sizes[0] as number;
     if (sources > this.#sourceBits.length) {
       let size = this.#sourceBits.length;
       while (size < sources) size *= 2;
@@ -321,7 +342,7 @@ export class BatchReader {
         return undefined;
       }
       const t = FIELD_TABLE[field] ?? 0;
-      const value = tables[t]?.[ref];
+      const value = ref < (sizes[t] as number) ? tables[t]?.[ref] : undefined;
       if (value === undefined) {
         throw new RangeError(`Cannot read a batch of records: string ${ref} is unknown`);
       }
