@@ -19,6 +19,7 @@ import { parseArgs } from "../src/std.ts";
 import {
   columnLegend,
   failures,
+  formatPairs,
   formatReport,
   formatRounds,
   medianRuns,
@@ -34,7 +35,15 @@ import {
   runReportBench,
 } from "./run_report.ts";
 import { scenarios } from "./scenarios.ts";
-import { BASELINE, C_LOOP, SENSOR, SENSOR_DENO, sensorPresent, type Target } from "./targets.ts";
+import {
+  BASELINE,
+  C_LOOP,
+  compareTarget,
+  SENSOR,
+  SENSOR_DENO,
+  sensorPresent,
+  type Target,
+} from "./targets.ts";
 import { compileCPrograms, type CPrograms } from "./c_programs.ts";
 
 const ALL_TARGETS: readonly Target[] = [SENSOR, SENSOR_DENO, BASELINE, C_LOOP];
@@ -59,6 +68,8 @@ Flags:
   --targets LIST        only these targets: some of sensor,sensor-deno,baseline,c-loop
   --rounds N            run everything N times (1 to 20) and show each scenario's median run;
                         every run must pass the checks
+  --compare DIR         also run the sensor of the checkout in DIR (target sensor-b) right after
+                        this one's in every round, and print each pair's CPU ratio: an A/B
   --json FILE           also write the results as JSON
   --udp-rate N          datagrams per second the UDP client sends at most
                         (default 10,000; 5,000 with --quick)
@@ -81,6 +92,7 @@ export const VALUE_FLAGS = [
   "udp-rate",
   "rounds",
   "report-bytes",
+  "compare",
 ] as const;
 /** Flags that are on or off. */
 export const SWITCH_FLAGS = [
@@ -90,6 +102,14 @@ export const SWITCH_FLAGS = [
   "deno-client",
   "help",
 ] as const;
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
 
 function log(line: string): void {
   Deno.stderr.writeSync(encoder.encode(`${line}\n`));
@@ -186,6 +206,19 @@ export async function main(args: string[]): Promise<number> {
       (flags["no-baseline"] !== true && !quick) || targets.length === 0;
     if (baseline) targets.push(BASELINE, C_LOOP);
   }
+  if (typeof flags["compare"] === "string") {
+    const root = flags["compare"].endsWith("/") ? flags["compare"] : `${flags["compare"]}/`;
+    if (!isFile(`${root}main.ts`)) {
+      log(`Cannot use --compare=${flags["compare"]}: ${root}main.ts is missing`);
+      return 2;
+    }
+    const at = targets.indexOf(SENSOR);
+    if (at < 0) {
+      log(`Cannot use --compare without the sensor target: add sensor to --targets`);
+      return 2;
+    }
+    targets.splice(at + 1, 0, compareTarget(root));
+  }
   const profileDir = typeof flags["profile"] === "string" ? flags["profile"] : undefined;
   if (profileDir !== undefined) await Deno.mkdir(profileDir, { recursive: true });
   const workDir = await Deno.makeTempDir({ prefix: "spip-bench-" });
@@ -241,6 +274,13 @@ export async function main(args: string[]): Promise<number> {
   if (rounds > 1) {
     print(`\n${rounds} rounds; the table shows each scenario's median run by CPU us/conn:`);
     for (const line of formatRounds(results)) print(`  ${line}`);
+  }
+  const pairs = formatPairs(results);
+  if (pairs.length > 0) {
+    print(
+      "\nsensor-b (--compare) against sensor, CPU per connection, each pair of the same round:",
+    );
+    for (const line of pairs) print(`  ${line}`);
   }
   print(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (typeof flags["json"] === "string") {

@@ -37,3 +37,14 @@ Deno.test("bench: --help exits 0 and names every flag; the docs name every flag 
   }
   for (const line of HELP.split("\n")) assert(line.length <= 100, line);
 });
+
+Deno.test("bench: --compare needs a checkout with main.ts and the sensor target (exit 2 before any namespace is made)", async () => {
+  const empty = await Deno.makeTempDir();
+  try {
+    assertEquals(await main(["--compare", empty, "--scenario", "1"]), 2);
+    const root = new URL("../", import.meta.url).pathname;
+    assertEquals(await main(["--compare", root, "--targets", "c-loop", "--scenario", "1"]), 2);
+  } finally {
+    await Deno.remove(empty, { recursive: true });
+  }
+});

@@ -86,6 +86,18 @@ export function medianRuns(results: ScenarioResult[]): ScenarioResult[] {
 }
 
 /**
+ * `; accept-queue overflows in K of N runs (a, b, ...)` when any run overflowed, else "": the
+ * table shows the median run's overflows only.
+ */
+function overflowRuns(runs: ScenarioResult[]): string {
+  const counts = runs.map((r) => r.listenOverflows);
+  const overflowed = counts.filter((count) => count !== null && count > 0).length;
+  if (overflowed === 0) return "";
+  return `; accept-queue overflows in ${overflowed} of ${runs.length} runs ` +
+    `(${counts.map((count) => fixed(count ?? NaN, 0)).join(", ")})`;
+}
+
+/**
  * One line per scenario and target with each round's CPU per connection, in the order they ran.
  *
  * @param results Every round's results.
@@ -99,7 +111,7 @@ export function formatRounds(results: ScenarioResult[]): string[] {
     );
     const values = runs.map((r) => fixed(r.cpuUsPerConn, 1)).join(", ");
     const line = `${median.scenario} ${median.name} ${median.target}: cpu us/conn ${values} ` +
-      `(median ${fixed(median.cpuUsPerConn, 1)})`;
+      `(median ${fixed(median.cpuUsPerConn, 1)})` + overflowRuns(runs);
     const firsts = runs.map((r) => r.detail?.["warmupCpuUsPerConn"]);
     if (firsts.some((value) => value === undefined)) return line;
     const sorted = (firsts as number[]).toSorted((a, b) => a - b);
@@ -107,6 +119,54 @@ export function formatRounds(results: ScenarioResult[]): string[] {
     return `${line}; first loads ${firsts.map((v) => fixed(v ?? NaN, 1)).join(", ")} ` +
       `(median ${fixed(middle, 1)})`;
   });
+}
+
+/** The median of some numbers; NaN for none. */
+function median(values: number[]): number {
+  const sorted = values.toSorted((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? sorted[middle] ?? NaN
+    : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
+}
+
+/**
+ * The A/B lines of `--compare`: for each scenario where both `sensor` and `sensor-b` ran, the
+ * ratio of `sensor-b`'s CPU per connection to `sensor`'s in each round (runs pair up in the order
+ * they ran), and the same ratio with each run's CPU divided first by its load client's CPU per
+ * connection. The client is a fixed C workload, so that second ratio takes out much of the
+ * machine's own drift between the two runs of a pair (in an A/A test, 0.90-1.21 against
+ * 0.71-1.54 raw; `docs/performance.md`).
+ *
+ * @param results Every round's results.
+ * @returns The lines; empty when no scenario ran both.
+ */
+export function formatPairs(results: ScenarioResult[]): string[] {
+  const out: string[] = [];
+  const scenarios = [...new Set(results.map((r) => r.scenario))];
+  for (const scenario of scenarios) {
+    const a = results.filter((r) => r.scenario === scenario && r.target === "sensor");
+    const b = results.filter((r) => r.scenario === scenario && r.target === "sensor-b");
+    const n = Math.min(a.length, b.length);
+    if (n === 0) continue;
+    const raw: number[] = [];
+    const normalised: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const x = a[i] as ScenarioResult;
+      const y = b[i] as ScenarioResult;
+      raw.push(y.cpuUsPerConn / x.cpuUsPerConn);
+      normalised.push(
+        (y.cpuUsPerConn / y.clientCpuUsPerConn) / (x.cpuUsPerConn / x.clientCpuUsPerConn),
+      );
+    }
+    const list = (values: number[]): string =>
+      `${values.map((v) => fixed(v, 2)).join(", ")} (median ${fixed(median(values), 2)})`;
+    const name = (a[0] as ScenarioResult).name;
+    out.push(`${scenario} ${name} sensor-b / sensor: ${list(raw)}`);
+    out.push(`${scenario} ${name} the same, each run per its client's CPU: ${list(normalised)}`);
+  }
+  return out;
 }
 
 /**

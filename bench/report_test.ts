@@ -4,6 +4,7 @@ import {
   columnLegend,
   extraLines,
   failures,
+  formatPairs,
   formatReport,
   formatRounds,
   medianRuns,
@@ -11,11 +12,12 @@ import {
   SPEED_COLUMNS,
 } from "./report.ts";
 import type { ScenarioResult } from "./run_scenario.ts";
+import type { TargetName } from "./targets.ts";
 import { emptyCheckResult } from "./record_check.ts";
 
 function result(
   scenario: number,
-  target: "sensor" | "sensor-deno" | "baseline" | "c-loop",
+  target: TargetName,
   cpuUsPerConn: number,
   lost = 0,
 ): ScenarioResult {
@@ -93,6 +95,41 @@ Deno.test("formatRounds() lists every round's CPU in run order, with the median"
     "1 fin sensor: cpu us/conn 76.0, 61.5, 62.5 (median 62.5)",
     "1 fin baseline: cpu us/conn 44.0, 50.5, 44.5 (median 44.5)",
   ]);
+});
+
+Deno.test("formatRounds() says in how many runs the accept queue overflowed, with each run's count", () => {
+  const lines = formatRounds([
+    result(1, "sensor", 40),
+    { ...result(1, "sensor", 50), listenOverflows: 200 },
+    result(1, "sensor", 45),
+    result(1, "c-loop", 20),
+  ]);
+  assertEquals(lines, [
+    "1 fin sensor: cpu us/conn 40.0, 50.0, 45.0 (median 45.0); " +
+    "accept-queue overflows in 1 of 3 runs (0, 200, 0)",
+    "1 fin c-loop: cpu us/conn 20.0 (median 20.0)",
+  ]);
+});
+
+Deno.test("formatPairs() gives sensor-b's CPU over sensor's per round, raw and per each run's client CPU", () => {
+  const run = (target: TargetName, cpu: number, client: number): ScenarioResult => ({
+    ...result(1, target, cpu),
+    clientCpuUsPerConn: client,
+  });
+  const lines = formatPairs([
+    run("sensor", 40, 20),
+    run("sensor-b", 44, 20),
+    result(1, "c-loop", 20),
+    run("sensor", 50, 25),
+    run("sensor-b", 40, 25),
+    run("sensor", 30, 30),
+    run("sensor-b", 36, 24),
+  ]);
+  assertEquals(lines, [
+    "1 fin sensor-b / sensor: 1.10, 0.80, 1.20 (median 1.10)",
+    "1 fin the same, each run per its client's CPU: 1.10, 0.80, 1.50 (median 1.10)",
+  ]);
+  assertEquals(formatPairs([result(1, "sensor", 40), result(1, "c-loop", 20)]), []);
 });
 
 Deno.test("a lost record in any round is a failure, even when the median run lost none", () => {

@@ -39,15 +39,19 @@ export interface Target {
 }
 
 /** The targets' names. */
-export type TargetName = "sensor" | "sensor-deno" | "baseline" | "c-loop";
+export type TargetName = "sensor" | "sensor-deno" | "sensor-b" | "baseline" | "c-loop";
 
 function profileFlags(profileDir: string | undefined): string[] {
   return profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
 }
 
-function sensorArgv(configFile: string, profileDir: string | undefined): string[] {
+function sensorArgv(
+  configFile: string,
+  profileDir: string | undefined,
+  root: string = ROOT,
+): string[] {
   const [, sub, ...rest] = startTask();
-  const words = rest.map((word) => word.endsWith(".ts") ? `${ROOT}${word}` : word);
+  const words = rest.map((word) => word.endsWith(".ts") ? `${root}${word}` : word);
   return [
     Deno.execPath(),
     sub ?? "run",
@@ -77,6 +81,25 @@ export const SENSOR_DENO: Target = {
   fullPayload: true,
   argv: (configFile, _port, profileDir) => sensorArgv(configFile, profileDir),
 };
+
+/**
+ * The sensor of another checkout (`--compare DIR`), started as this checkout's start task starts
+ * this one, with the default accept4 engine: run in the same rounds as {@linkcode SENSOR}, each
+ * pair of runs meets the same machine, which is what an A/B of a change needs.
+ *
+ * @param root The other checkout's directory, ending in `/`.
+ * @returns The target, named `sensor-b`.
+ */
+export function compareTarget(root: string): Target {
+  return {
+    name: "sensor-b",
+    isSensor: true,
+    config: { accept: "accept4" },
+    checkPort: true,
+    fullPayload: true,
+    argv: (configFile, _port, profileDir) => sensorArgv(configFile, profileDir, root),
+  };
+}
 
 /** The plain C epoll loop (`bench/c/epoll_sensor.c`). */
 export const C_LOOP: Target = {
