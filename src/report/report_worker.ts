@@ -7,8 +7,9 @@
  * @module
  */
 import { parentPort } from "node:worker_threads";
-import { type LineBytesHandler, type LineCounts, splitChunk } from "./line_reader.ts";
+import type { LineCounts } from "./line_reader.ts";
 import { RecordScanner } from "./record_scanner.ts";
+import { scanChunk, type ScannedLineHandler } from "./scan_chunk.ts";
 import { BatchWriter } from "./scanned_batch.ts";
 import type { FromWorker, ToWorker } from "./worker_protocol.ts";
 
@@ -19,8 +20,7 @@ const post = (message: FromWorker, transfer: ArrayBuffer[]): void =>
 const scanner = new RecordScanner();
 const writer = new BatchWriter();
 let badLines = 0;
-const onLine: LineBytesHandler = (bytes, start, end) => {
-  const record = scanner.scan(bytes, start, end);
+const onRecord: ScannedLineHandler = (record) => {
   if (record === null) badLines++;
   else writer.push(record, scanner.sourceSlot);
 };
@@ -29,7 +29,12 @@ function handle(message: ToWorker): void {
   if (message.type !== "chunk") throw new Error(`unknown message "${String(message.type)}"`);
   const counts: LineCounts = { lines: 0, tooLong: 0 };
   badLines = 0;
-  splitChunk(new Uint8Array(message.buffer, message.offset, message.length), onLine, counts);
+  scanChunk(
+    new Uint8Array(message.buffer, message.offset, message.length),
+    scanner,
+    onRecord,
+    counts,
+  );
   // The chunk's lines are read: its buffer now holds the batch's columns.
   const batch = writer.take(message.buffer);
   const transfer = batch.buffer === message.buffer

@@ -30,6 +30,14 @@ export const BATCH_TEXT_FIELDS = 7;
 const NO_TEXT = -1;
 const FIRST_RECORDS = 1024;
 /**
+ * Strings remembered per field before hashing. With one (the last) per field, the bench file's
+ * strings were hashed and looked up 490,000 times for 387,461 lines (half of a 1 GB file, as one
+ * of two workers reads it), although its SYN fingerprints, JA4, JA3 and HASSH have a few values
+ * each and its first lines a dozen frequent ones; with 64 per field, 184,446 times.
+ */
+const RECENT_PER_FIELD = 64;
+const RECENT_SHIFT = 32 - Math.log2(RECENT_PER_FIELD);
+/**
  * Bytes per record in a batch's buffer: a timestamp (8), the port and flags (4) and the string
  * numbers (4 each). The shortest line that is a record,
  * `{"timestamp":0,"source_ip":"a","destination_port":0}`, has 52 bytes, so a chunk's buffer always
@@ -81,9 +89,14 @@ export class BatchWriter {
   /** Per slot of the scanner's source cache: the string it last gave, and its number. */
   readonly #slotText: (string | undefined)[] = new Array(SOURCE_SLOTS).fill(undefined);
   readonly #slotRef = new Int32Array(SOURCE_SLOTS);
-  /** Each field's last string and its number (checked by identity before hashing). */
-  readonly #lastText: (string | undefined)[] = new Array(BATCH_TEXT_FIELDS).fill(undefined);
-  readonly #lastRef = new Int32Array(BATCH_TEXT_FIELDS);
+  /**
+   * Per field, {@linkcode RECENT_PER_FIELD} strings seen lately and their numbers, by a slot
+   * picked from the string's length and two of its characters (no hash over the whole string),
+   * checked before hashing (a string object the scanner's caches gave again is equal at once).
+   */
+  readonly #recentText: (string | undefined)[] = new Array(BATCH_TEXT_FIELDS * RECENT_PER_FIELD)
+    .fill(undefined);
+  readonly #recentRef = new Int32Array(BATCH_TEXT_FIELDS * RECENT_PER_FIELD);
 
   /** Records collected since the last {@linkcode BatchWriter.take}. */
   get count(): number {
@@ -152,7 +165,13 @@ export class BatchWriter {
       table.clear();
       if (t === 0) this.#slotText.fill(undefined);
       for (const [field, fieldTable] of FIELD_TABLE.entries()) {
-        if (fieldTable === t) this.#lastText[field] = undefined;
+        if (fieldTable === t) {
+          this.#recentText.fill(
+            undefined,
+            field * RECENT_PER_FIELD,
+            (field + 1) * RECENT_PER_FIELD,
+          );
+        }
       }
     }
     return batch;
@@ -170,7 +189,12 @@ export class BatchWriter {
 
   #ref(field: number, value: string | undefined): number {
     if (value === undefined) return NO_TEXT;
-    if (value === this.#lastText[field]) return this.#lastRef[field] as number;
+    const length = value.length;
+    const recent = this.#recentText;
+    const k = field * RECENT_PER_FIELD +
+      ((Math.imul(length, 0x9e3779b1) ^ Math.imul(value.charCodeAt(length >> 1), 0x85ebca6b) ^
+        value.charCodeAt(length - 1)) >>> RECENT_SHIFT);
+    if (recent[k] === value) return this.#recentRef[k] as number;
     const hash = hashString(value);
     const t = FIELD_TABLE[field] ?? 0;
     const table = this.#tables[t] as StringIndex;
@@ -180,8 +204,8 @@ export class BatchWriter {
       this.#strings[t]?.push(value);
       this.#stringHashes[t]?.push(hash);
     }
-    this.#lastText[field] = value;
-    this.#lastRef[field] = ref;
+    recent[k] = value;
+    this.#recentRef[k] = ref;
     return ref;
   }
 
@@ -218,8 +242,14 @@ class BatchRecord implements ReportRecord {
 
 /** The main thread's side of one worker's string table: reads that worker's batches, in order. */
 export class BatchReader {
+  /**
+   * Each table's strings and their hashes, by number, the first `#sizes[t]` in use. Emptying a
+   * table only sets its size to 0 and the arrays keep their room, so they are not grown again from
+   * nothing (with copies that live long enough to be promoted) after each reset.
+   */
   readonly #tables: string[][] = Array.from({ length: TABLES }, () => []);
-  readonly #tableHashes: number[][] = Array.from({ length: TABLES }, () => []);
+  #tableHashes: Int32Array[] = Array.from({ length: TABLES }, () => new Int32Array(1024));
+  readonly #sizes = new Int32Array(TABLES);
   readonly #record = new BatchRecord();
   /** The hashes of the record's strings, in the order of {@linkcode BATCH_TEXT_FIELDS}. */
   readonly #hashes = new Int32Array(BATCH_TEXT_FIELDS);
@@ -269,18 +299,33 @@ export class BatchReader {
     ) {
       throw new RangeError("Cannot read a batch of records: its strings and hashes differ");
     }
+    const sizes = this.#sizes;
     for (let t = 0; t < TABLES; t++) {
       const table = this.#tables[t] as string[];
-      const tableHashes = this.#tableHashes[t] as number[];
       if ((batch.reset & (1 << t)) !== 0) {
-        table.length = 0;
-        tableHashes.length = 0;
+        sizes[t] = 0;
         if (t === 0) this.#sourceBits.fill(0);
       }
-      for (const value of batch.strings[t] ?? []) table.push(value);
-      for (const hash of batch.hashes[t] ?? []) tableHashes.push(hash);
+      const strings = batch.strings[t] ?? [];
+      const newHashes = batch.hashes[t] ?? [];
+      let size = sizes[t] as number;
+      let tableHashes = this.#tableHashes[t] as Int32Array;
+      if (size + strings.length > tableHashes.length) {
+        let room = tableHashes.length;
+        while (room < size + strings.length) room *= 2;
+        const grown = new Int32Array(room);
+        grown.set(tableHashes.subarray(0, size));
+        this.#tableHashes[t] = tableHashes = grown;
+      }
+      for (let k = 0; k < strings.length; k++) {
+        if (size < table.length) table[size] = strings[k] as string;
+        else table.push(strings[k] as string);
+        tableHashes[size] = newHashes[k] as number;
+        size++;
+      }
+      sizes[t] = size;
     }
-    const sources = this.#tables[0]?.length ?? 0;
+    const sources = sizes[0] as number;
     if (sources > this.#sourceBits.length) {
       let size = this.#sourceBits.length;
       while (size < sources) size *= 2;
@@ -297,7 +342,7 @@ export class BatchReader {
         return undefined;
       }
       const t = FIELD_TABLE[field] ?? 0;
-      const value = tables[t]?.[ref];
+      const value = ref < (sizes[t] as number) ? tables[t]?.[ref] : undefined;
       if (value === undefined) {
         throw new RangeError(`Cannot read a batch of records: string ${ref} is unknown`);
       }
