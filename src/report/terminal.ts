@@ -11,13 +11,24 @@ export const TERMINAL_COLUMNS = 100;
 const BAR_CHARS = 20;
 
 /**
- * Formats a count with thousands separators.
+ * Formats a count with thousands separators, as `toLocaleString("en-US")` does for an integer.
+ * Written out because that call costs about 15 us (and 16 ms for the first, which loads ICU's
+ * data): 250 ms of the main thread's time for `--top 1000` on a 200 MB file.
  *
  * @param n The count.
  * @returns Such as `1,234,567`.
  */
 export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
+  const rounded = Math.round(n);
+  // Never a count, but kept as toLocaleString writes them: -0, and no exponent past 1e21.
+  if (!(Math.abs(rounded) < 1e21) || Object.is(rounded, -0)) {
+    return rounded.toLocaleString("en-US");
+  }
+  const digits = String(Math.abs(rounded));
+  if (digits.length <= 3) return rounded < 0 ? `-${digits}` : digits;
+  let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
+  for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
+  return rounded < 0 ? `-${out}` : out;
 }
 
 /**
