@@ -77,7 +77,7 @@ export const SO_RXQ_OVFL = 40;
 export const SO_MEMINFO = 55;
 /** Index of `SK_MEMINFO_DROPS` (the socket's `sk_drops`) in {@linkcode SO_MEMINFO}'s array. */
 export const SK_MEMINFO_DROPS = 8;
-/** `SK_MEMINFO_VARS`: the length of {@linkcode SO_MEMINFO}'s array since `SK_MEMINFO_DROPS` was added. */
+/** `SK_MEMINFO_VARS`: {@linkcode SO_MEMINFO}'s array length, `SK_MEMINFO_DROPS` included. */
 export const SK_MEMINFO_VARS = 9;
 
 // --- IPv4 options, level SOL_IP (linux/in.h, linux/netfilter_ipv4.h) ---
