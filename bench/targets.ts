@@ -84,7 +84,7 @@ export const SENSOR_DENO: Target = {
 
 /**
  * The sensor of another checkout (`--compare DIR`), started as this checkout's start task starts
- * this one, with the default accept4 engine: run in the same rounds as {@linkcode SENSOR}, each
+ * this one but with DIR's `deno.json`, with the default accept4 engine: run in the same rounds as {@linkcode SENSOR}, each
  * pair of runs meets the same machine, which is what an A/B of a change needs.
  *
  * @param root The other checkout's directory, ending in `/`.
@@ -97,7 +97,12 @@ export function compareTarget(root: string): Target {
     config: { accept: "accept4" },
     checkPort: true,
     fullPayload: true,
-    argv: (configFile, _port, profileDir) => sensorArgv(configFile, profileDir, root),
+    argv(configFile, _port, profileDir): string[] {
+      const argv = sensorArgv(configFile, profileDir, root);
+      // Its own deno.json (import map, compiler options), not the one Deno finds from the cwd.
+      argv.splice(2, 0, "--config", `${root}deno.json`);
+      return argv;
+    },
   };
 }
 
