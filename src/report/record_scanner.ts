@@ -566,12 +566,7 @@ export class RecordScanner {
    *   {@linkcode readRecord} would say).
    */
   scan(bytes: Uint8Array, start: number, end: number): ReportRecord | null {
-    if (bytes !== this.#bytes) {
-      this.#bytes = bytes;
-      this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-    }
-    this.#kinds.fill(ABSENT);
-    lineFeedIsSpace = true;
+    this.#begin(bytes, true);
     const walked = this.#walk(bytes, start, end);
     if (walked === BAD) return null;
     if (walked === PARSE) return parseLine(bytes, start, end);
@@ -599,17 +594,25 @@ export class RecordScanner {
    *   line feed, or `end`).
    */
   scanLine(bytes: Uint8Array, start: number, end: number): ReportRecord | null {
-    if (bytes !== this.#bytes) {
-      this.#bytes = bytes;
-      this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-    }
-    this.#kinds.fill(ABSENT);
-    lineFeedIsSpace = false;
+    this.#begin(bytes, false);
     const walked = this.#walk(bytes, start, end);
     if (walked === WALKED) return this.#record(bytes);
     const lineFeed = bytes.indexOf(LINE_FEED, start);
     this.#lineEnd = lineFeed < 0 || lineFeed > end ? end : lineFeed;
     return walked === BAD ? null : parseLine(bytes, start, this.#lineEnd);
+  }
+
+  /**
+   * Starts reading a line of `bytes`: a view of a new buffer, no field seen yet, and whether a
+   * line feed is whitespace ({@linkcode RecordScanner.scan}) or the line's end.
+   */
+  #begin(bytes: Uint8Array, lineFeedSpace: boolean): void {
+    if (bytes !== this.#bytes) {
+      this.#bytes = bytes;
+      this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    }
+    this.#kinds.fill(ABSENT);
+    lineFeedIsSpace = lineFeedSpace;
   }
 
   /** Walks the top-level object, noting where each field read is. */
