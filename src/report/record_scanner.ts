@@ -511,6 +511,54 @@ function parseLine(bytes: Uint8Array, start: number, end: number): ReportRecord 
   return readRecord(value);
 }
 
+/**
+ * The IPv4 address that a source's bytes spell as a plain dotted quad (`198.51.100.7`: four
+ * decimal numbers of 0 to 255 without leading zeros), as a number from 0 to 2^32 - 1; -1 for any
+ * other text. A plain dotted quad is the only such text of its address, so the number stands for
+ * the string exactly.
+ *
+ * @param bytes The buffer.
+ * @param start The text's first byte.
+ * @param end The byte after it.
+ * @returns The address, or -1.
+ */
+export function dottedQuadValue(bytes: Uint8Array, start: number, end: number): number {
+  if (end - start < 7 || end - start > 15) return -1;
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = start; i < end; i++) {
+    const b = bytes[i] as number;
+    if (b === 0x2e) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+      continue;
+    }
+    const digit = b - 0x30;
+    if (digit < 0 || digit > 9 || (digits === 1 && octet === 0)) return -1;
+    octet = octet * 10 + digit;
+    if (octet > 255) return -1;
+    digits++;
+  }
+  return dots === 3 && digits > 0 ? value * 256 + octet : -1;
+}
+
+/** How a {@linkcode RecordScanner} is made. */
+export interface RecordScannerOptions {
+  /**
+   * Leave a plain dotted-quad source address as a number, not a string: the record's `sourceIp`
+   * is then `""`, {@linkcode RecordScanner.sourceV4} gives the address, and
+   * {@linkcode RecordScanner.sourceText} makes its text while the line's bytes are still there.
+   * For a reader that numbers sources and needs a source's text only the first time it sees it
+   * (a worker's `BatchWriter`). Default false: every record carries its source's text.
+   */
+  readonly deferSourceV4?: boolean;
+}
+
 /** What walking the top-level object found. */
 const WALKED = 0;
 const BAD = 1;
@@ -545,7 +593,38 @@ export class RecordScanner {
   #bytes: Uint8Array = new Uint8Array(0);
   #view: DataView = new DataView(new ArrayBuffer(0));
   #sourceSlot = -1;
+  #sourceV4 = -1;
+  readonly #deferSourceV4: boolean;
   #lineEnd = 0;
+
+  /**
+   * Makes a scanner with empty caches.
+   *
+   * @param options Whether a dotted-quad source stays a number.
+   */
+  constructor(options: RecordScannerOptions = {}) {
+    this.#deferSourceV4 = options.deferSourceV4 ?? false;
+  }
+
+  /**
+   * The last record's source address as a number when it is a plain dotted quad
+   * ({@linkcode dottedQuadValue}), else -1.
+   */
+  get sourceV4(): number {
+    return this.#sourceV4;
+  }
+
+  /**
+   * The last record's source address as text (what `sourceIp` holds when the scanner does not
+   * defer it), made from the line's bytes: valid only until the buffer is reused.
+   */
+  sourceText(): string {
+    return decodeString(
+      this.#bytes,
+      this.#starts[SOURCE_IP] as number,
+      this.#ends[SOURCE_IP] as number,
+    );
+  }
 
   /**
    * The source address cache's slot that gave the last record's `sourceIp` (-1: the string was
@@ -799,9 +878,17 @@ export class RecordScanner {
     const start = this.#starts[SOURCE_IP] as number;
     const end = this.#ends[SOURCE_IP] as number;
     this.#sourceSlot = -1;
+    this.#sourceV4 = -1;
     if (end - start > SOURCE_MAX_BYTES) return this.#string(bytes, SOURCE_IP, this.#sources);
     if (((this.#flags[SOURCE_IP] as number) & ESCAPED) !== 0) {
       return decodeString(bytes, start, end);
+    }
+    if (this.#deferSourceV4) {
+      const v4 = dottedQuadValue(bytes, start, end);
+      if (v4 >= 0) {
+        this.#sourceV4 = v4;
+        return "";
+      }
     }
     const hash = hashBytes(bytes, start, end);
     const cache = this.#sources;

@@ -12,7 +12,7 @@
  * @module
  */
 import type { ReportRecord } from "./record_fields.ts";
-import { SOURCE_CACHE_SLOTS } from "./record_scanner.ts";
+import { type RecordScanner, SOURCE_CACHE_SLOTS } from "./record_scanner.ts";
 import { hashString, StringIndex } from "./string_hash.ts";
 
 /** Slots remembered for the scanner's source cache (`RecordScanner.sourceSlot`). */
@@ -54,6 +54,12 @@ const TABLES = 3;
 const FIELD_TABLE = [0, 1, 2, 2, 2, 2, 2] as const;
 /** Strings in each table before it is emptied. */
 export const BATCH_TABLE_STRINGS_MAX: readonly number[] = [1 << 16, 1 << 14, 1 << 14];
+/**
+ * Cells of the writer's table from dotted-quad source addresses (as numbers) to their numbers in
+ * the source table: twice the source table's size, so it is at most half full.
+ */
+const V4_CELLS = 2 * (BATCH_TABLE_STRINGS_MAX[0] as number);
+const V4_SHIFT = 32 - Math.log2(V4_CELLS);
 
 /** Records as flat columns (structured-cloneable; the buffer may be transferred). */
 export interface ScannedBatch {
@@ -97,6 +103,14 @@ export class BatchWriter {
   readonly #recentText: (string | undefined)[] = new Array(BATCH_TEXT_FIELDS * RECENT_PER_FIELD)
     .fill(undefined);
   readonly #recentRef = new Int32Array(BATCH_TEXT_FIELDS * RECENT_PER_FIELD);
+  /**
+   * Dotted-quad sources in the source table, by address (open addressing, linear probing): each
+   * cell's address, and its number in the table plus 1 (0: empty). A source the scanner gave as a
+   * number is found here without making or hashing its text.
+   */
+  readonly #v4Addresses = new Int32Array(V4_CELLS);
+  readonly #v4Refs = new Int32Array(V4_CELLS);
+  #v4Count = 0;
 
   /** Records collected since the last {@linkcode BatchWriter.take}. */
   get count(): number {
@@ -107,11 +121,12 @@ export class BatchWriter {
    * Adds one record.
    *
    * @param record The record (not kept).
-   * @param sourceSlot Where the scanner's source cache keeps `record.sourceIp`
-   *   (`RecordScanner.sourceSlot`; -1: not cached): the string's number is then found
-   *   by that slot and the string's identity, without hashing it.
+   * @param scanner The scanner that just read it, if any: a source it left as a number
+   *   (`RecordScanner.sourceV4`) is numbered by that address, its text made only when it is new
+   *   to the table; another source is found by the slot of the scanner's source cache
+   *   (`RecordScanner.sourceSlot`) and the string's identity. Either way without hashing it.
    */
-  push(record: ReportRecord, sourceSlot = -1): void {
+  push(record: ReportRecord, scanner?: RecordScanner): void {
     const i = this.#count;
     if (i === this.#timestamps.length) this.#grow();
     this.#timestamps[i] = record.timestamp;
@@ -120,7 +135,10 @@ export class BatchWriter {
       (record.tls ? TLS : 0);
     const base = i * BATCH_TEXT_FIELDS;
     const texts = this.#texts;
-    texts[base] = this.#sourceRef(record.sourceIp, sourceSlot);
+    const v4 = scanner === undefined ? -1 : scanner.sourceV4;
+    texts[base] = v4 >= 0
+      ? this.#v4Ref(v4, scanner as RecordScanner)
+      : this.#sourceRef(record.sourceIp, scanner === undefined ? -1 : scanner.sourceSlot);
     texts[base + 1] = this.#ref(1, record.firstLine);
     texts[base + 2] = this.#ref(2, record.ja4);
     texts[base + 3] = this.#ref(3, record.ja3);
@@ -163,7 +181,11 @@ export class BatchWriter {
       if (table.size < (BATCH_TABLE_STRINGS_MAX[t] ?? 0)) continue;
       this.#reset |= 1 << t;
       table.clear();
-      if (t === 0) this.#slotText.fill(undefined);
+      if (t === 0) {
+        this.#slotText.fill(undefined);
+        this.#v4Refs.fill(0);
+        this.#v4Count = 0;
+      }
       for (const [field, fieldTable] of FIELD_TABLE.entries()) {
         if (fieldTable === t) {
           this.#recentText.fill(
@@ -175,6 +197,28 @@ export class BatchWriter {
       }
     }
     return batch;
+  }
+
+  /** The number of a dotted-quad source, by its address; its text is made when it is new. */
+  #v4Ref(v4: number, scanner: RecordScanner): number {
+    const key = v4 | 0;
+    const addresses = this.#v4Addresses;
+    const refs = this.#v4Refs;
+    const mask = V4_CELLS - 1;
+    let i = Math.imul(key, 0x9e3779b1) >>> V4_SHIFT;
+    for (;; i = (i + 1) & mask) {
+      const ref = refs[i] as number;
+      if (ref === 0) break;
+      if (addresses[i] === key) return ref - 1;
+    }
+    const ref = this.#ref(0, scanner.sourceText());
+    // At most half full (a batch may pass the source table's size before it is emptied).
+    if (this.#v4Count < V4_CELLS >> 1) {
+      addresses[i] = key;
+      refs[i] = ref + 1;
+      this.#v4Count++;
+    }
+    return ref;
   }
 
   /** The number of a source address, by the scanner's cache slot when it has one. */

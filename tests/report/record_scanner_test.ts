@@ -1,6 +1,6 @@
 import { assertEquals, assertGreater } from "../../testing/std.ts";
 import { readRecord, type ReportRecord } from "../../src/report/record_fields.ts";
-import { RecordScanner } from "../../src/report/record_scanner.ts";
+import { dottedQuadValue, RecordScanner } from "../../src/report/record_scanner.ts";
 import { randomSource, writeRecordsFile } from "../../testing/report_records.ts";
 
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
@@ -285,5 +285,42 @@ Deno.test("record scanner: every byte value at every position of a four-byte wor
         assertSameAnswer(scanner, line, `byte ${value} after ${shift} bytes in ${field}`);
       }
     }
+  }
+});
+
+Deno.test("dottedQuadValue: a plain dotted quad gives its address, any other text -1", () => {
+  const encoder = new TextEncoder();
+  const value = (text: string) => {
+    const bytes = encoder.encode(` ${text} `);
+    return dottedQuadValue(bytes, 1, bytes.length - 1);
+  };
+  assertEquals(value("0.0.0.0"), 0);
+  assertEquals(value("198.51.100.7"), ((198 * 256 + 51) * 256 + 100) * 256 + 7);
+  assertEquals(value("255.255.255.255"), 2 ** 32 - 1);
+  assertEquals(value("10.0.0.1"), 0x0a000001);
+  for (
+    const text of [
+      "010.0.0.1", // a leading zero: another text of 10.0.0.1
+      "10.0.0.01",
+      "00.0.0.0",
+      "256.0.0.1",
+      "1.2.3",
+      "1.2.3.4.5",
+      "1..2.3",
+      ".1.2.3",
+      "1.2.3.",
+      "1.2.3.4 ",
+      "1.2.3.a",
+      "::1",
+      "::ffff:1.2.3.4",
+      "1.2.3.1000",
+      "",
+    ]
+  ) assertEquals(value(text), -1, text);
+  // Every address's own text gives it back.
+  for (let i = 0; i < 5000; i++) {
+    const v = (Math.imul(i, 0x9e3779b1) >>> 0) ^ (i & 7);
+    const text = [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join(".");
+    assertEquals(value(text), v >>> 0, text);
   }
 });
