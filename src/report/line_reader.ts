@@ -13,7 +13,7 @@
  */
 
 /** Bytes asked for per read, and each chunk buffer's size. */
-export const READ_CHUNK_BYTES = 1 << 20;
+export const READ_CHUNK_BYTES = 2 << 20;
 /**
  * The longest line kept, in characters (UTF-16 code units, as the line decodes). A record of a
  * session at the sensor's default cap (1 MiB per read) is at most about 8 Mi characters (escaped
