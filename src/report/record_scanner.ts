@@ -500,6 +500,51 @@ function newlineEscape(bytes: Uint8Array, firstEscape: number, end: number): num
   return end;
 }
 
+/**
+ * Whether a payload's first line, as written in JSON (`bytes[start .. end)`, its newline escape
+ * excluded), is certainly one {@linkcode guessFromLine} gives no label: it starts with a character
+ * other than `A`-`Z` (so it is neither an SSH version nor an HTTP request line) and holds a
+ * character that is not printable ASCII (so it is not a printable line either). A trailing `\r`
+ * before the newline does not count, as the line is read without it. Found on the bytes, without
+ * decoding the line: binary payloads are told at their first bytes. False means "maybe".
+ */
+function lineCannotLabel(bytes: Uint8Array, start: number, end: number, ended: boolean): boolean {
+  if (start >= end) return true;
+  const first = bytes[start] as number;
+  if (first === BACKSLASH || (first >= 0x41 && first <= 0x5a)) return false;
+  let i = start;
+  while (i < end) {
+    const b = bytes[i] as number;
+    if (b !== BACKSLASH) {
+      // Not ASCII (or U+FFFD for bad bytes), or DEL; JSON holds no raw control bytes.
+      if (b >= 0x7f) return true;
+      i++;
+      continue;
+    }
+    const e = bytes[i + 1] as number;
+    if (e === 0x75) {
+      const code = ((HEX_VALUE[bytes[i + 2] as number] as number) << 12) |
+        ((HEX_VALUE[bytes[i + 3] as number] as number) << 8) |
+        ((HEX_VALUE[bytes[i + 4] as number] as number) << 4) |
+        (HEX_VALUE[bytes[i + 5] as number] as number);
+      if (
+        code > 0x7e || (code < 0x20 && code !== 0x09 && !(code === 0x0d && ended && i + 6 === end))
+      ) {
+        return true;
+      }
+      i += 6;
+    } else {
+      // \t and the escaped quote, backslash and slash are printable; \b, \f, \n are not, nor
+      // is \r unless it ends the line.
+      if (e === 0x62 || e === 0x66 || e === 0x6e || (e === 0x72 && !(ended && i + 2 === end))) {
+        return true;
+      }
+      i += 2;
+    }
+  }
+  return false;
+}
+
 /** A line's answer from `JSON.parse` and {@linkcode readRecord}, for lines left to them. */
 function parseLine(bytes: Uint8Array, start: number, end: number): ReportRecord | null {
   let value: unknown;
@@ -1024,6 +1069,7 @@ export class RecordScanner {
     const firstEscape = this.#numbers[PAYLOAD] as number;
     const lineEnd = firstEscape < 0 ? end : newlineEscape(bytes, firstEscape, end);
     const ended = lineEnd < end;
+    if (lineCannotLabel(bytes, start, lineEnd, ended)) return guessHex(this.#hexHead(bytes));
     if (lineEnd - start > FIRST_LINE_MAX_BYTES) {
       return guessFromLine(this.#line(bytes, start, lineEnd, firstEscape, ended)) ??
         guessHex(this.#hexHead(bytes));

@@ -324,3 +324,57 @@ Deno.test("dottedQuadValue: a plain dotted quad gives its address, any other tex
     assertEquals(value(text), v >>> 0, text);
   }
 });
+
+Deno.test("record scanner: first lines told binary from their bytes get guessProtocol's label", () => {
+  const scanner = new RecordScanner();
+  // Pieces of a payload as JSON writes them (escapes included), chosen around what the label
+  // depends on: an A-Z start, SSH-, printable ASCII, DEL, other than ASCII, control characters,
+  // escapes of printable characters, and a carriage return before the newline.
+  const pieces = [
+    "G",
+    "S",
+    "SSH-",
+    "GET / HTTP/1.1",
+    "a",
+    "~",
+    " ",
+    "@",
+    "\x7f",
+    "\\u007f",
+    "\\u007e",
+    "\\t",
+    "\\u0009",
+    "\\r",
+    "\\u000d",
+    "\\u000D",
+    "\\r\\n",
+    "\\n",
+    "\\u000a",
+    "\\u0000",
+    "\\u001f",
+    "\\u0020",
+    "\\u0041",
+    "\\b",
+    "\\f",
+    '\\"',
+    "\\\\",
+    "\\/",
+    "\u00e9",
+    "\ufffd",
+    "\\u00e9",
+    "\\ud800",
+  ];
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  for (let i = 0; i < 20_000; i++) {
+    let payload = "";
+    const count = random(6);
+    for (let k = 0; k < count; k++) payload += pieces[random(pieces.length)];
+    const line = `{"timestamp":1796083200,"payload":"${payload}","payload_hex":"00ff",` +
+      `"source_ip":"198.51.100.7","destination_port":80}`;
+    assertSameAnswer(scanner, encoder.encode(line), line);
+  }
+});
