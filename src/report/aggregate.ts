@@ -8,6 +8,7 @@
  */
 import { DistinctCounter } from "./distinct_counter.ts";
 import { FirstSeen } from "./first_seen.ts";
+import { firstInOrder } from "./first_in_order.ts";
 import { readRecord, type ReportRecord } from "./record_fields.ts";
 import { RecordScanner } from "./record_scanner.ts";
 import type { BatchReader, ScannedBatch } from "./scanned_batch.ts";
@@ -249,8 +250,10 @@ export class ReportAggregate {
     const to = transport === "tcp" ? 65536 : PORT_KEYS;
     const ports: number[] = [];
     for (let p = from; p < to; p++) if ((this.#portSessions[p] ?? 0) > 0) ports.push(p);
-    ports.sort((a, b) => (this.#portSessions[b] ?? 0) - (this.#portSessions[a] ?? 0) || a - b);
-    return ports.slice(0, n).map((p) => ({
+    const sessions = this.#portSessions;
+    return firstInOrder(ports, n, (a, b) => (sessions[b] ?? 0) - (sessions[a] ?? 0) || a - b).map((
+      p,
+    ) => ({
       label: portLabel(p),
       key: p,
       count: this.#portSessions[p] ?? 0,

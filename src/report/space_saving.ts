@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { firstInOrder } from "./first_in_order.ts";
 import { hashKey } from "./string_hash.ts";
 
 /** One counted key. */
@@ -193,9 +194,20 @@ export class SpaceSaving<K> {
    * @returns Highest count first; ties in the order keys compare as text.
    */
   top(n: number): CountedKey<K>[] {
-    return this.entries()
-      .sort((a, b) => b.count - a.count || String(a.key).localeCompare(String(b.key)))
-      .slice(0, Math.max(0, n));
+    const counts = this.#counts;
+    const keys = this.#keys;
+    const slots = Array.from(keys, (_, slot) => slot);
+    return firstInOrder(
+      slots,
+      n,
+      (a, b) =>
+        (counts[b] as number) - (counts[a] as number) ||
+        String(keys[a]).localeCompare(String(keys[b])),
+    ).map((slot) => ({
+      key: keys[slot] as K,
+      count: counts[slot] as number,
+      error: this.#errors[slot] as number,
+    }));
   }
 
   /** Every key in the table, in no order. */
