@@ -89,6 +89,9 @@ export class ReportAggregate {
   readonly #portFirstSeen = new Float64Array(PORT_KEYS).fill(Infinity);
   readonly #fingerprints = new Map<Fingerprint, SpaceSaving<string>>();
   readonly #fingerprintFirstSeen = new Map<Fingerprint, FirstSeen<string>>();
+  /** The same tables by index in {@linkcode FINGERPRINTS}, for counting without a map lookup. */
+  readonly #fingerprintTables: SpaceSaving<string>[] = [];
+  readonly #fingerprintFirstSeenTables: FirstSeen<string>[] = [];
   readonly #timeline = new TimeBuckets();
   /** Made on the first line given as bytes, so an aggregate fed only strings holds no caches. */
   #scanner: RecordScanner | undefined = undefined;
@@ -101,8 +104,12 @@ export class ReportAggregate {
   constructor(window: TimeWindow = {}) {
     this.#window = window;
     for (const kind of FINGERPRINTS) {
-      this.#fingerprints.set(kind.kind, new SpaceSaving<string>(TOP_FINGERPRINT_KEYS));
-      this.#fingerprintFirstSeen.set(kind.kind, new FirstSeen<string>());
+      const table = new SpaceSaving<string>(TOP_FINGERPRINT_KEYS);
+      const firstSeen = new FirstSeen<string>();
+      this.#fingerprints.set(kind.kind, table);
+      this.#fingerprintFirstSeen.set(kind.kind, firstSeen);
+      this.#fingerprintTables.push(table);
+      this.#fingerprintFirstSeenTables.push(firstSeen);
     }
   }
 
@@ -196,7 +203,7 @@ export class ReportAggregate {
     if (reader === undefined || reader.firstSight(1 << group)) {
       this.#sources.add(record.sourceIp, group, sourceHash);
     }
-    const counts = this.#transports[record.transport];
+    const counts = group === 1 ? this.#transports.udp : this.#transports.tcp;
     counts.records++;
     if (record.sessionStart) {
       counts.sessions++;
@@ -206,7 +213,7 @@ export class ReportAggregate {
       if (firstLine !== undefined) {
         counts.firstLines.offer(firstLine, 1, 0, hashes?.[1] ?? hashString(firstLine));
       }
-      const port = record.destinationPort + (record.transport === "udp" ? 65536 : 0);
+      const port = record.destinationPort + (group === 1 ? 65536 : 0);
       this.#portSessions[port] = (this.#portSessions[port] ?? 0) + 1;
       const hour = Math.floor(t / 3600) % HOURS;
       const cell = this.#heatRowOf(port) * HOURS + hour;
@@ -214,11 +221,12 @@ export class ReportAggregate {
       if (t < (this.#portFirstSeen[port] ?? Infinity)) this.#portFirstSeen[port] = t;
       this.#timeline.add(t, port);
     }
-    this.#fingerprint("ja4", record.ja4, t, hashes?.[2]);
-    this.#fingerprint("ja3", record.ja3, t, hashes?.[3]);
-    this.#fingerprint("syn", record.syn, t, hashes?.[4]);
-    this.#fingerprint("hassh", record.hassh, t, hashes?.[5]);
-    this.#fingerprint("greeting", record.greeting, t, hashes?.[6]);
+    // In the order of FINGERPRINTS, which the tables follow.
+    this.#fingerprint(0, record.ja4, t, hashes?.[2]);
+    this.#fingerprint(1, record.ja3, t, hashes?.[3]);
+    this.#fingerprint(2, record.syn, t, hashes?.[4]);
+    this.#fingerprint(3, record.hassh, t, hashes?.[5]);
+    this.#fingerprint(4, record.greeting, t, hashes?.[6]);
   }
 
   /** The heat map row of a port, made when it has none. */
@@ -234,15 +242,16 @@ export class ReportAggregate {
     return this.#heatRows - 1;
   }
 
+  /** Counts a fingerprint of the kind at `index` in {@linkcode FINGERPRINTS}. */
   #fingerprint(
-    kind: Fingerprint,
+    index: number,
     value: string | undefined,
     seconds: number,
     hash: number | undefined,
   ): void {
     if (value === undefined) return;
-    this.#fingerprints.get(kind)?.offer(value, 1, 0, hash ?? hashString(value));
-    this.#fingerprintFirstSeen.get(kind)?.note(value, seconds);
+    this.#fingerprintTables[index]?.offer(value, 1, 0, hash ?? hashString(value));
+    this.#fingerprintFirstSeenTables[index]?.note(value, seconds);
   }
 
   #topPorts(transport: "tcp" | "udp" | "both", n: number): TopEntry[] {
