@@ -67,7 +67,8 @@ Flags:
                         a comma-separated list or the flag repeated runs several
   --targets LIST        only these targets: some of sensor,sensor-deno,baseline,c-loop
   --rounds N            run everything N times (1 to 20) and show each scenario's median run;
-                        every run must pass the checks
+                        every run must pass the checks (report: the report and jq N times
+                        on one file, the median ratio and the largest peak RSS)
   --compare DIR         also run the sensor of the checkout in DIR (target sensor-b) right after
                         this one's in every round, and print each pair's CPU ratio: an A/B
   --json FILE           also write the results as JSON
@@ -263,7 +264,7 @@ export async function main(args: string[]): Promise<number> {
     }
     if (reportWanted) {
       log(`scenario report: ${reportBytes} bytes of records, spip report against jq`);
-      report = await runReportBench({ bytes: reportBytes, workDir, log });
+      report = await runReportBench({ bytes: reportBytes, workDir, log, rounds });
     }
   } finally {
     await Deno.remove(workDir, { recursive: true });

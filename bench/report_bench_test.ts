@@ -21,6 +21,38 @@ Deno.test("bench --scenario report: a tiny records file, timed against jq, with 
   }
 });
 
+Deno.test("bench --scenario report --rounds 3: the median round's ratio, the largest peak RSS, every round", async () => {
+  const json = await Deno.makeTempFile({ prefix: "spip-bench-report-", suffix: ".json" });
+  try {
+    assertEquals(
+      await main([
+        "--scenario",
+        "report",
+        "--report-bytes",
+        "100000",
+        "--rounds",
+        "3",
+        "--json",
+        json,
+      ]),
+      0,
+    );
+    const { report } = JSON.parse(await Deno.readTextFile(json)) as { report: ReportBenchResult };
+    assert(report.recordsMatch);
+    const rounds = report.rounds ?? [];
+    assertEquals(rounds.length, 3);
+    const speedups = rounds.map((r) => r.speedup).sort((a, b) => a - b);
+    assertEquals(report.speedup, speedups[1]);
+    assertEquals(report.reportPeakRssMiB, Math.max(...rounds.map((r) => r.reportPeakRssMiB)));
+    const median = rounds.find((r) => r.speedup === report.speedup);
+    assertEquals(report.reportSeconds, median?.reportSeconds);
+    assertEquals(report.jqSeconds, median?.jqSeconds);
+    assertStringIncludes(formatReportBench(report), "the median of 3 rounds");
+  } finally {
+    await Deno.remove(json);
+  }
+});
+
 Deno.test("bench: --report-bytes must be a positive integer", async () => {
   assertEquals(await main(["--scenario", "report", "--report-bytes", "0"]), 2);
 });
