@@ -236,7 +236,7 @@ export async function main(args: string[]): Promise<number> {
       return 1;
     }
     for (let round = 1; round <= rounds; round++) {
-      if (rounds > 1) log(`round ${round} of ${rounds}`);
+      if (rounds > 1 && chosen.length > 0) log(`round ${round} of ${rounds}`);
       for (const scenario of chosen) {
         for (const target of targets) {
           if (!target.isSensor && !scenario.baseline) continue;
@@ -272,7 +272,7 @@ export async function main(args: string[]): Promise<number> {
   const shown = rounds > 1 ? medianRuns(results) : results;
   if (shown.length > 0) print(formatReport(shown));
   if (report !== undefined) print(`\n${formatReportBench(report)}`);
-  if (rounds > 1) {
+  if (rounds > 1 && results.length > 0) {
     print(`\n${rounds} rounds; the table shows each scenario's median run by CPU us/conn:`);
     for (const line of formatRounds(results)) print(`  ${line}`);
   }
