@@ -29,7 +29,7 @@ import type { FromWorker, ToWorker } from "./worker_protocol.ts";
 /** The most reading workers, whatever the number of cores. */
 export const REPORT_WORKERS_MAX = 8;
 /** Chunks sent to one worker and not yet counted, at most. */
-export const CHUNKS_IN_FLIGHT_PER_WORKER = 2;
+export const CHUNKS_IN_FLIGHT_PER_WORKER = 3;
 /** Bytes of chunks sent to all workers and not yet counted, at most (beyond one chunk). */
 export const BYTES_IN_FLIGHT_MAX = 32 * 1024 * 1024;
 /**
