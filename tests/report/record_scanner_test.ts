@@ -378,3 +378,34 @@ Deno.test("record scanner: first lines told binary from their bytes get guessPro
     assertSameAnswer(scanner, encoder.encode(line), line);
   }
 });
+
+Deno.test("record scanner: values that start like an earlier line's are read in full", () => {
+  const scanner = new RecordScanner();
+  // Each value is the start of another (a number going on, a literal going on into bad JSON, a
+  // string's text going on): whatever a scanner remembers of one line's member, key or value, is
+  // then the start of the next line's.
+  const ports = ["80", "8080", "80.5", "80e1", "80E+1", "8", "-8", "-80", "0", "08"];
+  const seqs = ["1", "12", "1.0", "1e0", "10", "true", "null", '"1"'];
+  const silents = ["false", "falsey", "true", "true ", "null", "nul"];
+  const transports = ['"tcp"', '"tcpx"', '"udp"', '"tc\\u0070"', '"tcp\\""'];
+  const ends = ["}", " }", "\t}", ',"a":1}', ', "a":1}', "}x"];
+  let seed = 5;
+  const random = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const pick = (list: string[]) => list[random(list.length)] as string;
+  let records = 0;
+  for (let i = 0; i < 20_000; i++) {
+    // Runs of the same value make the scanner remember whole members, then a change follows.
+    const run = i % 7 < 5;
+    const line = `{"timestamp":1796083200,"source_ip":"198.51.100.7","destination_port":${
+      run ? "80" : pick(ports)
+    },"seq":${run ? "1" : pick(seqs)},"silent":${run ? "false" : pick(silents)},"transport":${
+      run ? '"tcp"' : pick(transports)
+    }${run ? "}" : pick(ends)}`;
+    assertSameAnswer(scanner, encoder.encode(line), line);
+    if (parsed(encoder.encode(line)) !== null) records++;
+  }
+  assertGreater(records, 15_000);
+});
