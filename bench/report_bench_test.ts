@@ -71,5 +71,5 @@ Deno.test("formatReportBench() gives the peak RSS in MiB and in decimal MB, as t
     recordsMatch: true,
   });
   assertStringIncludes(line, "peak RSS 190 MiB = 199 MB");
-  assertStringIncludes(line, "report is 4.5x jq");
+  assertStringIncludes(line, "report is 4.50x jq");
 });
