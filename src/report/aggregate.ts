@@ -87,11 +87,9 @@ export class ReportAggregate {
   #heatRows = 0;
   readonly #heatRow = new Int32Array(PORT_KEYS);
   readonly #portFirstSeen = new Float64Array(PORT_KEYS).fill(Infinity);
-  readonly #fingerprints = new Map<Fingerprint, SpaceSaving<string>>();
-  readonly #fingerprintFirstSeen = new Map<Fingerprint, FirstSeen<string>>();
-  /** The same tables by index in {@linkcode FINGERPRINTS}, for counting without a map lookup. */
-  readonly #fingerprintTables: SpaceSaving<string>[] = [];
-  readonly #fingerprintFirstSeenTables: FirstSeen<string>[] = [];
+  /** Each fingerprint kind's counts and first sightings, by its index in {@linkcode FINGERPRINTS}. */
+  readonly #fingerprints = FINGERPRINTS.map(() => new SpaceSaving<string>(TOP_FINGERPRINT_KEYS));
+  readonly #fingerprintFirstSeen = FINGERPRINTS.map(() => new FirstSeen<string>());
   readonly #timeline = new TimeBuckets();
   /** Made on the first line given as bytes, so an aggregate fed only strings holds no caches. */
   #scanner: RecordScanner | undefined = undefined;
@@ -103,14 +101,6 @@ export class ReportAggregate {
    */
   constructor(window: TimeWindow = {}) {
     this.#window = window;
-    for (const kind of FINGERPRINTS) {
-      const table = new SpaceSaving<string>(TOP_FINGERPRINT_KEYS);
-      const firstSeen = new FirstSeen<string>();
-      this.#fingerprints.set(kind.kind, table);
-      this.#fingerprintFirstSeen.set(kind.kind, firstSeen);
-      this.#fingerprintTables.push(table);
-      this.#fingerprintFirstSeenTables.push(firstSeen);
-    }
   }
 
   /**
@@ -250,8 +240,8 @@ export class ReportAggregate {
     hash: number | undefined,
   ): void {
     if (value === undefined) return;
-    this.#fingerprintTables[index]?.offer(value, 1, 0, hash ?? hashString(value));
-    this.#fingerprintFirstSeenTables[index]?.note(value, seconds);
+    this.#fingerprints[index]?.offer(value, 1, 0, hash ?? hashString(value));
+    this.#fingerprintFirstSeen[index]?.note(value, seconds);
   }
 
   #topPorts(transport: "tcp" | "udp" | "both", n: number): TopEntry[] {
@@ -298,9 +288,9 @@ export class ReportAggregate {
     const fingerprints: { kind: Fingerprint; label: string; firstSeen: number; count: number }[] =
       [];
     let untracked = 0;
-    for (const { kind } of FINGERPRINTS) {
-      const seen = this.#fingerprintFirstSeen.get(kind);
-      const table = this.#fingerprints.get(kind);
+    for (const [index, { kind }] of FINGERPRINTS.entries()) {
+      const seen = this.#fingerprintFirstSeen[index];
+      const table = this.#fingerprints[index];
       if (seen === undefined || table === undefined) continue;
       untracked += seen.untracked;
       for (const { key, firstSeen } of seen.since(from + 1)) {
@@ -369,10 +359,10 @@ export class ReportAggregate {
         exact: true,
         capacity: PORT_KEYS,
       },
-      fingerprints: FINGERPRINTS.map(({ kind, title }) => ({
+      fingerprints: FINGERPRINTS.map(({ kind, title }, index) => ({
         kind,
         title,
-        list: topList(this.#fingerprints.get(kind) ?? new SpaceSaving<string>(1), top),
+        list: topList(this.#fingerprints[index] ?? new SpaceSaving<string>(1), top),
       })),
       newSince: this.records === 0
         ? []

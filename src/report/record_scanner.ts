@@ -652,8 +652,8 @@ export class RecordScanner {
   }
 
   /**
-   * The last record's source address as a number when it is a plain dotted quad
-   * ({@linkcode dottedQuadValue}), else -1.
+   * The last record's source address as a number when the scanner defers dotted-quad sources
+   * (`deferSourceV4`) and it is one ({@linkcode dottedQuadValue}), else -1.
    */
   get sourceV4(): number {
     return this.#sourceV4;
