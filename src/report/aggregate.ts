@@ -87,7 +87,7 @@ export class ReportAggregate {
   #heatRows = 0;
   readonly #heatRow = new Int32Array(PORT_KEYS);
   readonly #portFirstSeen = new Float64Array(PORT_KEYS).fill(Infinity);
-  /** Each fingerprint kind's counts and first sightings, by its index in {@linkcode FINGERPRINTS}. */
+  /** Each fingerprint kind's counts and first sightings, by index in {@linkcode FINGERPRINTS}. */
   readonly #fingerprints = FINGERPRINTS.map(() => new SpaceSaving<string>(TOP_FINGERPRINT_KEYS));
   readonly #fingerprintFirstSeen = FINGERPRINTS.map(() => new FirstSeen<string>());
   readonly #timeline = new TimeBuckets();
