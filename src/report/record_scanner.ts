@@ -602,7 +602,18 @@ export interface RecordScannerOptions {
    * (a worker's `BatchWriter`). Default false: every record carries its source's text.
    */
   readonly deferSourceV4?: boolean;
+  /**
+   * Give every record in one object that the scanner fills again for each line, instead of a new
+   * object per line: for a reader that is done with a record before it reads the next line (a
+   * worker's `BatchWriter`). It spares the young generation about 140 bytes a line, more than
+   * half of what a worker allocates, and with them most of its scavenges. Default false: each
+   * record is a new object, which the caller may keep.
+   */
+  readonly reuseRecord?: boolean;
 }
+
+/** A record's fields, written again for each line by a scanner that reuses its record. */
+type MutableRecord = { -readonly [K in keyof ReportRecord]: ReportRecord[K] };
 
 /** What walking the top-level object found. */
 const WALKED = 0;
@@ -640,15 +651,35 @@ export class RecordScanner {
   #sourceSlot = -1;
   #sourceV4 = -1;
   readonly #deferSourceV4: boolean;
+  /** The record given for every line when the scanner reuses it; null when it does not. */
+  readonly #reused: MutableRecord | null;
   #lineEnd = 0;
 
   /**
    * Makes a scanner with empty caches.
    *
-   * @param options Whether a dotted-quad source stays a number.
+   * @param options Whether a dotted-quad source stays a number, and whether the record object is
+   * reused.
    */
   constructor(options: RecordScannerOptions = {}) {
     this.#deferSourceV4 = options.deferSourceV4 ?? false;
+    this.#reused = options.reuseRecord === true
+      ? {
+        timestamp: 0,
+        transport: "tcp",
+        sourceIp: "",
+        destinationPort: 0,
+        sessionStart: false,
+        silent: false,
+        tls: false,
+        firstLine: undefined,
+        ja4: undefined,
+        ja3: undefined,
+        syn: undefined,
+        hassh: undefined,
+        greeting: undefined,
+      }
+      : null;
   }
 
   /**
@@ -891,21 +922,45 @@ export class RecordScanner {
         kinds[PAYLOAD_HEX] === STRING
       ? this.#guess(bytes, ja4 !== undefined)
       : undefined;
-    return {
-      timestamp: Math.floor(timestamp),
-      transport: kinds[TRANSPORT] === STRING && this.#isUdp(bytes) ? "udp" : "tcp",
-      sourceIp: this.#sourceIp(bytes),
-      destinationPort: port,
-      sessionStart,
-      silent,
-      tls: kinds[TLS] === TRUE,
-      firstLine,
-      ja4,
-      ja3: this.#text(bytes, JA3_HASH) ?? this.#text(bytes, JA3),
-      syn: sessionStart ? this.#syn(bytes) : undefined,
-      hassh: this.#text(bytes, HASSH),
-      greeting: sessionStart ? this.#text(bytes, GREETING) : undefined,
-    };
+    const transport = kinds[TRANSPORT] === STRING && this.#isUdp(bytes) ? "udp" : "tcp";
+    const sourceIp = this.#sourceIp(bytes);
+    const ja3 = this.#text(bytes, JA3_HASH) ?? this.#text(bytes, JA3);
+    const syn = sessionStart ? this.#syn(bytes) : undefined;
+    const hassh = this.#text(bytes, HASSH);
+    const greeting = sessionStart ? this.#text(bytes, GREETING) : undefined;
+    const tls = kinds[TLS] === TRUE;
+    const record = this.#reused;
+    if (record === null) {
+      return {
+        timestamp: Math.floor(timestamp),
+        transport,
+        sourceIp,
+        destinationPort: port,
+        sessionStart,
+        silent,
+        tls,
+        firstLine,
+        ja4,
+        ja3,
+        syn,
+        hassh,
+        greeting,
+      };
+    }
+    record.timestamp = Math.floor(timestamp);
+    record.transport = transport;
+    record.sourceIp = sourceIp;
+    record.destinationPort = port;
+    record.sessionStart = sessionStart;
+    record.silent = silent;
+    record.tls = tls;
+    record.firstLine = firstLine;
+    record.ja4 = ja4;
+    record.ja3 = ja3;
+    record.syn = syn;
+    record.hassh = hassh;
+    record.greeting = greeting;
+    return record;
   }
 
   #isUdp(bytes: Uint8Array): boolean {

@@ -17,7 +17,7 @@ const port = parentPort;
 if (port === null) throw new Error("Cannot read records: report_worker.ts runs only as a worker");
 const post = (message: FromWorker, transfer: ArrayBuffer[]): void =>
   port.postMessage(message, transfer);
-const scanner = new RecordScanner({ deferSourceV4: true });
+const scanner = new RecordScanner({ deferSourceV4: true, reuseRecord: true });
 const writer = new BatchWriter();
 let badLines = 0;
 const onRecord: ScannedLineHandler = (record) => {

@@ -409,3 +409,32 @@ Deno.test("record scanner: values that start like an earlier line's are read in 
   }
   assertGreater(records, 15_000);
 });
+
+Deno.test("record scanner: with reuseRecord, one object holds each line's answer in turn", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+  try {
+    await writeRecordsFile(path, { bytes: 200_000, seed: 12 });
+    const bytes = await Deno.readFile(path);
+    const plain = new RecordScanner();
+    const reusing = new RecordScanner({ reuseRecord: true });
+    let first: ReportRecord | null = null;
+    let records = 0;
+    for (let start = 0; start < bytes.length;) {
+      const end = bytes.indexOf(0x0a, start);
+      const expected = plain.scan(bytes, start, end);
+      const got = reusing.scanLine(bytes, start, bytes.length);
+      assertEquals(reusing.lineEnd, end);
+      // A copy, taken before the next line overwrites the object.
+      assertEquals(got === null ? null : { ...got }, expected);
+      if (got !== null) {
+        first ??= got;
+        assertEquals(got === first, true, "the same object for every record");
+        records++;
+      }
+      start = end + 1;
+    }
+    assertGreater(records, 200);
+  } finally {
+    await Deno.remove(path);
+  }
+});
