@@ -190,10 +190,28 @@ Deno.test("aggregateInWorkers: workers that cannot be made, cannot load or never
   ];
   for (const [workerUrl, said] of cases) {
     const error = await assertRejects(
-      () => withinTimeout(aggregateInWorkers(inputs, {}, { workers: 2, workerUrl, startMs: 500 })),
+      () => withinTimeout(aggregateInWorkers(inputs, {}, { workers: 2, workerUrl, startMs: 3000 })),
       WorkersUnavailableError,
     );
     assert(error.message.includes(said), error.message);
+  }
+});
+
+Deno.test("aggregateInWorkers: a worker made after reading began that never loads fails the run, no hang", async () => {
+  const path = await Deno.makeTempFile({ prefix: "spip-pool-" });
+  try {
+    // Enough chunks that the second worker, made once the first holds its share, is given some.
+    await writeRecordsFile(path, { bytes: 8 * READ_CHUNK_BYTES, seed: 4 });
+    const workerUrl = new URL("./_first_only_worker.ts", import.meta.url);
+    await assertRejects(
+      () =>
+        withinTimeout(aggregateInWorkers([{ path }], {}, { workers: 2, workerUrl, startMs: 3000 })),
+      Error,
+      "Cannot summarise records: a worker was not loaded after 3000 ms",
+    );
+  } finally {
+    Deno.env.delete("SPIP_TEST_FIRST_WORKER_LOADED");
+    await Deno.remove(path);
   }
 });
 
