@@ -1,17 +1,18 @@
 /**
  * Per-record aggregation for `spip report`: every count the summary shows, kept in memory bounded
  * by named constants, whatever the input size. Ports are counted exactly (one slot per port and
- * transport); sources, first lines and fingerprints in Space-Saving tables; distinct sources
- * exactly up to a limit, then by HyperLogLog.
+ * transport); distinct sources, and sessions per source, exactly up to a limit, then by
+ * HyperLogLog and Space-Saving; first lines and fingerprints in Space-Saving tables.
  *
  * @module
  */
-import { DistinctCounter } from "./distinct_counter.ts";
+import { DISTINCT_EXACT_KEYS, DistinctCounter } from "./distinct_counter.ts";
 import { FirstSeen } from "./first_seen.ts";
 import { firstInOrder } from "./first_in_order.ts";
 import { readRecord, type ReportRecord } from "./record_fields.ts";
 import { RecordScanner } from "./record_scanner.ts";
 import type { BatchReader, ScannedBatch } from "./scanned_batch.ts";
+import { SourceSessions } from "./source_sessions.ts";
 import { SpaceSaving } from "./space_saving.ts";
 import { hashString } from "./string_hash.ts";
 import { TimeBuckets } from "./time_buckets.ts";
@@ -25,7 +26,10 @@ import type {
 } from "./summary.ts";
 import { FINGERPRINTS, portLabel } from "./summary.ts";
 
-/** Keys per Space-Saving table of sources and first lines. */
+/**
+ * Keys per Space-Saving table of first lines, and of sources once there are more than
+ * `DISTINCT_EXACT_KEYS` (until then sources are counted exactly).
+ */
 export const TOP_SOURCE_KEYS = 8192;
 /** Keys per Space-Saving table of fingerprints and greetings. */
 export const TOP_FINGERPRINT_KEYS = 4096;
@@ -49,7 +53,6 @@ class TransportCounts {
   records = 0;
   sessions = 0;
   silent = 0;
-  readonly topSources = new SpaceSaving<string>(TOP_SOURCE_KEYS);
   readonly firstLines = new SpaceSaving<string>(TOP_SOURCE_KEYS);
 }
 
@@ -75,8 +78,14 @@ export class ReportAggregate {
   tlsRecords = 0;
   first = Infinity;
   last = -Infinity;
+  /** Sessions per source, in group 0 (TCP) and 1 (UDP), by the sources' numbers below. */
+  readonly #sourceSessions = new SourceSessions(2, TOP_SOURCE_KEYS, DISTINCT_EXACT_KEYS);
   /** Distinct sources, in group 0 (TCP) and 1 (UDP). */
-  readonly #sources = new DistinctCounter(2);
+  readonly #sources = new DistinctCounter(
+    2,
+    DISTINCT_EXACT_KEYS,
+    (keys) => this.#sourceSessions.fold(keys),
+  );
   readonly #transports = { tcp: new TransportCounts(), udp: new TransportCounts() };
   readonly #portSessions = new Float64Array(PORT_KEYS);
   /**
@@ -169,7 +178,8 @@ export class ReportAggregate {
    * @param hashes Its strings' {@linkcode hashString}s, by field in the order of
    *   a batch (source, first line, JA4, JA3, SYN, HASSH, greeting); undefined: computed here.
    * @param reader The batch reader it came from: a source it has seen in this group already is
-   *   not looked up in the distinct-source set again (adding it would change nothing).
+   *   not looked up in the distinct-source set again (adding it would change nothing); its
+   *   number there is the one the reader noted for it.
    */
   #add(
     record: ReportRecord,
@@ -190,15 +200,21 @@ export class ReportAggregate {
     if (record.tls) this.tlsRecords++;
     const sourceHash = hashes?.[0] ?? hashString(record.sourceIp);
     const group = record.transport === "udp" ? 1 : 0;
-    if (reader === undefined || reader.firstSight(1 << group)) {
-      this.#sources.add(record.sourceIp, group, sourceHash);
+    let source: number;
+    if (reader === undefined) {
+      source = this.#sources.add(record.sourceIp, group, sourceHash);
+    } else if (reader.firstSight(1 << group)) {
+      source = this.#sources.add(record.sourceIp, group, sourceHash);
+      reader.sourceNote = source;
+    } else {
+      source = reader.sourceNote;
     }
     const counts = group === 1 ? this.#transports.udp : this.#transports.tcp;
     counts.records++;
     if (record.sessionStart) {
       counts.sessions++;
       if (record.silent) counts.silent++;
-      counts.topSources.offer(record.sourceIp, 1, 0, sourceHash);
+      this.#sourceSessions.add(group, source, record.sourceIp, sourceHash);
       const firstLine = record.firstLine;
       if (firstLine !== undefined) {
         counts.firstLines.offer(firstLine, 1, 0, hashes?.[1] ?? hashString(firstLine));
@@ -270,7 +286,7 @@ export class ReportAggregate {
       silent: c.silent,
       sources: this.#sources.count(transport === "udp" ? 1 : 0),
       ports: { entries: ports, total: c.sessions, exact: true, capacity: 65536 },
-      topSources: topList(c.topSources, top),
+      topSources: this.#sourceSessions.top(transport === "udp" ? 1 : 0, top, this.#sources.keys()),
       firstLines: topList(c.firstLines, top),
     };
   }

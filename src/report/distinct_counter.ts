@@ -38,14 +38,18 @@ class KeyBits {
     return this.#index.size;
   }
 
-  /** The group bits of a key (0: not seen). */
-  get(key: string, hash: number): number {
-    const n = this.#index.find(key, hash);
-    return n < 0 ? 0 : this.#bits[n] as number;
+  /** The number of a key, -1 when it is not in the set. */
+  find(key: string, hash: number): number {
+    return this.#index.find(key, hash);
   }
 
-  /** Sets the group bits of a key. */
-  set(key: string, hash: number, bits: number): void {
+  /** The group bits of a key by its number. */
+  bitsOf(n: number): number {
+    return this.#bits[n] as number;
+  }
+
+  /** Adds a key (or finds it) and sets its group bits; returns its number. */
+  set(key: string, hash: number, bits: number): number {
     const n = this.#index.add(key, hash);
     if (n >= this.#bits.length) {
       const grown = new Int32Array(2 * this.#bits.length);
@@ -53,6 +57,12 @@ class KeyBits {
       this.#bits = grown;
     }
     this.#bits[n] = bits;
+    return n;
+  }
+
+  /** The keys, by number. */
+  keys(): readonly string[] {
+    return this.#index.keys;
   }
 
   /** Each key's group bits, by key number. */
@@ -69,6 +79,11 @@ class KeyBits {
 /**
  * Counts distinct strings in bounded memory, overall and per group (such as per transport), with
  * one table lookup per key: each key remembers the groups it was seen in.
+ *
+ * While it counts exactly, each key has a number (0, 1, ... in the order keys first came), which
+ * {@linkcode DistinctCounter.add} returns, so that a caller can keep more per key in arrays by
+ * that number (sessions per source, say) without a table of its own; `onFold` tells it when the
+ * numbers end.
  */
 export class DistinctCounter {
   #exact: KeyBits | null = new KeyBits();
@@ -76,19 +91,39 @@ export class DistinctCounter {
   #sketches: Uint8Array[] | null = null;
   readonly #limit: number;
   readonly #groups: number;
-  /** The last key added and its group bit: adding them again changes nothing. */
+  readonly #onFold: ((keys: readonly string[]) => void) | undefined;
+  /** The last key added, its group bit and its number: adding them again changes nothing. */
   #lastKey: string | undefined = undefined;
   #lastBit = 0;
+  #lastNumber = -1;
 
   /**
    * Creates an empty counter.
    *
    * @param groups How many groups keys are counted in (at most 30).
    * @param exactLimit Keys counted exactly before the sketches take over.
+   * @param onFold Called once, with the keys by number, when the exact set is about to be
+   * dropped for the sketches (by the {@linkcode DistinctCounter.add} of one key past the limit,
+   * which then returns -1).
    */
-  constructor(groups = 1, exactLimit: number = DISTINCT_EXACT_KEYS) {
+  constructor(
+    groups = 1,
+    exactLimit: number = DISTINCT_EXACT_KEYS,
+    onFold?: (keys: readonly string[]) => void,
+  ) {
     this.#groups = groups;
     this.#limit = exactLimit;
+    this.#onFold = onFold;
+  }
+
+  /** Whether it still counts exactly (and keys have numbers). */
+  get exact(): boolean {
+    return this.#exact !== null;
+  }
+
+  /** The keys by number while it counts exactly; empty once the sketches count. */
+  keys(): readonly string[] {
+    return this.#exact?.keys() ?? [];
   }
 
   /**
@@ -97,27 +132,38 @@ export class DistinctCounter {
    * @param key The key.
    * @param group Its group, from 0.
    * @param hash The key's {@linkcode hashString}, when known (else computed when needed).
+   * @returns The key's number while the count is exact; -1 once the sketches count.
    */
-  add(key: string, group = 0, hash?: number): void {
+  add(key: string, group = 0, hash?: number): number {
     const bit = 1 << group;
-    if (key === this.#lastKey && bit === this.#lastBit) return;
+    if (key === this.#lastKey && bit === this.#lastBit) return this.#lastNumber;
     this.#lastKey = key;
     this.#lastBit = bit;
     const h = hash ?? hashString(key);
-    if (this.#exact !== null) {
-      const seen = this.#exact.get(key, h);
-      if ((seen & bit) !== 0) return;
-      this.#exact.set(key, h, seen | bit);
-      if (this.#exact.size > this.#limit) this.#foldIntoSketches();
-      return;
+    const exact = this.#exact;
+    if (exact !== null) {
+      let n = exact.find(key, h);
+      const seen = n < 0 ? 0 : exact.bitsOf(n);
+      if ((seen & bit) === 0) {
+        n = exact.set(key, h, seen | bit);
+        if (exact.size > this.#limit) {
+          this.#foldIntoSketches();
+          n = -1;
+        }
+      }
+      this.#lastNumber = n;
+      return n;
     }
+    this.#lastNumber = -1;
     this.#sketch(bit, h);
+    return -1;
   }
 
   /** Past the limit: every known key goes into the sketches, and the exact set is dropped. */
   #foldIntoSketches(): void {
     const exact = this.#exact;
     if (exact === null) return;
+    this.#onFold?.(exact.keys());
     this.#sketches = Array.from({ length: this.#groups + 1 }, () => new Uint8Array(REGISTERS));
     const bits = exact.bits();
     for (const [n, h] of exact.hashes().entries()) this.#sketch(bits[n] ?? 0, h);

@@ -298,6 +298,8 @@ export class BatchReader {
   readonly #hashes = new Int32Array(BATCH_TEXT_FIELDS);
   /** Per source in the table: the group bits {@linkcode BatchReader.firstSight} has seen. */
   #sourceBits = new Uint8Array(1024);
+  /** Per source in the table: what the caller noted with {@linkcode BatchReader.sourceNote}. */
+  #sourceNotes = new Int32Array(1024);
   /** The current record's source number. */
   #sourceRef = 0;
 
@@ -314,6 +316,20 @@ export class BatchReader {
     if ((seen & bit) !== 0) return false;
     this.#sourceBits[this.#sourceRef] = seen | bit;
     return true;
+  }
+
+  /**
+   * A number the caller keeps for the current record's source (such as its number in a table of
+   * its own), valid once set after the source's {@linkcode BatchReader.firstSight} said true: it
+   * is kept for as long as the reader's string for that source, so it is set again whenever
+   * `firstSight` says true again.
+   */
+  get sourceNote(): number {
+    return this.#sourceNotes[this.#sourceRef] as number;
+  }
+
+  set sourceNote(value: number) {
+    this.#sourceNotes[this.#sourceRef] = value;
   }
 
   /**
@@ -375,6 +391,9 @@ export class BatchReader {
       const bits = new Uint8Array(size);
       bits.set(this.#sourceBits);
       this.#sourceBits = bits;
+      const notes = new Int32Array(size);
+      notes.set(this.#sourceNotes);
+      this.#sourceNotes = notes;
     }
     const hashes = this.#hashes;
     const tables = this.#tables;

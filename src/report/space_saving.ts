@@ -72,6 +72,30 @@ export class SpaceSaving<K> {
     this.#position = new Int32Array(capacity);
   }
 
+  /**
+   * A table that starts from exact counts: the keys that fit, as if each had been offered its
+   * count, with the rest counted as evicted (so `floor`, the most a key not in the table may have
+   * occurred, is the smallest count kept once any key was left out).
+   *
+   * @param capacity The most keys kept.
+   * @param entries Distinct keys and their exact counts (positive), highest first: the first
+   *   `capacity` are kept.
+   * @param total The sum of every count, those left out included.
+   * @returns The table.
+   */
+  static fromCounts<K>(
+    capacity: number,
+    entries: readonly { readonly key: K; readonly count: number }[],
+    total: number,
+  ): SpaceSaving<K> {
+    const table = new SpaceSaving<K>(capacity);
+    const kept = entries.slice(0, capacity);
+    table.#load(kept.map((e) => ({ key: e.key, count: e.count, error: 0 })));
+    table.#total = total;
+    table.#evictions = entries.length - kept.length;
+    return table;
+  }
+
   /** The sum of all weights offered. */
   get total(): number {
     return this.#total;

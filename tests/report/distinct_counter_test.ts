@@ -42,3 +42,21 @@ Deno.test("DistinctCounter: a hash given by the caller counts as the computed on
   for (let i = 0; i < 3000; i++) small.add(`s${i % 1500}`, 0, (i % 1500) % 7);
   assertEquals(small.count(), { count: 1500, exact: true }, "colliding hashes, exact");
 });
+
+Deno.test("DistinctCounter: add gives each key its number while exact, -1 from the fold on, and onFold the keys", () => {
+  const folds: (readonly string[])[] = [];
+  const counter = new DistinctCounter(2, 3, (keys) => folds.push([...keys]));
+  assertEquals(counter.add("a", 0), 0);
+  assertEquals(counter.add("b", 1), 1);
+  assertEquals(counter.add("a", 1), 0, "the same key in another group");
+  assertEquals(counter.add("a", 1), 0, "the same key again");
+  assertEquals(counter.add("c", 0), 2);
+  assertEquals(counter.keys(), ["a", "b", "c"]);
+  assert(counter.exact);
+  assertEquals(counter.add("d", 0), -1, "the key past the limit");
+  assertEquals(folds, [["a", "b", "c", "d"]]);
+  assert(!counter.exact);
+  assertEquals(counter.keys(), []);
+  assertEquals(counter.add("a", 0), -1);
+  assertEquals(folds.length, 1, "folded once");
+});
