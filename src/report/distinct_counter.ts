@@ -38,9 +38,20 @@ class KeyBits {
     return this.#index.size;
   }
 
-  /** The number of a key, -1 when it is not in the set. */
-  find(key: string, hash: number): number {
-    return this.#index.find(key, hash);
+  /** The number of a key, added (with group bits 0) when it is new. */
+  number(key: string, hash: number): number {
+    const index = this.#index;
+    const size = index.size;
+    const n = index.add(key, hash);
+    if (n === size) {
+      if (n >= this.#bits.length) {
+        const grown = new Int32Array(2 * this.#bits.length);
+        grown.set(this.#bits);
+        this.#bits = grown;
+      }
+      this.#bits[n] = 0;
+    }
+    return n;
   }
 
   /** The group bits of a key by its number. */
@@ -48,16 +59,9 @@ class KeyBits {
     return this.#bits[n] as number;
   }
 
-  /** Adds a key (or finds it) and sets its group bits; returns its number. */
-  set(key: string, hash: number, bits: number): number {
-    const n = this.#index.add(key, hash);
-    if (n >= this.#bits.length) {
-      const grown = new Int32Array(2 * this.#bits.length);
-      grown.set(this.#bits);
-      this.#bits = grown;
-    }
+  /** Sets the group bits of a key by its number. */
+  setBits(n: number, bits: number): void {
     this.#bits[n] = bits;
-    return n;
   }
 
   /** The keys, by number. */
@@ -142,10 +146,11 @@ export class DistinctCounter {
     const h = hash ?? hashString(key);
     const exact = this.#exact;
     if (exact !== null) {
-      let n = exact.find(key, h);
-      const seen = n < 0 ? 0 : exact.bitsOf(n);
+      // One probe: the key is added if new (then its bits are 0).
+      let n = exact.number(key, h);
+      const seen = exact.bitsOf(n);
       if ((seen & bit) === 0) {
-        n = exact.set(key, h, seen | bit);
+        exact.setBits(n, seen | bit);
         if (exact.size > this.#limit) {
           this.#foldIntoSketches();
           n = -1;
