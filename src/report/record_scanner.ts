@@ -615,6 +615,25 @@ export interface RecordScannerOptions {
 /** A record's fields, written again for each line by a scanner that reuses its record. */
 type MutableRecord = { -readonly [K in keyof ReportRecord]: ReportRecord[K] };
 
+/** A record object, all fields present, for the scanner to fill in. */
+function newRecord(): MutableRecord {
+  return {
+    timestamp: 0,
+    transport: "tcp",
+    sourceIp: "",
+    destinationPort: 0,
+    sessionStart: false,
+    silent: false,
+    tls: false,
+    firstLine: undefined,
+    ja4: undefined,
+    ja3: undefined,
+    syn: undefined,
+    hassh: undefined,
+    greeting: undefined,
+  };
+}
+
 /** What walking the top-level object found. */
 const WALKED = 0;
 const BAD = 1;
@@ -663,23 +682,7 @@ export class RecordScanner {
    */
   constructor(options: RecordScannerOptions = {}) {
     this.#deferSourceV4 = options.deferSourceV4 ?? false;
-    this.#reused = options.reuseRecord === true
-      ? {
-        timestamp: 0,
-        transport: "tcp",
-        sourceIp: "",
-        destinationPort: 0,
-        sessionStart: false,
-        silent: false,
-        tls: false,
-        firstLine: undefined,
-        ja4: undefined,
-        ja3: undefined,
-        syn: undefined,
-        hassh: undefined,
-        greeting: undefined,
-      }
-      : null;
+    this.#reused = options.reuseRecord === true ? newRecord() : null;
   }
 
   /**
@@ -922,44 +925,20 @@ export class RecordScanner {
         kinds[PAYLOAD_HEX] === STRING
       ? this.#guess(bytes, ja4 !== undefined)
       : undefined;
-    const transport = kinds[TRANSPORT] === STRING && this.#isUdp(bytes) ? "udp" : "tcp";
-    const sourceIp = this.#sourceIp(bytes);
-    const ja3 = this.#text(bytes, JA3_HASH) ?? this.#text(bytes, JA3);
-    const syn = sessionStart ? this.#syn(bytes) : undefined;
-    const hassh = this.#text(bytes, HASSH);
-    const greeting = sessionStart ? this.#text(bytes, GREETING) : undefined;
-    const tls = kinds[TLS] === TRUE;
-    const record = this.#reused;
-    if (record === null) {
-      return {
-        timestamp: Math.floor(timestamp),
-        transport,
-        sourceIp,
-        destinationPort: port,
-        sessionStart,
-        silent,
-        tls,
-        firstLine,
-        ja4,
-        ja3,
-        syn,
-        hassh,
-        greeting,
-      };
-    }
+    const record = this.#reused ?? newRecord();
     record.timestamp = Math.floor(timestamp);
-    record.transport = transport;
-    record.sourceIp = sourceIp;
+    record.transport = kinds[TRANSPORT] === STRING && this.#isUdp(bytes) ? "udp" : "tcp";
+    record.sourceIp = this.#sourceIp(bytes);
     record.destinationPort = port;
     record.sessionStart = sessionStart;
     record.silent = silent;
-    record.tls = tls;
+    record.tls = kinds[TLS] === TRUE;
     record.firstLine = firstLine;
     record.ja4 = ja4;
-    record.ja3 = ja3;
-    record.syn = syn;
-    record.hassh = hassh;
-    record.greeting = greeting;
+    record.ja3 = this.#text(bytes, JA3_HASH) ?? this.#text(bytes, JA3);
+    record.syn = sessionStart ? this.#syn(bytes) : undefined;
+    record.hassh = this.#text(bytes, HASSH);
+    record.greeting = sessionStart ? this.#text(bytes, GREETING) : undefined;
     return record;
   }
 

@@ -166,9 +166,7 @@ class Dispatcher {
   }
 
   /**
-   * Makes one more worker. `new Worker` holds the main thread until the worker's runtime exists
-   * (about 40 ms, the first one 80 ms with the loading of `node:worker_threads`), so only the
-   * first is made before reading; the others once it has its first chunks to read.
+   * Makes one more worker and listens to it (see the module documentation for when).
    *
    * @throws {Error} When the worker cannot be made.
    */
