@@ -20,6 +20,19 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Waits (at most 10 s) until a file holds bytes: the deployed logrotate.conf says `notifempty`, so
+ * a rotation of a file the clients have not written to yet (a slow machine) would do nothing.
+ */
+async function untilNotEmpty(path: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const size = await Deno.stat(path).then((info) => info.size, () => 0);
+    if (size > 0) return;
+    await delay(50);
+  }
+  throw new Error(`Cannot rotate ${path}: still empty after 10 s`);
+}
+
 async function run(program: string, args: string[]): Promise<string> {
   const out = await new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).output();
   if (out.code !== 0) {
@@ -216,11 +229,13 @@ send(bytes([1]) * 4096, 2000)
 send(open("${dir}/hello.bin", "rb").read(), 443)`,
     ));
     await delay(400);
+    await untilNotEmpty(log);
     await logrotate();
     const firstResult = await first;
     assertEquals(firstResult.stdout.trim(), "done", firstResult.stderr);
     const second = ns.python(clientScript("two-", 150, "send(bytes([1]) * 4096, 2001)"));
     await delay(300);
+    await untilNotEmpty(log);
     await logrotate(); // compresses the first rotated file, renames the current one
     const secondResult = await second;
     assertEquals(secondResult.stdout.trim(), "done", secondResult.stderr);
