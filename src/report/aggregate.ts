@@ -13,7 +13,7 @@ import { readRecord, type ReportRecord } from "./record_fields.ts";
 import { RecordScanner } from "./record_scanner.ts";
 import type { BatchReader, ScannedBatch } from "./scanned_batch.ts";
 import { SourceSessions } from "./source_sessions.ts";
-import { SpaceSaving } from "./space_saving.ts";
+import { SpaceSaving, topList } from "./space_saving.ts";
 import { hashString } from "./string_hash.ts";
 import { TimeBuckets } from "./time_buckets.ts";
 import type {
@@ -21,7 +21,6 @@ import type {
   NewSince,
   ReportSummary,
   TopEntry,
-  TopList,
   TransportSummary,
 } from "./summary.ts";
 import { FINGERPRINTS, portLabel } from "./summary.ts";
@@ -58,15 +57,6 @@ class TransportCounts {
 
 /** Heat map rows made room for at first; the rows double as ports with sessions come. */
 const FIRST_HEAT_ROWS = 64;
-
-function topList(table: SpaceSaving<string>, n: number): TopList {
-  return {
-    entries: table.top(n).map((e) => ({ label: e.key, count: e.count, error: e.error })),
-    total: table.total,
-    exact: table.evictions === 0,
-    capacity: table.capacity,
-  };
-}
 
 /** Everything counted so far; feed it lines, then ask for the summary. */
 export class ReportAggregate {

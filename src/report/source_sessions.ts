@@ -17,7 +17,7 @@
  * @module
  */
 import { firstInOrder } from "./first_in_order.ts";
-import { SpaceSaving } from "./space_saving.ts";
+import { SpaceSaving, topList } from "./space_saving.ts";
 import type { TopList } from "./summary.ts";
 
 /** Counts sessions per source and group; see the module documentation. */
@@ -83,10 +83,7 @@ export class SourceSessions {
   fold(keys: readonly string[]): void {
     if (this.#tables !== null) return;
     this.#tables = this.#counts.map((counts, group) => {
-      const numbers: number[] = [];
-      for (let n = 0; n < keys.length && n < counts.length; n++) {
-        if ((counts[n] as number) > 0) numbers.push(n);
-      }
+      const numbers = counted(counts, keys);
       // Highest first; ties in the order the sources came.
       numbers.sort((a, b) => (counts[b] as number) - (counts[a] as number) || a - b);
       return SpaceSaving.fromCounts(
@@ -108,22 +105,10 @@ export class SourceSessions {
    */
   top(group: number, n: number, keys: readonly string[]): TopList {
     const tables = this.#tables;
-    if (tables !== null) {
-      const table = tables[group] ?? new SpaceSaving<string>(1);
-      return {
-        entries: table.top(n).map((e) => ({ label: e.key, count: e.count, error: e.error })),
-        total: table.total,
-        exact: table.evictions === 0,
-        capacity: table.capacity,
-      };
-    }
+    if (tables !== null) return topList(tables[group] ?? new SpaceSaving<string>(1), n);
     const counts = this.#counts[group] ?? new Float64Array(0);
-    const numbers: number[] = [];
-    for (let s = 0; s < keys.length && s < counts.length; s++) {
-      if ((counts[s] as number) > 0) numbers.push(s);
-    }
     const top = firstInOrder(
-      numbers,
+      counted(counts, keys),
       n,
       (a, b) =>
         (counts[b] as number) - (counts[a] as number) ||
@@ -136,4 +121,13 @@ export class SourceSessions {
       capacity: this.#exactLimit,
     };
   }
+}
+
+/** The numbers of the sources with sessions in `counts`. */
+function counted(counts: Float64Array, keys: readonly string[]): number[] {
+  const numbers: number[] = [];
+  for (let n = 0; n < keys.length && n < counts.length; n++) {
+    if ((counts[n] as number) > 0) numbers.push(n);
+  }
+  return numbers;
 }

@@ -21,6 +21,7 @@
  */
 import { firstInOrder } from "./first_in_order.ts";
 import { hashKey } from "./string_hash.ts";
+import type { TopList } from "./summary.ts";
 
 /** One counted key. */
 export interface CountedKey<K> {
@@ -365,4 +366,20 @@ export class SpaceSaving<K> {
     heap[i] = slot;
     position[slot] = i;
   }
+}
+
+/**
+ * A table's top keys as the summary lists them.
+ *
+ * @param table The table.
+ * @param n How many at most.
+ * @returns The list: exact while the table never evicted a key.
+ */
+export function topList(table: SpaceSaving<string>, n: number): TopList {
+  return {
+    entries: table.top(n).map((e) => ({ label: e.key, count: e.count, error: e.error })),
+    total: table.total,
+    exact: table.evictions === 0,
+    capacity: table.capacity,
+  };
 }
