@@ -98,6 +98,19 @@ function overflowRuns(runs: ScenarioResult[]): string {
 }
 
 /**
+ * `; connections accepted ahead in K of N runs (a, b, ...)` when the sensor accepted ahead of its
+ * turn in any run (its `connections_accepted_ahead`: a long accept queue it emptied into its own),
+ * else "".
+ */
+function aheadRuns(runs: ScenarioResult[]): string {
+  const counts = runs.map((r) => r.stats?.["connections_accepted_ahead"]);
+  const ahead = counts.filter((count) => typeof count === "number" && count > 0).length;
+  if (ahead === 0) return "";
+  return `; connections accepted ahead in ${ahead} of ${runs.length} runs ` +
+    `(${counts.map((count) => typeof count === "number" ? fixed(count, 0) : "-").join(", ")})`;
+}
+
+/**
  * One line per scenario and target with each round's CPU per connection, in the order they ran.
  *
  * @param results Every round's results.
@@ -111,7 +124,7 @@ export function formatRounds(results: ScenarioResult[]): string[] {
     );
     const values = runs.map((r) => fixed(r.cpuUsPerConn, 1)).join(", ");
     const line = `${median.scenario} ${median.name} ${median.target}: cpu us/conn ${values} ` +
-      `(median ${fixed(median.cpuUsPerConn, 1)})` + overflowRuns(runs);
+      `(median ${fixed(median.cpuUsPerConn, 1)})` + overflowRuns(runs) + aheadRuns(runs);
     const firsts = runs.map((r) => r.detail?.["warmupCpuUsPerConn"]);
     if (firsts.some((value) => value === undefined)) return line;
     const sorted = (firsts as number[]).toSorted((a, b) => a - b);

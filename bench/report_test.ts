@@ -111,6 +111,18 @@ Deno.test("formatRounds() says in how many runs the accept queue overflowed, wit
   ]);
 });
 
+Deno.test("formatRounds() says in how many runs the sensor accepted ahead, with each run's count", () => {
+  const ahead = (cpu: number, count: number | null): ScenarioResult => ({
+    ...result(1, "sensor", cpu),
+    stats: count === null ? null : { connections_accepted_ahead: count },
+  });
+  assertEquals(formatRounds([ahead(40, 0), ahead(50, 3072), ahead(45, null)]), [
+    "1 fin sensor: cpu us/conn 40.0, 50.0, 45.0 (median 45.0); " +
+    "connections accepted ahead in 1 of 3 runs (0, 3072, -)",
+  ]);
+  assertEquals(formatRounds([ahead(40, 0)]), ["1 fin sensor: cpu us/conn 40.0 (median 40.0)"]);
+});
+
 Deno.test("formatPairs() gives sensor-b's CPU over sensor's per round, raw and per each run's client CPU", () => {
   const run = (target: TargetName, cpu: number, client: number): ScenarioResult => ({
     ...result(1, target, cpu),

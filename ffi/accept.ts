@@ -21,6 +21,14 @@ import {
 import { decodeSockaddr, SOCKADDR_MAX, type SocketAddress } from "./sockaddr.ts";
 import { setIntOption } from "./socket.ts";
 
+/**
+ * Offset of `__u32 tcpi_unacked` in `struct tcp_info` (linux/tcp.h): 8 bytes of `__u8`, then
+ * `tcpi_rto`, `tcpi_ato`, `tcpi_snd_mss` and `tcpi_rcv_mss`. A listening socket reports its
+ * accept queue's length there (`sk_ack_backlog`).
+ */
+const TCPI_UNACKED_OFFSET = 24;
+/** Offset of `__u32 tcpi_sacked`, where a listening socket reports its accept queue's limit. */
+const TCPI_SACKED_OFFSET = 28;
 /** Offset of `__u32 tcpi_rtt` in `struct tcp_info` (linux/tcp.h): 8 bytes of `__u8`, 15 `__u32`. */
 const TCPI_RTT_OFFSET = 68;
 /** Bytes of `struct tcp_info` asked for: up to and including `tcpi_rtt`. */
@@ -114,6 +122,8 @@ export function readSavedSyn(fd: number): Uint8Array | null {
 
 /** `TCP_CLOSE_WAIT` (linux/tcp_states.h): the peer's FIN has arrived; it sends no more. */
 export const TCP_CLOSE_WAIT = 8;
+/** `TCP_LISTEN` (linux/tcp_states.h): a listening socket. */
+const TCP_LISTEN = 10;
 
 /** What {@linkcode readTcpInfo} reads from `struct tcp_info`. */
 export interface TcpInfoFacts {
@@ -159,4 +169,37 @@ const facts: TcpInfoFacts = { rttUs: -1, state: -1 };
 export function roundTripMicros(fd: number): number {
   readTcpInfo(fd, facts);
   return facts.rttUs;
+}
+
+/** How full a listening socket's accept queue is, as {@linkcode readAcceptQueue} reads it. */
+export interface AcceptQueue {
+  /** Connections waiting to be accepted (`sk_ack_backlog`); -1 when unknown. */
+  length: number;
+  /** The most it holds (`sk_max_ack_backlog`: the listen backlog capped at somaxconn); -1 when
+   * unknown. */
+  limit: number;
+}
+
+/**
+ * Reads how many connections wait in a listening socket's accept queue and how many it holds at
+ * most (`TCP_INFO`, whose `tcpi_unacked` and `tcpi_sacked` a listener fills with them).
+ *
+ * @param listenerFd The listening socket.
+ * @param into Where the counts go; both -1 when `getsockopt` fails or the socket is not
+ * listening.
+ * @returns False when they could not be read.
+ */
+export function readAcceptQueue(listenerFd: number, into: AcceptQueue): boolean {
+  optionLength[0] = TCP_INFO_BYTES;
+  if (
+    libc().getsockopt(listenerFd, IPPROTO_TCP, TCP_INFO, tcpInfo, optionLength) !== 0 ||
+    (optionLength[0] ?? 0) < TCP_INFO_BYTES || tcpInfo[0] !== TCP_LISTEN
+  ) {
+    into.length = -1;
+    into.limit = -1;
+    return false;
+  }
+  into.length = tcpInfoView.getUint32(TCPI_UNACKED_OFFSET, true);
+  into.limit = tcpInfoView.getUint32(TCPI_SACKED_OFFSET, true);
+  return true;
 }

@@ -7,11 +7,23 @@
  * destination still answers, and the bytes it sent before the reset are still readable. Each
  * session owns its fd and closes it with `close(2)`; no Deno resource is made per connection.
  *
+ * When the kernel's accept queue runs long (three quarters of its limit or more), the engine
+ * accepts until it is half full and holds those connections itself, handing them on first over
+ * the next batches: a burst then waits in the sensor rather than overflowing a queue that
+ * somaxconn caps at 4096 (a fresh process, still compiling its code, is slower than a fast client
+ * for a few hundred milliseconds).
+ *
  * @module
  */
 import { EPOLLIN } from "../../ffi/epoll.ts";
 import { Errno, errnoName } from "../../ffi/errno_error.ts";
-import { acceptConnection, closeFd } from "../../ffi/accept.ts";
+import {
+  acceptConnection,
+  type AcceptedSocket,
+  type AcceptQueue,
+  closeFd,
+  readAcceptQueue,
+} from "../../ffi/accept.ts";
 import type { Stats } from "../output/stats.ts";
 import { reportDiagnostic } from "../output/events.ts";
 import type { ReadinessHandler, ReadinessPoller } from "./readiness_poller.ts";
@@ -26,6 +38,35 @@ import { nextBackoffMs, RESOURCE_ERRORS } from "./deno_accept_loop.ts";
  * between batches.
  */
 export const ACCEPTS_PER_EVENT = 256;
+
+/**
+ * Connections accepted ahead of their turn and held at most. Each is an open fd (in the kernel,
+ * it held the same socket while it waited in the queue) and about 100 bytes of JavaScript.
+ */
+export const ACCEPT_AHEAD_MAX_CONNECTIONS = 8192;
+
+/**
+ * Accept ahead once the kernel's accept queue is this full or more (a share of its limit),
+ * checked after a readiness event used its whole budget.
+ */
+const ACCEPT_AHEAD_WHEN_QUEUE_SHARE = 0.75;
+
+/** Accepting ahead takes the kernel's accept queue down to this share of its limit. */
+const ACCEPT_AHEAD_DOWN_TO_QUEUE_SHARE = 0.5;
+
+/** A connection accepted ahead of its turn: what must be read at once, and when. */
+interface AcceptedAhead {
+  readonly fd: number;
+  readonly source: Endpoint;
+  readonly destination: Endpoint;
+  readonly acceptedAtMs: number;
+}
+
+/** How an {@linkcode Accept4Loop} batches. */
+export interface Accept4LoopOptions {
+  /** Connections handed on per readiness event at most; default {@linkcode ACCEPTS_PER_EVENT}. */
+  acceptsPerEvent?: number;
+}
 
 /** A connection this engine accepted: its fields, and `close(2)` as a method, not a closure. */
 class Accept4Connection implements AcceptedConnection {
@@ -52,9 +93,15 @@ const LISTENER_GONE: ReadonlySet<number> = new Set([
 
 /**
  * Accepts with `accept4` on each readiness report of the listener, until EAGAIN or
- * {@linkcode ACCEPTS_PER_EVENT}. EMFILE, ENFILE, ENOBUFS and ENOMEM take the listener out of the
- * epoll set for a pause (5 ms, doubling to 500 ms while they last), so a full fd table cannot
- * make the loop spin; other errors concern one connection and are counted.
+ * {@linkcode ACCEPTS_PER_EVENT}, and hands each connection on at once. When that budget runs out
+ * and the kernel's queue is still three quarters full or more, it accepts ahead until the queue
+ * is half full (holding {@linkcode ACCEPT_AHEAD_MAX_CONNECTIONS} at most), and hands those on
+ * first, a budget per batch, in the order they came. A connection accepted ahead has its source,
+ * destination and accept time read when it is accepted; its SYN and RTT when it is handed on.
+ *
+ * EMFILE, ENFILE, ENOBUFS and ENOMEM take the listener out of the epoll set for a pause (5 ms,
+ * doubling to 500 ms while they last), so a full fd table cannot make the loop spin; other errors
+ * concern one connection and are counted.
  */
 export class Accept4Loop implements ReadinessHandler {
   readonly #listenerFd: number;
@@ -62,11 +109,17 @@ export class Accept4Loop implements ReadinessHandler {
   readonly #facts: ConnectionFacts;
   readonly #stats: Stats;
   readonly #handler: ConnectionHandler;
+  readonly #acceptsPerEvent: number;
   readonly #stopped: Promise<void>;
+  readonly #queue: AcceptQueue = { length: -1, limit: -1 };
+  /** Connections accepted ahead, in order; those before `#aheadAt` were handed on. */
+  #ahead: AcceptedAhead[] = [];
+  #aheadAt = 0;
   #resolveStopped: () => void = () => {};
   #token = 0;
   #backoffMs = 0;
   #backoffTimer: ReturnType<typeof setTimeout> | undefined;
+  #paused = false;
   #closed = false;
 
   /**
@@ -77,6 +130,7 @@ export class Accept4Loop implements ReadinessHandler {
    * @param facts Reads each connection's destination and handshake.
    * @param stats Where accepts and their errors are counted.
    * @param handler Receives each connection.
+   * @param options How to batch.
    * @throws {ErrnoError} When the listener cannot be watched.
    */
   constructor(
@@ -85,12 +139,14 @@ export class Accept4Loop implements ReadinessHandler {
     facts: ConnectionFacts,
     stats: Stats,
     handler: ConnectionHandler,
+    options: Accept4LoopOptions = {},
   ) {
     this.#listenerFd = listenerFd;
     this.#poller = poller;
     this.#facts = facts;
     this.#stats = stats;
     this.#handler = handler;
+    this.#acceptsPerEvent = options.acceptsPerEvent ?? ACCEPTS_PER_EVENT;
     this.#stopped = new Promise((resolve) => this.#resolveStopped = resolve);
     this.#token = poller.watch(listenerFd, this, EPOLLIN);
   }
@@ -100,57 +156,135 @@ export class Accept4Loop implements ReadinessHandler {
     return this.#stopped;
   }
 
-  /**
-   * Accepts what is queued; called by the poller.
-   *
-   * @param _events The `EPOLL*` bits.
-   */
-  onReady(_events: number): void {
-    for (let i = 0; i < ACCEPTS_PER_EVENT && !this.#closed; i++) {
-      const accepted = acceptConnection(this.#listenerFd);
-      if (typeof accepted !== "number") {
-        this.#backoffMs = 0;
-        this.#take(accepted.fd, accepted.peer);
-        continue;
-      }
-      const errno = -accepted;
-      if (errno === Errno.EAGAIN) return;
-      if (errno === Errno.EINTR) continue;
-      const kind = errnoName(errno);
-      this.#stats.countAcceptError(kind);
-      if (RESOURCE_ERRORS.has(kind)) {
-        this.#pause();
-        return;
-      }
-      if (LISTENER_GONE.has(errno)) {
-        reportDiagnostic(`Cannot accept: ${kind} on the listening socket; no longer accepting`);
-        this.close();
-        return;
-      }
-    }
+  /** Connections accepted ahead and not yet handed on. */
+  get heldAhead(): number {
+    return this.#ahead.length - this.#aheadAt;
   }
 
-  #take(fd: number, peer: { ip: string; port: number } | null): void {
+  /**
+   * Hands on what was accepted ahead, then accepts what is queued; called by the poller, and
+   * again at the next batch while connections accepted ahead remain.
+   *
+   * @param _events The `EPOLL*` bits, or 0.
+   */
+  onReady(_events: number): void {
+    let budget = this.#acceptsPerEvent - this.#handOnAhead(this.#acceptsPerEvent);
+    if (this.heldAhead === 0) {
+      for (; budget > 0 && !this.#closed && !this.#paused; budget--) {
+        const accepted = this.#acceptOne();
+        if (accepted === null) break;
+        if (accepted !== undefined) this.#take(accepted);
+      }
+    }
+    if (budget <= 0) this.#acceptAheadIfBehind();
+    if (this.heldAhead > 0 && !this.#closed) this.#poller.callSoon(this.#token);
+  }
+
+  /**
+   * One `accept4`.
+   *
+   * @returns The connection; `undefined` when one connection failed (counted); null when none
+   * can be taken now: the queue is empty, or the listener was paused or closed.
+   */
+  #acceptOne(): AcceptedSocket | undefined | null {
+    const accepted = acceptConnection(this.#listenerFd);
+    if (typeof accepted !== "number") {
+      this.#backoffMs = 0;
+      return accepted;
+    }
+    const errno = -accepted;
+    if (errno === Errno.EAGAIN) return null;
+    if (errno === Errno.EINTR) return undefined;
+    const kind = errnoName(errno);
+    this.#stats.countAcceptError(kind);
+    if (RESOURCE_ERRORS.has(kind)) {
+      this.#pause();
+      return null;
+    }
+    if (LISTENER_GONE.has(errno)) {
+      reportDiagnostic(`Cannot accept: ${kind} on the listening socket; no longer accepting`);
+      this.close();
+      return null;
+    }
+    return undefined;
+  }
+
+  /**
+   * The source, destination and time of a connection just accepted, which cannot wait; null
+   * (the fd closed, counted) for a peer that is not an IP address, which a TCP listener never
+   * hands out.
+   */
+  #admit(accepted: AcceptedSocket): AcceptedAhead | null {
+    const { fd, peer } = accepted;
     const acceptedAtMs = Date.now();
     if (peer === null) {
-      // Not an IP peer: cannot happen on a TCP listener; counted, never handed on.
       this.#stats.countAcceptError("NoPeerAddress");
       closeFd(fd);
-      return;
+      return null;
     }
     this.#stats.connectionsAccepted++;
-    const destination = this.#facts.destination(fd, peer);
+    return { fd, source: peer, destination: this.#facts.destination(fd, peer), acceptedAtMs };
+  }
+
+  #take(accepted: AcceptedSocket): void {
+    const admitted = this.#admit(accepted);
+    if (admitted !== null) this.#handOn(admitted);
+  }
+
+  #handOn(admitted: AcceptedAhead): void {
+    const { fd, source, destination, acceptedAtMs } = admitted;
     const fields = this.#facts.handshake(fd);
     this.#handler(
       new Accept4Connection(
         fd,
-        peer,
+        source,
         destination,
         acceptedAtMs,
         fields,
         this.#facts.peerFinished,
       ),
     );
+  }
+
+  /**
+   * Hands on connections accepted ahead, oldest first.
+   *
+   * @param most How many at most.
+   * @returns How many were handed on.
+   */
+  #handOnAhead(most: number): number {
+    let handed = 0;
+    while (handed < most && this.#aheadAt < this.#ahead.length) {
+      const next = this.#ahead[this.#aheadAt++];
+      if (next !== undefined) this.#handOn(next);
+      handed++;
+    }
+    if (this.#aheadAt >= this.#ahead.length && this.#ahead.length > 0) {
+      this.#ahead = [];
+      this.#aheadAt = 0;
+    }
+    return handed;
+  }
+
+  /**
+   * When the kernel's accept queue is three quarters full or more, accepts until it is half
+   * full, holding {@linkcode ACCEPT_AHEAD_MAX_CONNECTIONS} at most.
+   */
+  #acceptAheadIfBehind(): void {
+    if (this.#closed || this.#paused) return;
+    const queue = this.#queue;
+    if (!readAcceptQueue(this.#listenerFd, queue)) return;
+    if (queue.length < queue.limit * ACCEPT_AHEAD_WHEN_QUEUE_SHARE) return;
+    let tries = queue.length - Math.floor(queue.limit * ACCEPT_AHEAD_DOWN_TO_QUEUE_SHARE);
+    while (tries-- > 0 && this.heldAhead < ACCEPT_AHEAD_MAX_CONNECTIONS && !this.#closed) {
+      const accepted = this.#acceptOne();
+      if (accepted === null) break;
+      if (accepted === undefined) continue;
+      const admitted = this.#admit(accepted);
+      if (admitted === null) continue;
+      this.#ahead.push(admitted);
+      this.#stats.connectionsAcceptedAhead++;
+    }
   }
 
   #pause(): void {
@@ -161,9 +295,11 @@ export class Accept4Loop implements ReadinessHandler {
       // Not watched any more: closed meanwhile.
       return;
     }
+    this.#paused = true;
     this.#backoffTimer = setTimeout(() => {
       this.#backoffTimer = undefined;
       if (this.#closed) return;
+      this.#paused = false;
       try {
         this.#poller.change(this.#listenerFd, this.#token, EPOLLIN);
       } catch (error) {
@@ -175,10 +311,14 @@ export class Accept4Loop implements ReadinessHandler {
     }, this.#backoffMs);
   }
 
-  /** Stops accepting; the listener stays open (its owner closes it). */
+  /**
+   * Stops accepting, and hands on at once the connections accepted ahead, so that they are
+   * recorded like the others; the listener stays open (its owner closes it).
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#handOnAhead(Infinity);
     if (this.#backoffTimer !== undefined) clearTimeout(this.#backoffTimer);
     try {
       // Out of the epoll set now, or a readable listener would be reported at every batch.

@@ -14,7 +14,8 @@ export interface ReadinessHandler {
   /**
    * Called with the `EPOLL*` bits of each readiness event. Level-triggered: an fd that stays
    * ready is reported again at the next batch, so a handler may leave work for later, and must
-   * accept a report of readiness that another batch already consumed.
+   * accept a report of readiness that another batch already consumed. Called with 0 when it
+   * asked to be called soon ({@linkcode ReadinessPoller.callSoon}) and its fd is not ready.
    */
   onReady(events: number): void;
 }
@@ -42,6 +43,10 @@ export class ReadinessPoller {
   readonly #batchDelayMs: number;
   readonly #failures = new RateLimitedLog(60_000, reportDiagnostic);
   readonly #running: Promise<void>;
+  /** Tokens whose handlers asked to be called at the next batch, ready or not. */
+  #soon = new Set<number>();
+  /** The set of the batch being handled, swapped with `#soon` at each batch. */
+  #soonNow = new Set<number>();
   #nextToken = 1;
   #closing = false;
   /** Batches handled. */
@@ -118,6 +123,18 @@ export class ReadinessPoller {
   }
 
   /**
+   * Calls a watched fd's handler at the next batch whether or not the fd is ready (with events
+   * 0 when it is not), once: for a handler that left work for later. Called from a handler, the
+   * next batch then follows one turn of the event loop, without waiting for readiness; called
+   * outside a batch, it does not end a wait that is running.
+   *
+   * @param token The handler's token; a forgotten one is ignored.
+   */
+  callSoon(token: number): void {
+    if (this.#handlers.has(token)) this.#soon.add(token);
+  }
+
+  /**
    * Stops calling a handler. Call it before closing the fd; closing the fd removes it from the
    * epoll set.
    *
@@ -126,6 +143,8 @@ export class ReadinessPoller {
   forget(token: number): void {
     this.#handlers.delete(token);
     this.#paused.delete(token);
+    this.#soon.delete(token);
+    this.#soonNow.delete(token);
   }
 
   /**
@@ -147,7 +166,7 @@ export class ReadinessPoller {
       // What is ready now is taken on this thread; only an idle set is waited on by a blocking
       // thread, a hop that costs more than a batch of events.
       let n = epoll.poll();
-      if (n === 0) n = await epoll.wait(-1);
+      if (n === 0 && this.#soon.size === 0) n = await epoll.wait(-1);
       if (n < 0) {
         this.waitFailures++;
         this.#failures.print("Cannot wait for readiness: epoll_wait failed; retrying");
@@ -155,21 +174,35 @@ export class ReadinessPoller {
         continue;
       }
       this.batches++;
+      // Handlers called now may ask again, for the batch after this one.
+      const soon = this.#soon;
+      this.#soon = this.#soonNow;
+      this.#soonNow = soon;
       for (let i = 0; i < n; i++) {
-        const handler = this.#handlers.get(epoll.token(i));
-        if (handler === undefined) continue;
-        try {
-          handler.onReady(epoll.events(i));
-        } catch (error) {
-          // Handlers must not throw; if one does, the others still get their events.
-          const detail = error instanceof Error ? error.message : String(error);
-          this.#failures.print(`Cannot handle a readiness event: ${detail}`);
-        }
+        const token = epoll.token(i);
+        if (soon.size > 0) soon.delete(token);
+        this.#call(token, epoll.events(i));
+      }
+      if (soon.size > 0) {
+        for (const token of soon) this.#call(token, 0);
+        soon.clear();
       }
       if (this.#closing) break;
       // Timers, I/O and promises run between two batches.
       if (this.#batchDelayMs > 0) await pause(this.#batchDelayMs);
       else await nextTurn();
+    }
+  }
+
+  #call(token: number, events: number): void {
+    const handler = this.#handlers.get(token);
+    if (handler === undefined) return;
+    try {
+      handler.onReady(events);
+    } catch (error) {
+      // Handlers must not throw; if one does, the others still get their events.
+      const detail = error instanceof Error ? error.message : String(error);
+      this.#failures.print(`Cannot handle a readiness event: ${detail}`);
     }
   }
 }

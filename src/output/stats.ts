@@ -11,6 +11,11 @@ export class Stats {
   readonly startedAtMs: number = Date.now();
   /** TCP connections that reached JavaScript. */
   connectionsAccepted = 0;
+  /**
+   * Connections taken off a long accept queue ahead of their turn, and held by the sensor until
+   * it handed them on (`accept = "accept4"`).
+   */
+  connectionsAcceptedAhead = 0;
   /** Connections open now. */
   connectionsOpen = 0;
   /** Records written to the output. */
@@ -100,6 +105,7 @@ export class Stats {
       timestamp_ms: now,
       uptime_s: Math.round((now - this.startedAtMs) / 1000),
       connections_accepted: this.connectionsAccepted,
+      connections_accepted_ahead: this.connectionsAcceptedAhead,
       connections_open: this.connectionsOpen,
       records_written: this.recordsWritten,
       records_shed: this.recordsShed,

@@ -248,3 +248,63 @@ Deno.test("ReadinessPoller.close() resolves while a batch delay is running", asy
   poller.forget(token);
   await within(Promise.all([poller.close(), poller.close()]), READY_MS, "two concurrent close()");
 });
+
+Deno.test("ReadinessPoller.callSoon() from a handler calls it once more at the next batch, with 0 when its fd is not ready", async () => {
+  await using poller = openPoller();
+  using pair = await connectedPair();
+  const fd = fdOf(pair.server);
+  const handler = new Recorder(poller, fd); // Reads all: the fd is not ready afterwards.
+  let token = 0;
+  let asked = false;
+  const asking: ReadinessHandler = {
+    onReady(events: number): void {
+      handler.onReady(events);
+      if (!asked) {
+        asked = true;
+        poller.callSoon(token);
+      }
+    },
+  };
+  token = poller.watch(fd, asking, EPOLLIN);
+  await pair.client.write(encoder.encode("once"));
+  await until(() => handler.events.length === 2, READY_MS, "the call asked for");
+  assertEquals(handler.events, [EPOLLIN, 0]);
+  assertEquals(handler.batches[1], (handler.batches[0] ?? 0) + 1, "at the next batch");
+  await sleep(QUIET_MS);
+  assertEquals(handler.events.length, 2, "once, not at every batch");
+  poller.forget(token);
+});
+
+Deno.test("ReadinessPoller.callSoon() is dropped by forget()", async () => {
+  await using poller = openPoller();
+  using pair = await connectedPair();
+  const fd = fdOf(pair.server);
+  const handler = new Recorder(poller, fd);
+  let token = 0;
+  const forgetting: ReadinessHandler = {
+    onReady(events: number): void {
+      handler.onReady(events);
+      poller.callSoon(token);
+      poller.forget(token);
+    },
+  };
+  token = poller.watch(fd, forgetting, EPOLLIN);
+  await pair.client.write(encoder.encode("once"));
+  await until(() => handler.events.length === 1, READY_MS, "a first report");
+  await sleep(QUIET_MS);
+  assertEquals(handler.events, [EPOLLIN]);
+});
+
+Deno.test("ReadinessPoller.callSoon() on a ready fd makes one call in the batch, with its events", async () => {
+  await using poller = openPoller();
+  using pair = await connectedPair();
+  const handler = new Recorder(poller); // Never reads: the fd stays ready.
+  const token = poller.watch(fdOf(pair.server), handler);
+  await pair.client.write(encoder.encode("unread"));
+  await until(() => handler.events.length > 0, READY_MS, "a first report");
+  poller.callSoon(token);
+  await until(() => handler.events.length >= 3, READY_MS, "more reports");
+  poller.forget(token);
+  assertEquals(new Set(handler.batches).size, handler.batches.length, "one call per batch");
+  assert(handler.events.every((events) => (events & EPOLLIN) !== 0), "each with its events");
+});

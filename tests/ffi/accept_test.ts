@@ -2,14 +2,16 @@ import { assert, assertEquals, assertGreaterOrEqual } from "../../testing/std.ts
 import {
   acceptConnection,
   type AcceptedSocket,
+  type AcceptQueue,
   closeFd,
+  readAcceptQueue,
   readSavedSyn,
   readTcpInfo,
   roundTripMicros,
   saveSyns,
   TCP_CLOSE_WAIT,
 } from "../../ffi/accept.ts";
-import { findListenerFd, receiveQueued } from "../../ffi/socket.ts";
+import { findListenerFd, receiveQueued, setListenBacklog } from "../../ffi/socket.ts";
 import { Errno } from "../../ffi/errno_error.ts";
 import { parseSyn } from "../../src/capture/syn_fingerprint.ts";
 
@@ -151,6 +153,29 @@ Deno.test("readTcpInfo() reports ESTABLISHED for an open client, CLOSE_WAIT once
     closeFd(second.fd);
     open.close();
   } finally {
+    listener.close();
+  }
+});
+
+Deno.test("readAcceptQueue() reads a listener's queue length and limit, and fails on a connection", async () => {
+  const { listener, fd, port } = listen();
+  const clients: Deno.TcpConn[] = [];
+  try {
+    setListenBacklog(fd, 8);
+    const queue: AcceptQueue = { length: -1, limit: -1 };
+    assertEquals(readAcceptQueue(fd, queue), true);
+    assertEquals(queue, { length: 0, limit: 8 });
+    for (let i = 0; i < 3; i++) clients.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+    assertEquals(readAcceptQueue(fd, queue), true);
+    assertEquals(queue, { length: 3, limit: 8 });
+    const accepted = await acceptSoon(fd);
+    assertEquals(readAcceptQueue(fd, queue), true);
+    assertEquals(queue.length, 2);
+    assertEquals(readAcceptQueue(accepted.fd, queue), false, "not a listening socket");
+    assertEquals(queue, { length: -1, limit: -1 });
+    closeFd(accepted.fd);
+  } finally {
+    for (const client of clients) client.close();
     listener.close();
   }
 });
