@@ -36,6 +36,25 @@ function portReport(records: SensorRecord[]): string {
   return parts.join("; ");
 }
 
+/**
+ * The ports of 1-1024 that no session from `ip` reached, less those that REDIRECT's one known
+ * ambiguity explains. A client that reuses a source port while its earlier, reset connection still
+ * waits in the accept queue gives both the same tuple after NAT; conntrack then answers
+ * `SO_ORIGINAL_DST` for the newer one, and the earlier session carries the newer's port. Each such
+ * case shows as a port with two sessions from one source port; as many missing ports are allowed.
+ */
+function unexplainedMissingPorts(records: SensorRecord[], ip: string): number[] {
+  const byPort = new Map<number, number[]>();
+  for (const r of records.filter((x) => x.source_ip === ip && x.seq === 1)) {
+    byPort.set(r.destination_port, [...(byPort.get(r.destination_port) ?? []), r.source_port]);
+  }
+  const missing: number[] = [];
+  for (let port = 1; port <= 1024; port++) if (!byPort.has(port)) missing.push(port);
+  let reused = 0;
+  for (const sources of byPort.values()) reused += sources.length - new Set(sources).size;
+  return missing.length <= reused ? [] : missing;
+}
+
 async function withSensor(
   area: string,
   extraConfig: string,
@@ -56,6 +75,29 @@ async function withSensor(
 function hex(text: string): string {
   return new TextEncoder().encode(text).toHex();
 }
+
+Deno.test("unexplainedMissingPorts() allows a missing port only for a second session from one source port", () => {
+  const record = (port: number, sourcePort: number): SensorRecord => ({
+    payload: "",
+    payload_hex: "",
+    source_ip: "127.0.0.1",
+    source_port: sourcePort,
+    destination_ip: "127.0.0.1",
+    destination_port: port,
+    session_id: `${port}-${sourcePort}`,
+    seq: 1,
+    silent: true,
+    truncated: false,
+  });
+  const all = Array.from({ length: 1024 }, (_, i) => record(i + 1, 40000 + i));
+  assertEquals(unexplainedMissingPorts(all, "127.0.0.1"), []);
+  const without373 = all.filter((r) => r.destination_port !== 373);
+  assertEquals(unexplainedMissingPorts(without373, "127.0.0.1"), [373], "a lost session");
+  const reused = [...without373, record(606, 40605)];
+  assertEquals(unexplainedMissingPorts(reused, "127.0.0.1"), [], "the NAT answer of a reused port");
+  const other = [...without373, record(606, 50000)];
+  assertEquals(unexplainedMissingPorts(other, "127.0.0.1"), [373], "two source ports: no reuse");
+});
 
 for (const accept of ACCEPT_ENGINES) {
   const on = (name: string): string => `${name} [accept = "${accept}"]`;
@@ -477,10 +519,10 @@ with ThreadPoolExecutor(16) as pool:
             "nmap sees 1024 open",
           );
         }
-        const ports = (records: SensorRecord[], ip: string): Set<number> =>
-          new Set(records.filter((r) => r.source_ip === ip).map((r) => r.destination_port));
+        const sessions = (records: SensorRecord[], ip: string): number =>
+          records.filter((r) => r.source_ip === ip && r.seq === 1).length;
         const full = (records: SensorRecord[]): boolean =>
-          ports(records, "127.0.0.1").size >= 1024 && ports(records, "::1").size >= 1024;
+          sessions(records, "127.0.0.1") >= 1024 && sessions(records, "::1") >= 1024;
         if (accept === "accept4") {
           try {
             await sensor.waitFor(full, 30_000);
@@ -493,16 +535,18 @@ with ThreadPoolExecutor(16) as pool:
         const exit = await sensor.stop();
         const records = sensor.records();
         const errors = exit.stats["accept_errors"] as Record<string, number>;
-        const sessions = new Set(records.map((r) => r.session_id)).size;
+        const sessionCount = new Set(records.map((r) => r.session_id)).size;
         // Every connection the kernel completed is a session, or (Deno) counted as dropped.
         assertEquals(
-          sessions + (errors["NotConnected"] ?? 0),
+          sessionCount + (errors["NotConnected"] ?? 0),
           exit.stats["connections_accepted"] as number + (errors["NotConnected"] ?? 0),
         );
         if (accept === "accept4") {
           for (const ip of ["127.0.0.1", "::1"]) {
-            const seen = ports(records, ip);
-            for (let port = 1; port <= 1024; port++) assert(seen.has(port), `${ip} port ${port}`);
+            // One session per connection nmap made, each port reached (but for REDIRECT's
+            // ambiguity of a reused source port, see unexplainedMissingPorts).
+            assertEquals(sessions(records, ip), 1024, `${ip}: ${portReport(records)}`);
+            assertEquals(unexplainedMissingPorts(records, ip), [], portReport(records));
           }
           assertEquals(errors, {});
           const first = records.filter((r) => r.seq === 1);
