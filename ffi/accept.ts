@@ -125,6 +125,19 @@ export const TCP_CLOSE_WAIT = 8;
 /** `TCP_LISTEN` (linux/tcp_states.h): a listening socket. */
 const TCP_LISTEN = 10;
 
+/**
+ * Fills the module's `tcpInfo` buffer with the first {@linkcode TCP_INFO_BYTES} of a socket's
+ * `struct tcp_info` (`getsockopt(TCP_INFO)`).
+ *
+ * @param fd The socket.
+ * @returns False when `getsockopt` failed or gave fewer bytes.
+ */
+function fillTcpInfo(fd: number): boolean {
+  optionLength[0] = TCP_INFO_BYTES;
+  return libc().getsockopt(fd, IPPROTO_TCP, TCP_INFO, tcpInfo, optionLength) === 0 &&
+    (optionLength[0] ?? 0) >= TCP_INFO_BYTES;
+}
+
 /** What {@linkcode readTcpInfo} reads from `struct tcp_info`. */
 export interface TcpInfoFacts {
   /** `tcpi_rtt`: the smoothed round-trip time estimate, microseconds; -1 when unknown. */
@@ -143,11 +156,7 @@ export interface TcpInfoFacts {
  * @returns False when `getsockopt` failed.
  */
 export function readTcpInfo(fd: number, into: TcpInfoFacts): boolean {
-  optionLength[0] = TCP_INFO_BYTES;
-  if (
-    libc().getsockopt(fd, IPPROTO_TCP, TCP_INFO, tcpInfo, optionLength) !== 0 ||
-    (optionLength[0] ?? 0) < TCP_INFO_BYTES
-  ) {
+  if (!fillTcpInfo(fd)) {
     into.rttUs = -1;
     into.state = -1;
     return false;
@@ -190,11 +199,7 @@ export interface AcceptQueue {
  * @returns False when they could not be read.
  */
 export function readAcceptQueue(listenerFd: number, into: AcceptQueue): boolean {
-  optionLength[0] = TCP_INFO_BYTES;
-  if (
-    libc().getsockopt(listenerFd, IPPROTO_TCP, TCP_INFO, tcpInfo, optionLength) !== 0 ||
-    (optionLength[0] ?? 0) < TCP_INFO_BYTES || tcpInfo[0] !== TCP_LISTEN
-  ) {
+  if (!fillTcpInfo(listenerFd) || tcpInfo[0] !== TCP_LISTEN) {
     into.length = -1;
     into.limit = -1;
     return false;
