@@ -62,8 +62,8 @@ const ACCEPT_AHEAD_DOWN_TO_QUEUE_SHARE = 0.5;
  */
 const ACCEPT_AHEAD_CHECK_EVERY = 64;
 
-/** A connection accepted ahead of its turn: what must be read at once, and when. */
-interface AcceptedAhead {
+/** A connection just accepted: what must be read at once, and when. */
+interface AdmittedConnection {
   readonly fd: number;
   readonly source: Endpoint;
   readonly destination: Endpoint;
@@ -104,8 +104,9 @@ const LISTENER_GONE: ReadonlySet<number> = new Set([
  * {@linkcode ACCEPTS_PER_EVENT}, and hands each connection on at once. After every 64 taken
  * without emptying the queue, it looks at the kernel's queue: three quarters full or more, it
  * accepts ahead until the queue is half full (holding {@linkcode ACCEPT_AHEAD_MAX_CONNECTIONS} at
- * most), and hands those on first, a budget per batch, in the order they came. A connection accepted ahead has its source,
- * destination and accept time read when it is accepted; its SYN and RTT when it is handed on.
+ * most), and hands those on first, a budget per batch, in the order they came. A connection
+ * accepted ahead has its source, destination and accept time read when it is accepted; its SYN
+ * and RTT when it is handed on.
  *
  * EMFILE, ENFILE, ENOBUFS and ENOMEM take the listener out of the epoll set for a pause (5 ms,
  * doubling to 500 ms while they last), so a full fd table cannot make the loop spin; other errors
@@ -121,13 +122,13 @@ export class Accept4Loop implements ReadinessHandler {
   readonly #stopped: Promise<void>;
   readonly #queue: AcceptQueue = { length: -1, limit: -1 };
   /** Connections accepted ahead, in order; those before `#aheadAt` were handed on. */
-  #ahead: AcceptedAhead[] = [];
+  #ahead: AdmittedConnection[] = [];
   #aheadAt = 0;
   #resolveStopped: () => void = () => {};
   #token = 0;
   #backoffMs = 0;
+  /** Set while accepting is paused after a resource error. */
   #backoffTimer: ReturnType<typeof setTimeout> | undefined;
-  #paused = false;
   #closed = false;
 
   /**
@@ -162,6 +163,11 @@ export class Accept4Loop implements ReadinessHandler {
   /** Resolves when the engine has stopped. */
   get stopped(): Promise<void> {
     return this.#stopped;
+  }
+
+  /** Whether accepting is paused after a resource error (EMFILE and the like). */
+  get #paused(): boolean {
+    return this.#backoffTimer !== undefined;
   }
 
   /** Connections accepted ahead and not yet handed on. */
@@ -241,7 +247,7 @@ export class Accept4Loop implements ReadinessHandler {
    * (the fd closed, counted) for a peer that is not an IP address, which a TCP listener never
    * hands out.
    */
-  #admit(accepted: AcceptedSocket): AcceptedAhead | null {
+  #admit(accepted: AcceptedSocket): AdmittedConnection | null {
     const { fd, peer } = accepted;
     const acceptedAtMs = Date.now();
     if (peer === null) {
@@ -258,7 +264,7 @@ export class Accept4Loop implements ReadinessHandler {
     if (admitted !== null) this.#handOn(admitted);
   }
 
-  #handOn(admitted: AcceptedAhead): void {
+  #handOn(admitted: AdmittedConnection): void {
     const { fd, source, destination, acceptedAtMs } = admitted;
     const fields = this.#facts.handshake(fd);
     this.#handler(
@@ -322,11 +328,9 @@ export class Accept4Loop implements ReadinessHandler {
       // Not watched any more: closed meanwhile.
       return;
     }
-    this.#paused = true;
     this.#backoffTimer = setTimeout(() => {
       this.#backoffTimer = undefined;
       if (this.#closed) return;
-      this.#paused = false;
       try {
         this.#poller.change(this.#listenerFd, this.#token, EPOLLIN);
       } catch (error) {

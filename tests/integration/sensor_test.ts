@@ -14,6 +14,22 @@ import { ACCEPT_ENGINES } from "../../src/config/accept.ts";
 
 const PORT = 5555;
 
+/** The source ports of the sessions from `ip`, by destination port. */
+function sourcePortsByPort(records: SensorRecord[], ip: string): Map<number, number[]> {
+  const byPort = new Map<number, number[]>();
+  for (const r of records.filter((x) => x.source_ip === ip && x.seq === 1)) {
+    byPort.set(r.destination_port, [...(byPort.get(r.destination_port) ?? []), r.source_port]);
+  }
+  return byPort;
+}
+
+/** The ports of 1-1024 with no session in `byPort`. */
+function missingPorts(byPort: Map<number, number[]>): number[] {
+  const missing: number[] = [];
+  for (let port = 1; port <= 1024; port++) if (!byPort.has(port)) missing.push(port);
+  return missing;
+}
+
 /**
  * What an nmap -sT scan left out, per source address: the ports with no session, and the ports
  * with several (each with its sessions' source ports), to tell a lost session from a wrong port.
@@ -21,12 +37,8 @@ const PORT = 5555;
 function portReport(records: SensorRecord[]): string {
   const parts: string[] = [];
   for (const ip of new Set(records.map((r) => r.source_ip))) {
-    const byPort = new Map<number, number[]>();
-    for (const r of records.filter((x) => x.source_ip === ip && x.seq === 1)) {
-      byPort.set(r.destination_port, [...(byPort.get(r.destination_port) ?? []), r.source_port]);
-    }
-    const missing: number[] = [];
-    for (let port = 1; port <= 1024; port++) if (!byPort.has(port)) missing.push(port);
+    const byPort = sourcePortsByPort(records, ip);
+    const missing = missingPorts(byPort);
     const several = [...byPort].filter(([, sources]) => sources.length > 1);
     parts.push(
       `${ip}: ${byPort.size} ports, missing ${JSON.stringify(missing.slice(0, 20))}, ` +
@@ -44,12 +56,8 @@ function portReport(records: SensorRecord[]): string {
  * case shows as a port with two sessions from one source port; as many missing ports are allowed.
  */
 function unexplainedMissingPorts(records: SensorRecord[], ip: string): number[] {
-  const byPort = new Map<number, number[]>();
-  for (const r of records.filter((x) => x.source_ip === ip && x.seq === 1)) {
-    byPort.set(r.destination_port, [...(byPort.get(r.destination_port) ?? []), r.source_port]);
-  }
-  const missing: number[] = [];
-  for (let port = 1; port <= 1024; port++) if (!byPort.has(port)) missing.push(port);
+  const byPort = sourcePortsByPort(records, ip);
+  const missing = missingPorts(byPort);
   let reused = 0;
   for (const sources of byPort.values()) reused += sources.length - new Set(sources).size;
   return missing.length <= reused ? [] : missing;
