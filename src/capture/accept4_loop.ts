@@ -31,6 +31,7 @@ import type { AcceptedConnection, ConnectionHandler } from "./accepted_connectio
 import type { ConnectionFacts } from "./connection_facts.ts";
 import type { Endpoint } from "../record/record.ts";
 import { nextBackoffMs, RESOURCE_ERRORS } from "./deno_accept_loop.ts";
+import { type HeldConnectionHandler, HeldConnections } from "./held_connections.ts";
 
 /**
  * Connections accepted per readiness event at most. A flood leaves the rest in the queue for
@@ -41,7 +42,9 @@ export const ACCEPTS_PER_EVENT = 256;
 
 /**
  * Connections accepted ahead of their turn and held at most. Each is an open fd (in the kernel,
- * it held the same socket while it waited in the queue) and about 100 bytes of JavaScript.
+ * it held the same socket while it waited in the queue) and a slot of {@linkcode HeldConnections}
+ * (24 bytes of typed arrays and two string references; under 260 KB for all, made at the first
+ * accept ahead).
  */
 export const ACCEPT_AHEAD_MAX_CONNECTIONS = 8192;
 
@@ -61,14 +64,6 @@ const ACCEPT_AHEAD_DOWN_TO_QUEUE_SHARE = 0.5;
  * a fast client fills the quarter of the queue left free.
  */
 const ACCEPT_AHEAD_CHECK_EVERY = 64;
-
-/** A connection just accepted: what must be read at once, and when. */
-interface AdmittedConnection {
-  readonly fd: number;
-  readonly source: Endpoint;
-  readonly destination: Endpoint;
-  readonly acceptedAtMs: number;
-}
 
 /** How an {@linkcode Accept4Loop} batches. */
 export interface Accept4LoopOptions {
@@ -121,9 +116,8 @@ export class Accept4Loop implements ReadinessHandler {
   readonly #acceptsPerEvent: number;
   readonly #stopped: Promise<void>;
   readonly #queue: AcceptQueue = { length: -1, limit: -1 };
-  /** Connections accepted ahead, in order; those before `#aheadAt` were handed on. */
-  #ahead: AdmittedConnection[] = [];
-  #aheadAt = 0;
+  /** Connections accepted ahead, oldest first; made at the first accept ahead. */
+  #held: HeldConnections | undefined;
   #resolveStopped: () => void = () => {};
   #token = 0;
   #backoffMs = 0;
@@ -172,7 +166,7 @@ export class Accept4Loop implements ReadinessHandler {
 
   /** Connections accepted ahead and not yet handed on. */
   get heldAhead(): number {
-    return this.#ahead.length - this.#aheadAt;
+    return this.#held?.count ?? 0;
   }
 
   /**
@@ -243,29 +237,34 @@ export class Accept4Loop implements ReadinessHandler {
   }
 
   /**
-   * The source, destination and time of a connection just accepted, which cannot wait; null
-   * (the fd closed, counted) for a peer that is not an IP address, which a TCP listener never
-   * hands out.
+   * Counts a connection just accepted, or closes it (counted) when its peer is not an IP
+   * address, which a TCP listener never hands out.
+   *
+   * @returns The client, or null when the connection was closed.
    */
-  #admit(accepted: AcceptedSocket): AdmittedConnection | null {
-    const { fd, peer } = accepted;
-    const acceptedAtMs = Date.now();
-    if (peer === null) {
+  #admit(accepted: AcceptedSocket): Endpoint | null {
+    if (accepted.peer === null) {
       this.#stats.countAcceptError("NoPeerAddress");
-      closeFd(fd);
+      closeFd(accepted.fd);
       return null;
     }
     this.#stats.connectionsAccepted++;
-    return { fd, source: peer, destination: this.#facts.destination(fd, peer), acceptedAtMs };
+    return accepted.peer;
   }
 
+  /** Hands on a connection just accepted; its destination and time cannot wait. */
   #take(accepted: AcceptedSocket): void {
-    const admitted = this.#admit(accepted);
-    if (admitted !== null) this.#handOn(admitted);
+    const acceptedAtMs = Date.now();
+    const source = this.#admit(accepted);
+    if (source === null) return;
+    this.#handOn(accepted.fd, source, this.#facts.destination(accepted.fd, source), acceptedAtMs);
   }
 
-  #handOn(admitted: AdmittedConnection): void {
-    const { fd, source, destination, acceptedAtMs } = admitted;
+  /**
+   * Reads a connection's SYN and RTT and hands it on. A field, so that handing on what is held
+   * passes it without making a closure.
+   */
+  readonly #handOn: HeldConnectionHandler = (fd, source, destination, acceptedAtMs) => {
     const fields = this.#facts.handshake(fd);
     this.#handler(
       new Accept4Connection(
@@ -277,7 +276,7 @@ export class Accept4Loop implements ReadinessHandler {
         this.#facts.peerFinished,
       ),
     );
-  }
+  };
 
   /**
    * Hands on connections accepted ahead, oldest first.
@@ -286,16 +285,9 @@ export class Accept4Loop implements ReadinessHandler {
    * @returns How many were handed on.
    */
   #handOnAhead(most: number): number {
+    const held = this.#held;
     let handed = 0;
-    while (handed < most && this.#aheadAt < this.#ahead.length) {
-      const next = this.#ahead[this.#aheadAt++];
-      if (next !== undefined) this.#handOn(next);
-      handed++;
-    }
-    if (this.#aheadAt >= this.#ahead.length && this.#ahead.length > 0) {
-      this.#ahead = [];
-      this.#aheadAt = 0;
-    }
+    while (held !== undefined && handed < most && held.shift(this.#handOn)) handed++;
     return handed;
   }
 
@@ -308,14 +300,17 @@ export class Accept4Loop implements ReadinessHandler {
     const queue = this.#queue;
     if (!readAcceptQueue(this.#listenerFd, queue)) return;
     if (queue.length < queue.limit * ACCEPT_AHEAD_WHEN_QUEUE_SHARE) return;
+    const held = this.#held ??= new HeldConnections(ACCEPT_AHEAD_MAX_CONNECTIONS);
     let tries = queue.length - Math.floor(queue.limit * ACCEPT_AHEAD_DOWN_TO_QUEUE_SHARE);
-    while (tries-- > 0 && this.heldAhead < ACCEPT_AHEAD_MAX_CONNECTIONS && !this.#closed) {
+    while (tries-- > 0 && held.count < held.capacity && !this.#closed) {
       const accepted = this.#acceptOne();
       if (accepted === null) break;
       if (accepted === undefined) continue;
-      const admitted = this.#admit(accepted);
-      if (admitted === null) continue;
-      this.#ahead.push(admitted);
+      const acceptedAtMs = Date.now();
+      const source = this.#admit(accepted);
+      if (source === null) continue;
+      const destination = this.#facts.destination(accepted.fd, source);
+      held.push(accepted.fd, source, destination, acceptedAtMs);
       this.#stats.connectionsAcceptedAhead++;
     }
   }
