@@ -202,7 +202,7 @@ export class Accept4Loop implements ReadinessHandler {
     for (; taken < most && !this.#closed && !this.#paused; taken++) {
       const accepted = this.#acceptOne();
       if (accepted === null) break;
-      if (accepted !== undefined) this.#take(accepted);
+      if (accepted !== undefined) this.#take(accepted, this.#handOn);
     }
     return taken;
   }
@@ -237,27 +237,23 @@ export class Accept4Loop implements ReadinessHandler {
   }
 
   /**
-   * Counts a connection just accepted, or closes it (counted) when its peer is not an IP
-   * address, which a TCP listener never hands out.
+   * Counts a connection just accepted, reads what cannot wait (its destination and the time) and
+   * gives it to `next`, which hands it on or holds it; closes it instead (counted) when its peer
+   * is not an IP address, which a TCP listener never hands out.
    *
-   * @returns The client, or null when the connection was closed.
+   * @returns False when the connection was closed.
    */
-  #admit(accepted: AcceptedSocket): Endpoint | null {
-    if (accepted.peer === null) {
+  #take(accepted: AcceptedSocket, next: HeldConnectionHandler): boolean {
+    const acceptedAtMs = Date.now();
+    const { fd, peer } = accepted;
+    if (peer === null) {
       this.#stats.countAcceptError("NoPeerAddress");
-      closeFd(accepted.fd);
-      return null;
+      closeFd(fd);
+      return false;
     }
     this.#stats.connectionsAccepted++;
-    return accepted.peer;
-  }
-
-  /** Hands on a connection just accepted; its destination and time cannot wait. */
-  #take(accepted: AcceptedSocket): void {
-    const acceptedAtMs = Date.now();
-    const source = this.#admit(accepted);
-    if (source === null) return;
-    this.#handOn(accepted.fd, source, this.#facts.destination(accepted.fd, source), acceptedAtMs);
+    next(fd, peer, this.#facts.destination(fd, peer), acceptedAtMs);
+    return true;
   }
 
   /**
@@ -305,15 +301,16 @@ export class Accept4Loop implements ReadinessHandler {
     while (tries-- > 0 && held.count < held.capacity && !this.#closed) {
       const accepted = this.#acceptOne();
       if (accepted === null) break;
-      if (accepted === undefined) continue;
-      const acceptedAtMs = Date.now();
-      const source = this.#admit(accepted);
-      if (source === null) continue;
-      const destination = this.#facts.destination(accepted.fd, source);
-      held.push(accepted.fd, source, destination, acceptedAtMs);
-      this.#stats.connectionsAcceptedAhead++;
+      if (accepted !== undefined && this.#take(accepted, this.#hold)) {
+        this.#stats.connectionsAcceptedAhead++;
+      }
     }
   }
+
+  /** Holds a connection accepted ahead (the ring has room: the caller checked). */
+  readonly #hold: HeldConnectionHandler = (fd, source, destination, acceptedAtMs) => {
+    this.#held?.push(fd, source, destination, acceptedAtMs);
+  };
 
   #pause(): void {
     this.#backoffMs = nextBackoffMs(this.#backoffMs);

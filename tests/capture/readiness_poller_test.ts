@@ -52,6 +52,22 @@ function openPoller(options?: PollerOptions): ReadinessPoller & AsyncDisposable 
 }
 
 /** Closes every pair at the end of a `using` block. */
+/**
+ * Watches the pair's server end with a handler that never reads, so the fd stays ready, writes
+ * to it, and waits for the first report.
+ */
+async function watchUnread(
+  poller: ReadinessPoller,
+  pair: Pair,
+): Promise<{ handler: Recorder; token: number; fd: number }> {
+  const fd = fdOf(pair.server);
+  const handler = new Recorder(poller);
+  const token = poller.watch(fd, handler);
+  await pair.client.write(encoder.encode("unread"));
+  await until(() => handler.events.length > 0, READY_MS, "a first report");
+  return { handler, token, fd };
+}
+
 function closingAll(pairs: Pair[]): Disposable {
   return {
     [Symbol.dispose](): void {
@@ -101,10 +117,7 @@ Deno.test("ReadinessPoller keeps reporting an fd that stays readable", async () 
 Deno.test("ReadinessPoller never calls a handler again after forget()", async () => {
   await using poller = openPoller();
   using pair = await connectedPair();
-  const handler = new Recorder(poller); // Never reads: the fd stays ready.
-  const token = poller.watch(fdOf(pair.server), handler);
-  await pair.client.write(encoder.encode("unread"));
-  await until(() => handler.events.length > 0, READY_MS, "a first report");
+  const { handler, token } = await watchUnread(poller, pair);
   poller.forget(token);
   assertEquals(poller.size, 0);
   const calls = handler.events.length;
@@ -117,11 +130,7 @@ Deno.test("ReadinessPoller never calls a handler again after forget()", async ()
 Deno.test("ReadinessPoller.change() to 0 stops reports, and back resumes them", async () => {
   await using poller = openPoller();
   using pair = await connectedPair();
-  const fd = fdOf(pair.server);
-  const handler = new Recorder(poller); // Never reads.
-  const token = poller.watch(fd, handler);
-  await pair.client.write(encoder.encode("unread"));
-  await until(() => handler.events.length > 0, READY_MS, "a first report");
+  const { handler, token, fd } = await watchUnread(poller, pair);
   poller.change(fd, token, 0);
   // A report may already be under way; after a pause, none comes.
   await sleep(10);
@@ -298,10 +307,7 @@ Deno.test("ReadinessPoller.callSoon() is dropped by forget()", async () => {
 Deno.test("ReadinessPoller.callSoon() on a ready fd makes one call in the batch, with its events", async () => {
   await using poller = openPoller();
   using pair = await connectedPair();
-  const handler = new Recorder(poller); // Never reads: the fd stays ready.
-  const token = poller.watch(fdOf(pair.server), handler);
-  await pair.client.write(encoder.encode("unread"));
-  await until(() => handler.events.length > 0, READY_MS, "a first report");
+  const { handler, token } = await watchUnread(poller, pair);
   poller.callSoon(token);
   await until(() => handler.events.length >= 3, READY_MS, "more reports");
   poller.forget(token);
