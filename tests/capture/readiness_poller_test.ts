@@ -51,7 +51,6 @@ function openPoller(options?: PollerOptions): ReadinessPoller & AsyncDisposable 
   });
 }
 
-/** Closes every pair at the end of a `using` block. */
 /**
  * Watches the pair's server end with a handler that never reads, so the fd stays ready, writes
  * to it, and waits for the first report.
@@ -68,6 +67,7 @@ async function watchUnread(
   return { handler, token, fd };
 }
 
+/** Closes every pair at the end of a `using` block. */
 function closingAll(pairs: Pair[]): Disposable {
   return {
     [Symbol.dispose](): void {
