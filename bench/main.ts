@@ -69,8 +69,9 @@ Flags:
   --rounds N            run everything N times (1 to 20) and show each scenario's median run;
                         every run must pass the checks (report: the report and jq N times
                         on one file, the median ratio and the largest peak RSS)
-  --compare DIR         also run the sensor of the checkout in DIR (target sensor-b) right after
-                        this one's in every round, and print each pair's CPU ratio: an A/B
+  --compare DIR         also run the sensor of the checkout in DIR (target sensor-b, started by
+                        DIR's own start task) right after this one's in every round, and print
+                        each pair's CPU ratio: an A/B
   --json FILE           also write the results as JSON
   --udp-rate N          datagrams per second the UDP client sends at most
                         (default 10,000; 5,000 with --quick)

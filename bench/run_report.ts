@@ -6,6 +6,7 @@
  * @module
  */
 import { writeRecordsFile } from "../testing/report_records.ts";
+import { startTask } from "../testing/start_task.ts";
 
 /** The records file's size in a full run. */
 export const REPORT_BENCH_BYTES = 1_000_000_000;
@@ -129,11 +130,17 @@ export async function runReportBench(
   }
 }
 
+/** The start task's `--v8-flags=...` words, which the compile task bakes into the binary too. */
+function v8Flags(): string[] {
+  return startTask().filter((word) => word.startsWith("--v8-flags"));
+}
+
 /** One round: the report, then jq, on the same file; and the records count the report printed. */
 async function runRound(path: string): Promise<{ round: ReportBenchRound; shown: number }> {
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", `${ROOT}main.ts`, "report", path],
+    // With the V8 flags the compiled binary bakes in (those of the start task), as `spip report`.
+    args: ["run", ...v8Flags(), "--allow-read", `${ROOT}main.ts`, "report", path],
     stdout: "piped",
     stderr: "piped",
   }).spawn();

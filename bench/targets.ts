@@ -50,7 +50,7 @@ function sensorArgv(
   profileDir: string | undefined,
   root: string = ROOT,
 ): string[] {
-  const [, sub, ...rest] = startTask();
+  const [, sub, ...rest] = startTask(root);
   const words = rest.map((word) => word.endsWith(".ts") ? `${root}${word}` : word);
   return [
     Deno.execPath(),
@@ -83,8 +83,8 @@ export const SENSOR_DENO: Target = {
 };
 
 /**
- * The sensor of another checkout (`--compare DIR`), started as this checkout's start task starts
- * this one but with DIR's `deno.json`, with the default accept4 engine. Run in the same rounds as
+ * The sensor of another checkout (`--compare DIR`), started as DIR's own start task starts it
+ * (its flags, V8's included) and with DIR's `deno.json`, with the default accept4 engine. Run in the same rounds as
  * {@linkcode SENSOR}, each pair of runs meets the same machine, which is what an A/B of a change
  * needs.
  *

@@ -12,11 +12,12 @@ export const ROOT: string = new URL("../", import.meta.url).pathname;
  * Reads the `start` task of `deno.json`, without the environment variables it sets first (see
  * {@linkcode startTaskEnv}).
  *
+ * @param root The checkout whose `deno.json` to read, ending in `/`; this one by default.
  * @returns The task's words, `deno run ... main.ts`.
  * @throws {Error} When the task is missing.
  */
-export function startTask(): string[] {
-  const json = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as {
+export function startTask(root: string = ROOT): string[] {
+  const json = JSON.parse(Deno.readTextFileSync(`${root}deno.json`)) as {
     tasks?: Record<string, string>;
   };
   const task = json.tasks?.["start"];
