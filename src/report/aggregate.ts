@@ -8,7 +8,7 @@
  */
 import { DISTINCT_EXACT_KEYS, DistinctCounter } from "./distinct_counter.ts";
 import { FirstSeen } from "./first_seen.ts";
-import { firstInOrder } from "./first_in_order.ts";
+import { firstInOrder, largestFirst } from "./first_in_order.ts";
 import { readRecord, type ReportRecord } from "./record_fields.ts";
 import { RecordScanner } from "./record_scanner.ts";
 import type { BatchReader, ScannedBatch } from "./scanned_batch.ts";
@@ -253,15 +253,11 @@ export class ReportAggregate {
   #topPorts(transport: "tcp" | "udp" | "both", n: number): TopEntry[] {
     const from = transport === "udp" ? 65536 : 0;
     const to = transport === "tcp" ? 65536 : PORT_KEYS;
-    const ports: number[] = [];
-    for (let p = from; p < to; p++) if ((this.#portSessions[p] ?? 0) > 0) ports.push(p);
     const sessions = this.#portSessions;
-    return firstInOrder(ports, n, (a, b) => (sessions[b] ?? 0) - (sessions[a] ?? 0) || a - b).map((
-      p,
-    ) => ({
+    return largestFirst(sessions, from, to, n).map((p) => ({
       label: portLabel(p),
       key: p,
-      count: this.#portSessions[p] ?? 0,
+      count: sessions[p] ?? 0,
       error: 0,
     }));
   }
@@ -283,14 +279,26 @@ export class ReportAggregate {
 
   #newSince(label: "hour" | "day", seconds: number, top: number): NewSince {
     const from = this.last - seconds;
-    const ports: { label: string; firstSeen: number; count: number }[] = [];
+    // Locals, and no `??` on typed arrays read in range: this runs twice a report, never
+    // optimised. Only the first `top` of the new ports are sorted and labelled.
+    const portFirstSeen = this.#portFirstSeen;
+    const sessions = this.#portSessions;
+    const newPorts: number[] = [];
     for (let p = 0; p < PORT_KEYS; p++) {
-      const firstSeen = this.#portFirstSeen[p] ?? Infinity;
-      if (firstSeen > from && firstSeen !== Infinity) {
-        ports.push({ label: portLabel(p), firstSeen, count: this.#portSessions[p] ?? 0 });
-      }
+      const firstSeen = portFirstSeen[p] as number;
+      if (firstSeen > from && firstSeen !== Infinity) newPorts.push(p);
     }
-    ports.sort((a, b) => b.count - a.count || a.firstSeen - b.firstSeen);
+    const ports = firstInOrder(
+      newPorts,
+      top,
+      (a, b) =>
+        (sessions[b] as number) - (sessions[a] as number) ||
+        (portFirstSeen[a] as number) - (portFirstSeen[b] as number),
+    ).map((p) => ({
+      label: portLabel(p),
+      firstSeen: portFirstSeen[p] as number,
+      count: sessions[p] as number,
+    }));
     const fingerprints: { kind: Fingerprint; label: string; firstSeen: number; count: number }[] =
       [];
     let untracked = 0;
@@ -308,8 +316,8 @@ export class ReportAggregate {
       label,
       windowSeconds: seconds,
       spansWindow: this.last - this.first >= seconds,
-      portCount: ports.length,
-      ports: ports.slice(0, top),
+      portCount: newPorts.length,
+      ports,
       fingerprintCount: fingerprints.length,
       fingerprints: fingerprints.slice(0, top),
       untracked,

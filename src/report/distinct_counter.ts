@@ -195,7 +195,8 @@ export class DistinctCounter {
       if (group === undefined) return { count: this.#exact.size, exact: true };
       const bit = 1 << group;
       let n = 0;
-      for (const groups of this.#exact.bits()) if ((groups & bit) !== 0) n++;
+      const bits = this.#exact.bits();
+      for (let i = 0; i < bits.length; i++) if (((bits[i] as number) & bit) !== 0) n++;
       return { count: n, exact: true };
     }
     const sketch = this.#sketches?.[group ?? this.#groups] ?? new Uint8Array(REGISTERS);

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { firstInOrder } from "./first_in_order.ts";
+import { firstInOrder, largestFirst } from "./first_in_order.ts";
 import { SpaceSaving, topList } from "./space_saving.ts";
 import type { TopList } from "./summary.ts";
 
@@ -108,7 +108,7 @@ export class SourceSessions {
     if (tables !== null) return topList(tables[group] ?? new SpaceSaving<string>(1), n);
     const counts = this.#counts[group] ?? new Float64Array(0);
     const top = firstInOrder(
-      counted(counts, keys),
+      contenders(counts, keys.length, n),
       n,
       (a, b) =>
         (counts[b] as number) - (counts[a] as number) ||
@@ -128,6 +128,26 @@ function counted(counts: Float64Array, keys: readonly string[]): number[] {
   const numbers: number[] = [];
   for (let n = 0; n < keys.length && n < counts.length; n++) {
     if ((counts[n] as number) > 0) numbers.push(n);
+  }
+  return numbers;
+}
+
+/**
+ * The numbers of the sources with sessions in `counts` that may be among the `n` with the most:
+ * those with at least as many sessions as the `n`-th most (all of them when fewer than `n` have
+ * any), in number order. A number test first, so that the comparison with its text tie-break
+ * (`localeCompare`) runs only on these.
+ */
+function contenders(counts: Float64Array, keys: number, n: number): number[] {
+  const end = Math.min(keys, counts.length);
+  const best = largestFirst(counts, 0, end, n);
+  const last = best[best.length - 1];
+  if (last === undefined) return [];
+  const least = best.length < Math.floor(n) ? 0 : (counts[last] as number);
+  const numbers: number[] = [];
+  for (let s = 0; s < end; s++) {
+    const count = counts[s] as number;
+    if (count > 0 && count >= least) numbers.push(s);
   }
   return numbers;
 }

@@ -1,5 +1,5 @@
 import { assertEquals } from "../../testing/std.ts";
-import { firstInOrder } from "../../src/report/first_in_order.ts";
+import { firstInOrder, largestFirst } from "../../src/report/first_in_order.ts";
 
 Deno.test("firstInOrder: the first n of a stable sort, ties in the list's order", () => {
   let seed = 11;
@@ -25,4 +25,41 @@ Deno.test("firstInOrder: leaves the list as it was, and takes nothing for n belo
   assertEquals(items, [3, 1, 2]);
   assertEquals(firstInOrder(items, -1, (a, b) => a - b), []);
   assertEquals(firstInOrder([], 5, (a: number, b: number) => a - b), []);
+});
+
+Deno.test("largestFirst: the positions firstInOrder gives for values above 0, largest first, ties by position", () => {
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  for (let round = 0; round < 300; round++) {
+    const length = random(400);
+    // Few distinct values, zeros among them, so ties and skipped positions are common.
+    const values = Float64Array.from({ length }, () => random(6));
+    const from = random(length + 1);
+    const to = from + random(length - from + 2);
+    for (const n of [0, 1, 2, 5, 10, length, length + 3, 2.5]) {
+      const positions: number[] = [];
+      for (let p = from; p < Math.min(to, length); p++) {
+        if ((values[p] as number) > 0) positions.push(p);
+      }
+      const expected = firstInOrder(
+        positions,
+        n,
+        (a, b) => (values[b] as number) - (values[a] as number) || a - b,
+      );
+      assertEquals(
+        largestFirst(values, from, to, n),
+        expected,
+        `length ${length}, ${from}-${to}, n ${n}`,
+      );
+    }
+  }
+});
+
+Deno.test("largestFirst: skips values that are not above 0, NaN included", () => {
+  assertEquals(largestFirst([0, -1, NaN, 3, 0, 3, 1], 0, 7, 10), [3, 5, 6]);
+  assertEquals(largestFirst([5, 4], 0, 2, 0), []);
+  assertEquals(largestFirst([], 0, 10, 3), []);
 });
