@@ -6,17 +6,24 @@
  *
  * @module
  */
-import { parentPort } from "node:worker_threads";
 import type { LineCounts } from "./line_reader.ts";
 import { RecordScanner } from "./record_scanner.ts";
 import { scanChunk, type ScannedLineHandler } from "./scan_chunk.ts";
 import { BatchWriter } from "./scanned_batch.ts";
 import type { FromWorker, ToWorker } from "./worker_protocol.ts";
 
-const port = parentPort;
-if (port === null) throw new Error("Cannot read records: report_worker.ts runs only as a worker");
+/** The part of a worker's global scope this module uses (its type is not the main thread's). */
+interface WorkerScope {
+  postMessage(message: FromWorker, transfer: ArrayBuffer[]): void;
+  addEventListener(type: "message", listener: (event: MessageEvent<ToWorker>) => void): void;
+}
+
+if (!("WorkerGlobalScope" in globalThis)) {
+  throw new Error("Cannot read records: report_worker.ts runs only as a worker");
+}
+const scope = globalThis as unknown as WorkerScope;
 const post = (message: FromWorker, transfer: ArrayBuffer[]): void =>
-  port.postMessage(message, transfer);
+  scope.postMessage(message, transfer);
 const scanner = new RecordScanner({ deferSourceV4: true, reuseRecord: true });
 const writer = new BatchWriter();
 let badLines = 0;
@@ -66,9 +73,9 @@ globalThis.addEventListener("unhandledrejection", (event) => {
   post({ type: "error", message: reason instanceof Error ? reason.message : String(reason) }, []);
 });
 post({ type: "ready" }, []);
-port.on("message", (message: ToWorker) => {
+scope.addEventListener("message", (event) => {
   try {
-    handle(message);
+    handle(event.data);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     post({ type: "error", message: detail }, []);

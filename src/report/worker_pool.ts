@@ -13,20 +13,24 @@
  * sending more. A batch that came back before an earlier one waits for it, within that bound.
  * Chunk buffers are reused for the next reads.
  *
- * Only the first worker is made before reading: `new Worker` holds the main thread while the
- * worker's runtime is made (80 ms for the first, with `node:worker_threads` itself, then about 40
- * ms each, more while another loads), so the others are made once the first holds its first chunks
- * and reads them meanwhile. On the 1 GB bench file the first chunk went out at 165 ms instead of
- * 250.
+ * The workers are Deno's own `Worker`s: `node:worker_threads` ones took 84-91 ms to make, and
+ * 118-147 ms for the second, during which `new Worker` holds the main thread; Deno's take 34-39 and
+ * 32-85 ms, and the first says it is loaded at 105-129 ms instead of 161-174. Their young
+ * generation is bounded by the V8 flag every task and the binary run with
+ * (`--max-semi-space-size=2`), not per worker as `resourceLimits` did.
+ *
+ * Only the first worker is made before reading, so the others are made once the first holds its
+ * first chunks and reads them meanwhile. On the 1 GB bench file the first chunk went out at 165 ms
+ * instead of 250 (with `node:worker_threads`).
  *
  * A worker that fails (an error it reports, an uncaught error, a message that cannot be read, or
- * no answer for {@linkcode WORKER_SILENCE_MS_MAX} while it holds chunks) makes the whole run fail
+ * no answer for {@linkcode WORKER_SILENCE_MS_MAX} while it holds chunks, as when it closed itself:
+ * Deno's `Worker` tells its owner nothing then) makes the whole run fail
  * with one "Cannot summarise records: ..." error, never a hang: every wait of the main thread
  * also ends on a failure.
  *
  * @module
  */
-import { Worker } from "node:worker_threads";
 import { ReportAggregate, type TimeWindow } from "./aggregate.ts";
 import { ChunkPool, readChunks, type ReportInput } from "./line_reader.ts";
 import { BatchReader } from "./scanned_batch.ts";
@@ -84,20 +88,12 @@ export function reportWorkerCount(): number {
   return Math.min(cores, REPORT_WORKERS_MAX);
 }
 
-/**
- * The young generation of each worker's V8 heap, MiB (`resourceLimits`, which `node:worker_threads`
- * honours and Deno's own `Worker` does not have). V8's default lets a worker that allocates a
- * record per line grow about 60 MiB of young generation; this keeps each worker's heap at about
- * its live data. It applies to the report's workers only, never to the sensor.
- */
-export const WORKER_YOUNG_GENERATION_MB = 2;
-
 type Scanned = Extract<FromWorker, { type: "scanned" }>;
 
 /** One worker and the chunks it holds. */
 class Reader {
   readonly worker: Worker;
-  /** Set when the pool ends it, so its exit is no failure. */
+  /** Set when the pool ends it, so that an error it gives afterwards is no failure. */
   ended = false;
   /** Its batches' string table. */
   readonly batches = new BatchReader();
@@ -171,18 +167,15 @@ class Dispatcher {
    * @throws {Error} When the worker cannot be made.
    */
   #spawn(): void {
-    const worker = new Worker(this.#url, {
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
-    });
+    const worker = new Worker(this.#url, { type: "module" });
     const reader = new Reader(worker);
-    reader.worker.on("message", (message: FromWorker) => this.#receive(reader, message));
-    reader.worker.on("error", (error: unknown) => {
-      this.#fail(`a worker failed: ${error instanceof Error ? error.message : String(error)}`);
-    });
-    reader.worker.on("messageerror", () => this.#fail("a worker's message could not be read"));
-    reader.worker.on("exit", (code: number) => {
-      if (!reader.ended) this.#fail(`a worker stopped (exit code ${code})`);
-    });
+    worker.onmessage = (event: MessageEvent<FromWorker>) => this.#receive(reader, event.data);
+    worker.onerror = (event: ErrorEvent) => {
+      // Handled here: not passed on to the main thread as an uncaught error.
+      event.preventDefault();
+      if (!reader.ended) this.#fail(`a worker failed: ${event.message}`);
+    };
+    worker.onmessageerror = () => this.#fail("a worker's message could not be read");
     this.#readers.push(reader);
   }
 
@@ -353,7 +346,7 @@ class Dispatcher {
     clearInterval(this.#watchdog);
     for (const reader of this.#readers) {
       reader.ended = true;
-      void reader.worker.terminate();
+      reader.worker.terminate();
     }
   }
 }

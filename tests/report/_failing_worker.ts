@@ -3,22 +3,25 @@
  * when the chunk starts with "report", stops without a word when it starts with "close", hangs
  * when it starts with "hang", else it throws an uncaught error.
  */
-import process from "node:process";
-import { parentPort } from "node:worker_threads";
 import type { FromWorker, ToWorker } from "../../src/report/worker_protocol.ts";
 
-const port = parentPort;
-if (port === null) throw new Error("not a worker");
+/** The part of a worker's global scope this test worker uses. */
+const scope = globalThis as unknown as {
+  postMessage(message: FromWorker, transfer?: ArrayBuffer[]): void;
+  addEventListener(type: "message", listener: (event: MessageEvent<ToWorker>) => void): void;
+  close(): void;
+};
 const ready: FromWorker = { type: "ready" };
-port.postMessage(ready);
-port.on("message", (message: ToWorker) => {
+scope.postMessage(ready);
+scope.addEventListener("message", (event) => {
+  const message = event.data;
   if (message.type !== "chunk") return;
   const head = new TextDecoder().decode(new Uint8Array(message.buffer, message.offset, 5));
   if (head === "repor") {
     const failure: FromWorker = { type: "error", message: "test failure" };
-    port.postMessage(failure);
+    scope.postMessage(failure);
   } else if (head === "close") {
-    process.exit(3);
+    scope.close();
   } else if (head !== "hang\n") {
     throw new Error("test crash");
   }

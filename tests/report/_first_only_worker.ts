@@ -4,14 +4,11 @@
  * began and stuck while loading would. The first marks itself in an environment variable, which
  * workers of one process share.
  */
-import { parentPort } from "node:worker_threads";
-
 const MARK = "SPIP_TEST_FIRST_WORKER_LOADED";
 
-if (parentPort === null) throw new Error("not a worker");
 if (Deno.env.get(MARK) === undefined) {
   Deno.env.set(MARK, "1");
   await import("../../src/report/report_worker.ts");
 } else {
-  parentPort.on("message", () => {});
+  globalThis.addEventListener("message", () => {});
 }

@@ -4,21 +4,24 @@
  * carries how much that most grew since the last one, so the lines counted add up to it), so a
  * test can see the bound on chunks in flight.
  */
-import { parentPort } from "node:worker_threads";
 import { BatchWriter } from "../../src/report/scanned_batch.ts";
 import type { FromWorker, ToWorker } from "../../src/report/worker_protocol.ts";
 
 const HOLD_MS = 5;
-const port = parentPort;
-if (port === null) throw new Error("not a worker");
+/** The part of a worker's global scope this test worker uses. */
+const scope = globalThis as unknown as {
+  postMessage(message: FromWorker, transfer?: ArrayBuffer[]): void;
+  addEventListener(type: "message", listener: (event: MessageEvent<ToWorker>) => void): void;
+};
 const writer = new BatchWriter();
 let held = 0;
 let most = 0;
 let reported = 0;
 
 const ready: FromWorker = { type: "ready" };
-port.postMessage(ready);
-port.on("message", (message: ToWorker) => {
+scope.postMessage(ready);
+scope.addEventListener("message", (event) => {
+  const message = event.data;
   if (message.type !== "chunk") return;
   held++;
   most = Math.max(most, held);
@@ -35,6 +38,6 @@ port.on("message", (message: ToWorker) => {
       batch,
     };
     reported = most;
-    port.postMessage(answer, [message.buffer]);
+    scope.postMessage(answer, [message.buffer]);
   }, HOLD_MS);
 });

@@ -2,7 +2,4 @@
  * A test worker for the report's worker pool that loads but never says it is ready, and never
  * answers: the pool must give up on starting it.
  */
-import { parentPort } from "node:worker_threads";
-
-if (parentPort === null) throw new Error("not a worker");
-parentPort.on("message", () => {});
+globalThis.addEventListener("message", () => {});
