@@ -84,9 +84,9 @@ export const SENSOR_DENO: Target = {
 
 /**
  * The sensor of another checkout (`--compare DIR`), started as DIR's own start task starts it
- * (its flags, V8's included) and with DIR's `deno.json`, with the default accept4 engine. Run in the same rounds as
- * {@linkcode SENSOR}, each pair of runs meets the same machine, which is what an A/B of a change
- * needs.
+ * (its flags, V8's included) and with DIR's `deno.json`, with the default accept4 engine. Run in
+ * the same rounds as {@linkcode SENSOR}, each pair of runs meets the same machine, which is what an
+ * A/B of a change needs.
  *
  * @param root The other checkout's directory, ending in `/`.
  * @returns The target, named `sensor-b`.

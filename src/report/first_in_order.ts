@@ -68,7 +68,7 @@ export function firstInOrder<T>(
  *
  * A report takes its top ports this way from the counts of all 131,072 ports, several times in a
  * summary that runs once, so never optimised: {@linkcode firstInOrder} with a comparison function
- * cost tens of milliseconds there (`docs/report.md`, the summary's cost).
+ * cost tens of milliseconds there (`docs/report.md`, "a summary that runs cold").
  *
  * @param values The values, by position (not changed).
  * @param from The first position to look at.

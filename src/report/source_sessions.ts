@@ -138,8 +138,8 @@ function counted(counts: Float64Array, keys: readonly string[]): number[] {
  * any), in number order. A number test first, so that the comparison with its text tie-break
  * (`localeCompare`) runs only on these.
  */
-function contenders(counts: Float64Array, keys: number, n: number): number[] {
-  const end = Math.min(keys, counts.length);
+function contenders(counts: Float64Array, sources: number, n: number): number[] {
+  const end = Math.min(sources, counts.length);
   const best = largestFirst(counts, 0, end, n);
   const last = best[best.length - 1];
   if (last === undefined) return [];
