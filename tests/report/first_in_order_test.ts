@@ -1,12 +1,17 @@
 import { assertEquals } from "../../testing/std.ts";
 import { firstInOrder, largestFirst } from "../../src/report/first_in_order.ts";
 
-Deno.test("firstInOrder: the first n of a stable sort, ties in the list's order", () => {
-  let seed = 11;
-  const random = (n: number) => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return (seed >>> 8) % n;
+/** A small seeded generator of integers below `n`, so that every run tests the same lists. */
+function randomBelow(seed: number): (n: number) => number {
+  let state = seed;
+  return (n) => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state >>> 8) % n;
   };
+}
+
+Deno.test("firstInOrder: the first n of a stable sort, ties in the list's order", () => {
+  const random = randomBelow(11);
   for (let round = 0; round < 300; round++) {
     const length = random(300);
     // Few distinct counts, so ties are common; the label tells equal items apart.
@@ -28,11 +33,7 @@ Deno.test("firstInOrder: leaves the list as it was, and takes nothing for n belo
 });
 
 Deno.test("largestFirst: the positions firstInOrder gives for values above 0, largest first, ties by position", () => {
-  let seed = 7;
-  const random = (n: number) => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return (seed >>> 8) % n;
-  };
+  const random = randomBelow(7);
   for (let round = 0; round < 300; round++) {
     const length = random(400);
     // Few distinct values, zeros among them, so ties and skipped positions are common.
