@@ -9,6 +9,19 @@
 export const ROOT: string = new URL("../", import.meta.url).pathname;
 
 /**
+ * Reads the tasks of `deno.json`.
+ *
+ * @param root The checkout whose `deno.json` to read, ending in `/`; this one by default.
+ * @returns Each task's command line, by the task's name.
+ */
+export function denoTasks(root: string = ROOT): Record<string, string> {
+  const json = JSON.parse(Deno.readTextFileSync(`${root}deno.json`)) as {
+    tasks?: Record<string, string>;
+  };
+  return json.tasks ?? {};
+}
+
+/**
  * Reads the `start` task of `deno.json`, without the environment variables it sets first (see
  * {@linkcode startTaskEnv}).
  *
@@ -17,10 +30,7 @@ export const ROOT: string = new URL("../", import.meta.url).pathname;
  * @throws {Error} When the task is missing.
  */
 export function startTask(root: string = ROOT): string[] {
-  const json = JSON.parse(Deno.readTextFileSync(`${root}deno.json`)) as {
-    tasks?: Record<string, string>;
-  };
-  const task = json.tasks?.["start"];
+  const task = denoTasks(root)["start"];
   if (task === undefined) throw new Error("Cannot find the start task in deno.json");
   return task.trim().split(/\s+/).filter((word) => !ENV_ASSIGNMENT.test(word));
 }
@@ -35,11 +45,8 @@ const ENV_ASSIGNMENT = /^[A-Z_][A-Z0-9_]*=/;
  * @returns The variables.
  */
 export function startTaskEnv(): Record<string, string> {
-  const json = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as {
-    tasks?: Record<string, string>;
-  };
   const env: Record<string, string> = {};
-  for (const word of (json.tasks?.["start"] ?? "").trim().split(/\s+/)) {
+  for (const word of (denoTasks()["start"] ?? "").trim().split(/\s+/)) {
     if (!ENV_ASSIGNMENT.test(word)) break;
     const at = word.indexOf("=");
     env[word.slice(0, at)] = word.slice(at + 1);

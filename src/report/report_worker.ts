@@ -10,18 +10,9 @@ import type { LineCounts } from "./line_reader.ts";
 import { RecordScanner } from "./record_scanner.ts";
 import { scanChunk, type ScannedLineHandler } from "./scan_chunk.ts";
 import { BatchWriter } from "./scanned_batch.ts";
-import type { FromWorker, ToWorker } from "./worker_protocol.ts";
+import { type FromWorker, type ToWorker, workerScope } from "./worker_protocol.ts";
 
-/** The part of a worker's global scope this module uses (its type is not the main thread's). */
-interface WorkerScope {
-  postMessage(message: FromWorker, transfer: ArrayBuffer[]): void;
-  addEventListener(type: "message", listener: (event: MessageEvent<ToWorker>) => void): void;
-}
-
-if (!("WorkerGlobalScope" in globalThis)) {
-  throw new Error("Cannot read records: report_worker.ts runs only as a worker");
-}
-const scope = globalThis as unknown as WorkerScope;
+const scope = workerScope();
 const post = (message: FromWorker, transfer: ArrayBuffer[]): void =>
   scope.postMessage(message, transfer);
 const scanner = new RecordScanner({ deferSourceV4: true, reuseRecord: true });

@@ -40,3 +40,26 @@ export type FromWorker =
   }
   /** Something failed in the worker; it reads nothing more. */
   | { readonly type: "error"; readonly message: string };
+
+/** The part of a worker's global scope a reading worker uses (its type is not the main thread's). */
+export interface WorkerScope {
+  /** Sends a message to the main thread, moving the buffers in `transfer`. */
+  postMessage(message: FromWorker, transfer?: ArrayBuffer[]): void;
+  /** Listens to the main thread's messages. */
+  addEventListener(type: "message", listener: (event: MessageEvent<ToWorker>) => void): void;
+  /** Ends the worker. */
+  close(): void;
+}
+
+/**
+ * The global scope of the worker this code runs in.
+ *
+ * @returns The scope, typed as a worker's.
+ * @throws {Error} When the code does not run in a worker.
+ */
+export function workerScope(): WorkerScope {
+  if (!("WorkerGlobalScope" in globalThis)) {
+    throw new Error("Cannot read records: a reading worker's module runs only as a worker");
+  }
+  return globalThis as unknown as WorkerScope;
+}

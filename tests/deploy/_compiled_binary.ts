@@ -5,9 +5,9 @@
  *
  * @module
  */
+import { denoTasks, ROOT } from "../../testing/start_task.ts";
 import { assertEquals } from "../../testing/std.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const decoder = new TextDecoder();
 
 /**
@@ -16,10 +16,7 @@ const decoder = new TextDecoder();
  * @returns The written file, as text (its metadata is JSON).
  */
 export async function compiledBinaryText(): Promise<string> {
-  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks as Record<
-    string,
-    string
-  >;
+  const tasks = denoTasks();
   const dir = await Deno.makeTempDir({ prefix: "spip-compile-" });
   try {
     const task = (tasks["compile"] ?? "").replace(/-o \S+/, `-o ${dir}/spip`)

@@ -4,13 +4,10 @@
  * (log level error, which `deno compile` stores in the binary), so nothing is printed.
  */
 import { assert, assertEquals, assertStringIncludes } from "../../testing/std.ts";
+import { denoTasks, ROOT } from "../../testing/start_task.ts";
 import { compiledBinaryText } from "./_compiled_binary.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const TASKS = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks as Record<
-  string,
-  string
->;
+const TASKS = denoTasks();
 const decoder = new TextDecoder();
 
 /** The words of a task after `deno run` / `deno compile` that are flags. */

@@ -1,11 +1,8 @@
 import { assert, assertEquals, assertStringIncludes } from "../../testing/std.ts";
+import { denoTasks } from "../../testing/start_task.ts";
 import { compiledBinaryText } from "./_compiled_binary.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const TASKS = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks as Record<
-  string,
-  string
->;
+const TASKS = denoTasks();
 
 /** The young generation's semi-space the sensor runs with, MiB (docs/performance.md says why). */
 const SEMI_SPACE_FLAG = "--v8-flags=--max-semi-space-size=2";

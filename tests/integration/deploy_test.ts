@@ -1,11 +1,11 @@
 import { assertEquals, assertMatch } from "../../testing/std.ts";
+import { startTask } from "../../testing/start_task.ts";
 import { connect, withTopology } from "./firewall_helpers.ts";
 
 const PORT = 18081;
 
 Deno.test("a second instance (cron's periodic start) exits at once with code 3", async () => {
-  const task = JSON.parse(await Deno.readTextFile("deno.json")).tasks.start as string;
-  const flags = task.split(" ").filter((word) => word.startsWith("--allow-"));
+  const flags = startTask().filter((word) => word.startsWith("--allow-"));
   const dir = await Deno.makeTempDir({ prefix: "spip-deploy-" });
   try {
     const file = `${dir}/config.toml`;

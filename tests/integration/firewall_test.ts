@@ -1,4 +1,5 @@
 import { assertEquals, assertMatch, assertNotEquals } from "../../testing/std.ts";
+import { startTask } from "../../testing/start_task.ts";
 import { type Config, configFromTable } from "../../src/config/config.ts";
 import { runFirewallCommand } from "../../src/firewall/command.ts";
 import {
@@ -171,8 +172,7 @@ Deno.test("firewall apply refuses to capture the SSH session's port or the senso
 });
 
 Deno.test("spip firewall apply/remove through main.ts with the start task's permissions", async () => {
-  const task = JSON.parse(await Deno.readTextFile("deno.json")).tasks.start as string;
-  const flags = task.split(" ").filter((word) => word.startsWith("--allow-"));
+  const flags = startTask().filter((word) => word.startsWith("--allow-"));
   const dir = await Deno.makeTempDir({ prefix: "spip-fw-" });
   try {
     const file = `${dir}/config.toml`;

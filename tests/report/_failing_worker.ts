@@ -3,14 +3,9 @@
  * when the chunk starts with "report", stops without a word when it starts with "close", hangs
  * when it starts with "hang", else it throws an uncaught error.
  */
-import type { FromWorker, ToWorker } from "../../src/report/worker_protocol.ts";
+import { type FromWorker, workerScope } from "../../src/report/worker_protocol.ts";
 
-/** The part of a worker's global scope this test worker uses. */
-const scope = globalThis as unknown as {
-  postMessage(message: FromWorker, transfer?: ArrayBuffer[]): void;
-  addEventListener(type: "message", listener: (event: MessageEvent<ToWorker>) => void): void;
-  close(): void;
-};
+const scope = workerScope();
 const ready: FromWorker = { type: "ready" };
 scope.postMessage(ready);
 scope.addEventListener("message", (event) => {

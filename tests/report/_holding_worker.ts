@@ -5,14 +5,10 @@
  * test can see the bound on chunks in flight.
  */
 import { BatchWriter } from "../../src/report/scanned_batch.ts";
-import type { FromWorker, ToWorker } from "../../src/report/worker_protocol.ts";
+import { type FromWorker, workerScope } from "../../src/report/worker_protocol.ts";
 
 const HOLD_MS = 5;
-/** The part of a worker's global scope this test worker uses. */
-const scope = globalThis as unknown as {
-  postMessage(message: FromWorker, transfer?: ArrayBuffer[]): void;
-  addEventListener(type: "message", listener: (event: MessageEvent<ToWorker>) => void): void;
-};
+const scope = workerScope();
 const writer = new BatchWriter();
 let held = 0;
 let most = 0;
