@@ -1,4 +1,4 @@
-import { assertEquals } from "../../testing/std.ts";
+import { assertEquals, assertGreater } from "../../testing/std.ts";
 import {
   MAX_LINE_CHARS,
   READ_CHUNK_BYTES,
@@ -83,5 +83,35 @@ Deno.test("readLineBytes: gzip input split over many decompressed chunks gives t
     assertEquals(seen, lines);
   } finally {
     await Deno.remove(path);
+  }
+});
+
+Deno.test("readLines: a FIFO is read without blocking the thread while its writer pauses", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "spip-fifo-" });
+  const path = `${dir}/records`;
+  try {
+    const made = await new Deno.Command("mkfifo", { args: [path] }).output();
+    assertEquals(made.code, 0, new TextDecoder().decode(made.stderr));
+    // The writer opens the FIFO, writes a line and a half, pauses, then writes the rest.
+    const slow = new Deno.Command("sh", {
+      args: [
+        "-c",
+        `exec 3>"$1"; printf 'one\\ntw' >&3; sleep 0.3; printf 'o\\nthree\\n' >&3`,
+        "sh",
+        path,
+      ],
+    }).spawn();
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 20);
+    const lines: string[] = [];
+    const counts = await readLines({ path }, (line) => lines.push(line));
+    clearInterval(ticker);
+    assertEquals((await slow.status).code, 0);
+    assertEquals(lines, ["one", "two", "three"]);
+    assertEquals(counts, { lines: 3, tooLong: 0, gzip: false });
+    // Timers ran during the writer's pause: the read did not hold the thread.
+    assertGreater(ticks, 3);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
