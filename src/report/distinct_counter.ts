@@ -100,6 +100,8 @@ export class DistinctCounter {
   #lastKey: string | undefined = undefined;
   #lastBit = 0;
   #lastNumber = -1;
+  /** While exact: keys seen per group, kept as keys come so that counting needs no pass. */
+  readonly #groupCounts: Int32Array;
 
   /**
    * Creates an empty counter.
@@ -116,6 +118,7 @@ export class DistinctCounter {
     onFold?: (keys: readonly string[]) => void,
   ) {
     this.#groups = groups;
+    this.#groupCounts = new Int32Array(groups);
     this.#limit = exactLimit;
     this.#onFold = onFold;
   }
@@ -151,6 +154,7 @@ export class DistinctCounter {
       const seen = exact.bitsOf(n);
       if ((seen & bit) === 0) {
         exact.setBits(n, seen | bit);
+        this.#groupCounts[group] = (this.#groupCounts[group] as number) + 1;
         if (exact.size > this.#limit) {
           this.#foldIntoSketches();
           n = -1;
@@ -193,11 +197,7 @@ export class DistinctCounter {
   count(group?: number): DistinctCount {
     if (this.#exact !== null) {
       if (group === undefined) return { count: this.#exact.size, exact: true };
-      const bit = 1 << group;
-      let n = 0;
-      const bits = this.#exact.bits();
-      for (let i = 0; i < bits.length; i++) if (((bits[i] as number) & bit) !== 0) n++;
-      return { count: n, exact: true };
+      return { count: this.#groupCounts[group] ?? 0, exact: true };
     }
     const sketch = this.#sketches?.[group ?? this.#groups] ?? new Uint8Array(REGISTERS);
     return { count: estimate(sketch), exact: false };
