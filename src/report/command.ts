@@ -142,7 +142,7 @@ export async function summarise(
   command: ReportCommand,
   options: SummariseOptions = {},
 ): Promise<ReportSummary> {
-  let result: WorkersResult;
+  let result: CountedInputs;
   if (await isSmall(command.inputs)) {
     result = await aggregateOnOneThread(command.inputs, command.window);
   } else {
@@ -157,6 +157,9 @@ export async function summarise(
   const { aggregate, tooLong } = result;
   return aggregate.summary(command.top, { names: command.inputs.map(inputName), tooLong });
 }
+
+/** The inputs counted, on one thread or in workers. */
+type CountedInputs = Pick<WorkersResult, "aggregate" | "tooLong">;
 
 /** Whether every input is a regular file and together they hold few bytes. */
 async function isSmall(inputs: readonly ReportInput[]): Promise<boolean> {
@@ -173,7 +176,7 @@ async function isSmall(inputs: readonly ReportInput[]): Promise<boolean> {
 async function aggregateOnOneThread(
   inputs: readonly ReportInput[],
   window: TimeWindow,
-): Promise<WorkersResult> {
+): Promise<CountedInputs> {
   const aggregate = new ReportAggregate(window);
   const onLine = (bytes: Uint8Array, start: number, end: number): void =>
     aggregate.addLineBytes(bytes, start, end);

@@ -1,40 +1,26 @@
 /**
  * A reading worker of `spip report`: it receives chunks of whole lines from the main thread, reads
- * each line's record with its own {@linkcode RecordScanner} (the costly part of counting), and
- * sends the chunk's buffer back with the records as a {@linkcode ScannedBatch}; the main thread
- * counts them.
+ * each line's record with its own {@linkcode ChunkReader} (the costly part of counting), and sends
+ * the chunk's buffer back with the records as a batch; the main thread counts them.
  *
  * @module
  */
-import type { LineCounts } from "./line_reader.ts";
-import { RecordScanner } from "./record_scanner.ts";
-import { scanChunk, type ScannedLineHandler } from "./scan_chunk.ts";
-import { BatchWriter } from "./scanned_batch.ts";
+import { ChunkReader } from "./chunk_reader.ts";
 import { type FromWorker, type ToWorker, workerScope } from "./worker_protocol.ts";
 
 const scope = workerScope();
 const post = (message: FromWorker, transfer: ArrayBuffer[]): void =>
   scope.postMessage(message, transfer);
-const scanner = new RecordScanner({ deferSourceV4: true, reuseRecord: true });
-const writer = new BatchWriter();
-let badLines = 0;
-const onRecord: ScannedLineHandler = (record) => {
-  if (record === null) badLines++;
-  else writer.push(record, scanner);
-};
+const reader = new ChunkReader();
 
 function handle(message: ToWorker): void {
   if (message.type !== "chunk") throw new Error(`unknown message "${String(message.type)}"`);
-  const counts: LineCounts = { lines: 0, tooLong: 0 };
-  badLines = 0;
-  scanChunk(
-    new Uint8Array(message.buffer, message.offset, message.length),
-    scanner,
-    onRecord,
-    counts,
+  const { batch, lines, badLines, tooLong } = reader.read(
+    message.buffer,
+    message.offset,
+    message.length,
   );
   // The chunk's lines are read: its buffer now holds the batch's columns.
-  const batch = writer.take(message.buffer);
   const transfer = batch.buffer === message.buffer
     ? [message.buffer]
     : [message.buffer, batch.buffer];
@@ -43,9 +29,9 @@ function handle(message: ToWorker): void {
       type: "scanned",
       buffer: message.buffer,
       length: message.length,
-      lines: counts.lines,
+      lines,
       badLines,
-      tooLong: counts.tooLong,
+      tooLong,
       batch,
     },
     transfer,

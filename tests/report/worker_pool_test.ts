@@ -87,6 +87,30 @@ Deno.test("aggregateInWorkers: 1, 2 and 3 workers count exactly what one thread 
   }
 });
 
+Deno.test("aggregateInWorkers: chunks the main thread reads while the workers are full are counted in their turn", async () => {
+  const path = await Deno.makeTempFile({ prefix: "spip-pool-", suffix: ".jsonl" });
+  try {
+    await writeRecordsFile(path, { bytes: 12 * READ_CHUNK_BYTES, seed: 12 });
+    const expected = await oneThread(path);
+    const workerUrl = new URL("./_slow_worker.ts", import.meta.url);
+    for (const workers of [1, 2]) {
+      const result = await withinTimeout(
+        aggregateInWorkers([{ path }], {}, { workers, workerUrl }),
+      );
+      const summary = result.aggregate.summary(TOP, { names: [path], tooLong: result.tooLong });
+      assertEquals(summary, expected, `${workers} workers`);
+      assert(result.chunks >= 12, `${result.chunks} chunks`);
+      // Never two in a row: at most every other chunk is read on the main thread.
+      assert(
+        result.chunksOnMain > 0 && result.chunksOnMain <= Math.ceil(result.chunks / 2),
+        `${workers} workers: ${result.chunksOnMain} of ${result.chunks} chunks on the main thread`,
+      );
+    }
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
 Deno.test("aggregateInWorkers: several inputs and a time window", async () => {
   const a = await Deno.makeTempFile({ prefix: "spip-pool-" });
   const b = await Deno.makeTempFile({ prefix: "spip-pool-" });
@@ -119,14 +143,17 @@ Deno.test("aggregateInWorkers: a worker holds at most CHUNKS_IN_FLIGHT_PER_WORKE
     // Forty chunks' worth of lines, for one worker that is slow to give chunks back.
     const line = `${"x".repeat(1023)}\n`;
     await Deno.writeTextFile(path, line.repeat(40 * 1024));
-    const { aggregate } = await withinTimeout(
+    const { aggregate, chunksOnMain } = await withinTimeout(
       aggregateInWorkers([{ path }], {}, {
         workers: 1,
         workerUrl: new URL("./_holding_worker.ts", import.meta.url),
       }),
     );
-    // The holding worker reports the most chunks it held at once as its line count.
-    assertEquals(aggregate.lines, CHUNKS_IN_FLIGHT_PER_WORKER);
+    // The holding worker reports the most chunks it held at once as its line count; the main
+    // thread read the chunks it could not take, whose lines are not records.
+    assertEquals(aggregate.lines - aggregate.badLines, CHUNKS_IN_FLIGHT_PER_WORKER);
+    assertEquals(chunksOnMain, aggregate.badLines / (READ_CHUNK_BYTES / line.length));
+    assert(chunksOnMain > 0);
   } finally {
     await Deno.remove(path);
   }
@@ -171,10 +198,13 @@ Deno.test("aggregateInWorkers: an input that cannot be read is one error; the wo
   );
 });
 
-Deno.test("reportWorkerCount: one per core, at least 1, at most REPORT_WORKERS_MAX", () => {
+Deno.test("reportWorkerCount: one per core but the main thread's, at least 1, at most REPORT_WORKERS_MAX", () => {
   const count = reportWorkerCount();
   assert(count >= 1 && count <= REPORT_WORKERS_MAX);
-  assertEquals(count, Math.min(Math.max(1, navigator.hardwareConcurrency), REPORT_WORKERS_MAX));
+  assertEquals(
+    count,
+    Math.min(Math.max(1, navigator.hardwareConcurrency - 1), REPORT_WORKERS_MAX),
+  );
 });
 
 Deno.test("aggregateInWorkers: workers that cannot be made, cannot load or never say so fail before any input is read", async () => {
